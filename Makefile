@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tcgroup: out-of-tree Rust-for-Linux module, its guest kernels and its tests.
+#
+# With KDIR, this is the usual out-of-tree module build against your own
+# Rust-enabled kernel (LLVM=1):
+#
+#	make KDIR=/path/to/linux/build LLVM=1
+#
+# Without KDIR, every target works on the harness's own guest kernel, built
+# from Debian's linux-source package and cached (see README.md):
+#
+#	make check        set up what is missing, build, boot, run every test
+#	make run          boot the guest and show the demo transcript
+#	make shell        boot the guest with an interactive shell
+#	make check-debug  `make check` on the debug kernel (KASAN, lockdep, ...)
+#	make kernel       only build (or reuse) the guest kernel
+#	make paths        print KIMAGE=, KDIR= and MODULE= for the built kernel
+#
+# Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
+# QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds).
+
+KVER ?= 7.3
+FLAVOUR ?= test
+TCGROUP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tcgroup
+QEMU_ACCEL ?= tcg
+QEMU_TIMEOUT ?= 900
+# The toolchain the harness kernels are built with (scripts/toolchain.sh).
+LLVM ?= -19
+RUSTC ?= /usr/bin/rustc
+RUSTDOC ?= /usr/bin/rustdoc
+BINDGEN ?= $(HOME)/.cargo/bin/bindgen
+export LLVM RUSTC RUSTDOC BINDGEN
+
+SHELL := /bin/bash
+H := $(CURDIR)/scripts/harness.sh
+HARNESS = KVER=$(KVER) FLAVOUR=$(FLAVOUR) TCGROUP_CACHE=$(TCGROUP_CACHE) \
+	QEMU_ACCEL=$(QEMU_ACCEL) QEMU_TIMEOUT=$(QEMU_TIMEOUT) $(H)
+
+ifneq ($(KDIR),)
+# Building against a user-supplied kernel build, in place.
+
+default: modules
+
+modules modules_install clean rust-analyzer:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+clippy:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CLIPPY=1 modules
+
+rustfmt rustfmtcheck:
+	$(CURDIR)/scripts/rustfmt.sh $(KDIR)/source $(if $(filter rustfmtcheck,$@),--check)
+
+.PHONY: default modules modules_install clean rust-analyzer clippy rustfmt rustfmtcheck
+
+else
+# The harness: everything on the cached guest kernel.
+
+default: module
+
+setup kernel module selftests initramfs check run shell paths clippy \
+rustfmt rustfmtcheck rust-analyzer checkpatch lint:
+	@$(HARNESS) $@
+
+check-debug:
+	@$(MAKE) --no-print-directory FLAVOUR=debug check
+
+clean:
+	rm -rf $(CURDIR)/build
+
+.PHONY: default setup kernel module selftests initramfs check check-debug run \
+	shell paths clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean
+endif

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! tcgroup: task control groups with automatic userspace notification of idle groups.
+//!
+//! tcgroup brings back, as a loadable module, the model of Linux commit 81a6a5cd ("Task Control
+//! Groups: automatic userspace notification of idle cgroups"): a pseudo-filesystem whose
+//! directories are groups of tasks, and a release agent that userspace names at mount time and
+//! the module runs when a group with `notify_on_release` becomes empty.
+//!
+//! See `Documentation/tcgroup.rst` for the user ABI and `Documentation/design.rst` for objects,
+//! lifetimes and lock order.
+
+use kernel::prelude::*;
+
+mod hierarchy;
+mod vfs;
+
+module! {
+    type: Tcgroup,
+    name: "tcgroup",
+    authors: ["The tcgroup developers"],
+    description: "Task control groups with automatic userspace notification of idle groups",
+    license: "GPL",
+}
+
+/// The module: owns the filesystem type registration.
+#[pin_data]
+struct Tcgroup {
+    #[pin]
+    fs: vfs::Registration<hierarchy::TcgroupFs>,
+}
+
+impl kernel::InPlaceModule for Tcgroup {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            fs <- vfs::Registration::new(module),
+        })
+    }
+}

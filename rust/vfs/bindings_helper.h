@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers for the module-local bindgen run (see rust/Kbuild): the parts of
+ * the VFS mount API that the kernel crate's bindings do not cover.
+ */
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>

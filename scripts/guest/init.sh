@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the tcgroup test guest (busybox). The kernel command line chooses
+# what it does through TCGROUP_MODE (init's environment):
+#   check  run the installed kselftests, KTAP on the second serial port
+#          (/dev/ttyS1), kernel console on the first; then scan kmemleak
+#   run    the demo transcript on the console
+#   shell  an interactive shell on the console
+# and powers the guest off at the end.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+hostname tcgroup-guest
+
+say() {
+	echo "tcgroup-guest: $*" >/dev/console
+}
+
+# Kernel memory leaks found since boot go to the console, where the host's
+# splat scan sees them (`unreferenced object`).
+kmemleak_scan() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	# Two scans: an object must look unreferenced in consecutive scans
+	# before kmemleak reports it.
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/dev/console
+}
+
+say "$(uname -r), $(nproc) CPUs, mode ${TCGROUP_MODE:-check}"
+
+case "${TCGROUP_MODE:-check}" in
+check)
+	insmod /lib/modules/tcgroup.ko || say "insmod tcgroup.ko failed"
+	(cd /kselftest && ./run_kselftest.sh) >/dev/ttyS1 2>&1
+	say "kselftests exited with $?"
+	grep -q '^tcgroup ' /proc/modules && { umount -a -t tcgroup 2>/dev/null; rmmod tcgroup; }
+	kmemleak_scan
+	;;
+run)
+	/bin/sh /usr/share/tcgroup/demo.sh </dev/console >/dev/console 2>&1
+	;;
+shell)
+	insmod /lib/modules/tcgroup.ko
+	say "tcgroup.ko loaded; 'poweroff -f' (or exit) ends the guest"
+	setsid cttyhack sh
+	;;
+*)
+	say "unknown TCGROUP_MODE=$TCGROUP_MODE"
+	;;
+esac
+
+say "done"
+sync
+poweroff -f

@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The tcgroup harness: each subcommand does what it needs that is missing,
+# reusing every cached step, then its own job. Called by the Makefile:
+#
+#   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|lint
+#
+# Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
+# QEMU_ACCEL, QEMU_TIMEOUT.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+# shellcheck source=scripts/toolchain.sh
+. "$here/toolchain.sh"
+
+KVER=${KVER:-7.3}
+FLAVOUR=${FLAVOUR:-test}
+TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
+QEMU_ACCEL=${QEMU_ACCEL:-tcg}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+
+ksrc=$TCGROUP_CACHE/src/$KVER/linux-source-$KVER
+build=$top/build/$KVER-$FLAVOUR
+
+do_setup() {
+	"$here/setup-host.sh"
+	"$here/fetch-kernel-source.sh" "$KVER" "$TCGROUP_CACHE/src/$KVER"
+}
+
+kdir() {
+	"$here/build-kernel.sh" --print-dir "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+}
+
+do_kernel() {
+	do_setup
+	"$here/build-kernel.sh" "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+}
+
+do_module() {
+	do_kernel
+	"$here/build-module.sh" "$(kdir)" "$build/module" "$@"
+}
+
+# The selftests are built the way a kernel developer would: the target is
+# linked into the kernel source's tools/testing/selftests and installed with
+# the kernel's own selftests Makefile (run_kselftest.sh, runner, ktap
+# helpers). Static, since the guest has no libc.
+do_selftests() {
+	do_setup
+	step "building the kselftests (TARGETS=tcgroup, static)"
+	ln -sfn "$top/tools/testing/selftests/tcgroup" "$ksrc/tools/testing/selftests/tcgroup"
+	rm -rf "$build/kselftest"
+	mkdir -p "$build/kselftest-obj"
+	env -u LLVM make -s -C "$ksrc/tools/testing/selftests" TARGETS=tcgroup \
+		O="$build/kselftest-obj" LDFLAGS=-static \
+		KSFT_INSTALL_PATH="$build/kselftest" install >"$build/kselftest-build.log" 2>&1 ||
+		{ cat "$build/kselftest-build.log"; die "selftests build failed"; }
+	info "installed in $build/kselftest: $(tr '\n' ' ' <"$build/kselftest/kselftest-list.txt")"
+}
+
+do_initramfs() {
+	do_module
+	do_selftests
+	"$here/make-initramfs.sh" "$(kdir)" "$build/module/src/rust/tcgroup.ko" \
+		"$build/kselftest" "$build/initramfs.cpio.gz"
+}
+
+qemu_memory() {
+	# KASAN's shadow and kmemleak's pool need more room.
+	[ "$FLAVOUR" = debug ] && echo 2G || echo 1G
+}
+
+boot() {
+	local mode=$1
+	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
+		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
+		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)"
+}
+
+do_check() {
+	do_initramfs
+	do_lint
+	boot check
+}
+
+do_paths() {
+	local k
+	k=$(kdir)
+	[ -f "$k/.tcgroup-built" ] || die "no $FLAVOUR kernel $KVER built yet: run 'make kernel'"
+	echo "KIMAGE=$k/arch/x86/boot/bzImage"
+	echo "KDIR=$k"
+	echo "MODULE=$build/module/src/rust/tcgroup.ko"
+}
+
+do_clippy() {
+	do_kernel
+	"$here/build-module.sh" "$(kdir)" "$build/clippy" CLIPPY=1
+}
+
+do_rustfmt() {
+	do_setup
+	"$here/rustfmt.sh" "$ksrc" "$@"
+}
+
+do_checkpatch() {
+	do_setup
+	step "checkpatch.pl on the module, scripts and selftests"
+	(cd "$top" && git ls-files -- 'rust/*.rs' 'rust/*.h' 'rust/Kbuild' 'Kbuild' \
+		'tools/testing/selftests/tcgroup/*.c' 'tools/testing/selftests/tcgroup/*.h' \
+		'tools/testing/selftests/tcgroup/*.sh' | grep -v bindings_generated |
+		xargs -r "$ksrc/scripts/checkpatch.pl" --no-tree --file --terse --strict \
+			--codespell --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG) ||
+		die "checkpatch found problems (above)"
+	info "checkpatch: clean"
+}
+
+do_lint() {
+	do_clippy
+	do_rustfmt --check
+	do_checkpatch
+}
+
+cmd=${1:-check}
+shift || true
+case "$cmd" in
+setup) do_setup ;;
+kernel) do_kernel ;;
+module) do_module "$@" ;;
+selftests) do_selftests ;;
+initramfs) do_initramfs ;;
+check) do_check ;;
+run) do_initramfs && boot run ;;
+shell) do_initramfs && boot shell ;;
+paths) do_paths ;;
+clippy) do_clippy ;;
+rustfmt) do_rustfmt ;;
+rustfmtcheck) do_rustfmt --check ;;
+checkpatch) do_checkpatch ;;
+lint) do_lint ;;
+rust-analyzer)
+	do_module
+	kmake -C "$(kdir)" M="$build/module/src" rust-analyzer
+	sed "s|$build/module/src|$top|g" "$build/module/src/rust-project.json" >"$top/rust-project.json"
+	info "wrote $top/rust-project.json"
+	;;
+*) die "unknown command $cmd" ;;
+esac

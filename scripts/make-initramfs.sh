@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest initramfs with the kernel's own usr/gen_init_cpio.
+#
+#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT
+#
+# It holds busybox (static) with its applets, /init, tcgroup.ko at
+# /lib/modules/tcgroup.ko, the installed kselftests at /kselftest, the
+# release agent at /sbin/tcgroup-agent and the demo script.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+kdir=$1
+module=$2
+ksft=$3
+output=$4
+
+busybox=/bin/busybox
+
+[ -x "$busybox" ] || die "no static busybox at $busybox (package busybox-static)"
+gen=$kdir/usr/gen_init_cpio
+[ -x "$gen" ] || die "no $gen (CONFIG_BLK_DEV_INITRD kernel build)"
+
+list=$output.list
+{
+	for d in /bin /sbin /usr /usr/bin /usr/sbin /usr/share /usr/share/tcgroup /dev /proc \
+		/sys /tmp /run /root /etc /lib /lib/modules /mnt /kselftest; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "nod /dev/null 0666 0 0 c 1 3"
+	echo "file /bin/busybox $busybox 0755 0 0"
+	"$busybox" --list | while read -r applet; do
+		[ "$applet" = busybox ] && continue
+		# Not `timeout`: the kselftest runner would call it with GNU options
+		# busybox lacks; the host bounds the whole guest instead.
+		[ "$applet" = timeout ] && continue
+		echo "slink /bin/$applet /bin/busybox 0777 0 0"
+	done
+	echo "file /init $here/guest/init.sh 0755 0 0"
+	echo "file /sbin/tcgroup-agent $here/guest/tcgroup-agent.sh 0755 0 0"
+	echo "file /usr/share/tcgroup/demo.sh $here/guest/demo.sh 0644 0 0"
+	echo "file /lib/modules/tcgroup.ko $module 0644 0 0"
+	printf 'file /etc/passwd %s 0644 0 0\n' "$here/guest/passwd"
+	printf 'file /etc/group %s 0644 0 0\n' "$here/guest/group"
+	(cd "$ksft" && find . -mindepth 1 | sort) | while read -r f; do
+		f=${f#./}
+		if [ -d "$ksft/$f" ]; then
+			echo "dir /kselftest/$f 0755 0 0"
+		else
+			echo "file /kselftest/$f $ksft/$f $(stat -c %a "$ksft/$f") 0 0"
+		fi
+	done
+} >"$list"
+
+"$gen" "$list" | gzip -1 >"$output.tmp"
+mv "$output.tmp" "$output"
+info "initramfs: $output ($(du -h "$output" | cut -f1))"

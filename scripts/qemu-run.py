@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot the tcgroup guest in QEMU and, in check mode, judge the run.
+
+In ``check`` mode the kernel console goes to ``console.log`` (first serial
+port) and the kselftest KTAP output to ``ktap.log`` (second serial port), so
+kernel messages never interleave with test output. Test results are printed as
+they arrive. The run fails on:
+
+* any ``not ok`` result, at any nesting level;
+* a missing or short KTAP plan, or results numbered out of order;
+* a guest that did not finish (no ``tcgroup-guest: done``), or a timeout;
+* any kernel splat in the console (warnings, BUGs, oopses, KASAN, UBSAN,
+  lockdep, RCU reports, kmemleak leaks, hung tasks, panics).
+
+It ends with the line ``tcgroup: N passed, N failed, N skipped``.
+In ``run`` and ``shell`` modes the console is the terminal.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+SPLAT = re.compile(
+    r"(\bWARNING:|\bBUG:|\bOops\b|general protection fault|\bKASAN:|\bUBSAN:"
+    r"|possible circular locking|possible recursive locking|inconsistent lock state"
+    r"|suspicious RCU usage|lockdep|RCU stall|rcu_.*stall|hung_task|blocked for more than"
+    r"|ODEBUG:|kmemleak: .*suspected memory leak|unreferenced object|Kernel panic"
+    r"|Call Trace:|DEBUG_LOCKS_WARN_ON|\bBUG kmalloc|list_add corruption|list_del corruption"
+    r"|segfault at|invalid opcode)"
+)
+# Lines that mention a checker without being a report of one.
+NOT_SPLAT = re.compile(r"(lockdep: .*is disabled|Lock dependency validator|kmemleak: Kernel memory leak detector"
+                       r"|kmemleak: Automatic memory scanning thread|\.\.\. MAX_LOCK)")
+
+RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?([^#]*?)\s*(?:#\s*(.*))?$")
+PLAN = re.compile(r"^1\.\.(\d+)")
+VERSION = re.compile(r"^(K?TAP) version \d+")
+PROGRAM = re.compile(r"^selftests: (\S+): (\S+)")
+
+
+class Block:
+    """One KTAP document (a version line, a plan, results) at one depth."""
+
+    def __init__(self, depth):
+        self.depth = depth
+        self.plan = None
+        self.results = []
+
+
+class Ktap:
+    """An incremental parser of run_kselftest.sh output."""
+
+    def __init__(self, emit):
+        self.emit = emit
+        self.stack = []  # open blocks, outermost first
+        self.blocks = []
+        self.errors = []
+        self.program = None
+        self.cases = []  # results nested in the current program
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    @staticmethod
+    def split(line):
+        """Returns (depth, body) for a structural line, or (None, line)."""
+        body, depth = line, 0
+        while True:
+            if VERSION.match(body) or PLAN.match(body) or RESULT.match(body):
+                return depth, body
+            if body.startswith("# "):
+                body, depth = body[2:], depth + 1
+                continue
+            return None, line
+
+    def count(self, name, status, directive):
+        directive = directive or ""
+        if status == "ok" and directive.upper().startswith("SKIP"):
+            self.skipped += 1
+            self.emit(f"  SKIP {name} # {directive[4:].strip()}")
+        elif status == "ok":
+            self.passed += 1
+            self.emit(f"  ok   {name}")
+        elif directive.upper().startswith("SKIP"):
+            self.skipped += 1
+            self.emit(f"  SKIP {name} # {directive[4:].strip()}")
+        else:
+            self.failed += 1
+            self.failures.append(name)
+            self.emit(f"  FAIL {name}" + (f" # {directive}" if directive else ""))
+
+    def feed(self, line):
+        line = line.rstrip("\r\n")
+        depth, body = self.split(line)
+        if depth is None:
+            diag = line[2:] if line.startswith("# ") else None
+            m = PROGRAM.match(diag) if diag is not None else None
+            if m:
+                self.program = m.group(2)
+                self.cases = []
+            return
+        # Close blocks deeper than this line, or at its depth if it restarts.
+        while self.stack and (self.stack[-1].depth > depth
+                              or (self.stack[-1].depth == depth and VERSION.match(body))):
+            self.close(self.stack.pop())
+        if VERSION.match(body):
+            block = Block(depth)
+            self.stack.append(block)
+            self.blocks.append(block)
+            return
+        if not self.stack or self.stack[-1].depth != depth:
+            self.errors.append(f"KTAP line outside a document: {line!r}")
+            return
+        block = self.stack[-1]
+        m = PLAN.match(body)
+        if m:
+            if block.plan is not None:
+                self.errors.append(f"second plan at depth {depth}: {line!r}")
+            block.plan = int(m.group(1))
+            return
+        m = RESULT.match(body)
+        status, num, name, directive = m.group(1), int(m.group(2)), m.group(3).strip(), m.group(4)
+        if num != len(block.results) + 1:
+            self.errors.append(f"result {num} out of order (expected {len(block.results) + 1}): {line!r}")
+        block.results.append((status, name, directive))
+        if depth == 1:
+            self.cases.append((status, name, directive))
+            self.count(f"{self.program or '?'}: {name}", status, directive)
+        elif depth == 0:
+            prog = PROGRAM.match(name)
+            pname = prog.group(2) if prog else name
+            if not self.cases:
+                self.count(pname, status, directive)
+            elif status == "not ok" and all(c[0] == "ok" for c in self.cases):
+                self.count(f"{pname} (exit status)", status, directive)
+            self.program = None
+            self.cases = []
+
+    def close(self, block):
+        if block.plan is None:
+            self.errors.append(f"KTAP document at depth {block.depth} has no plan")
+        elif len(block.results) != block.plan:
+            self.errors.append(f"KTAP plan of {block.plan} at depth {block.depth} "
+                               f"but {len(block.results)} results")
+
+    def finish(self):
+        while self.stack:
+            self.close(self.stack.pop())
+        if not any(b.depth == 0 for b in self.blocks):
+            self.errors.append("no top-level KTAP output")
+
+
+def splats(console):
+    found = []
+    lines = console.splitlines()
+    for i, line in enumerate(lines):
+        if SPLAT.search(line) and not NOT_SPLAT.search(line):
+            found.append((i, line))
+    return found, lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--mode", choices=["check", "run", "shell"], default="check")
+    ap.add_argument("--outdir", required=True)
+    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--memory", default="1G")
+    ap.add_argument("--accel", default=os.environ.get("QEMU_ACCEL", "tcg"))
+    ap.add_argument("--append", default="", help="extra kernel command line")
+    args = ap.parse_args()
+
+    os.makedirs(args.outdir, exist_ok=True)
+    console_log = os.path.join(args.outdir, "console.log")
+    ktap_log = os.path.join(args.outdir, "ktap.log")
+    for f in (console_log, ktap_log):
+        open(f, "w").close()
+
+    cmdline = f"console=ttyS0 panic=-1 oops=panic TCGROUP_MODE={args.mode} {args.append}".strip()
+    if args.mode != "check":
+        cmdline += " loglevel=4"
+    qemu = ["qemu-system-x86_64", "-accel", args.accel, "-smp", "2", "-m", args.memory,
+            "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
+            "-no-reboot", "-nodefaults", "-display", "none"]
+    if args.mode == "check":
+        qemu += ["-serial", f"file:{console_log}", "-serial", f"file:{ktap_log}", "-monitor", "none"]
+    else:
+        qemu += ["-serial", "mon:stdio"]
+
+    print(f"==> booting {os.path.basename(args.kernel)} in QEMU ({args.accel}, 2 CPUs, {args.memory}), "
+          f"mode {args.mode}, timeout {args.timeout}s", flush=True)
+    start = time.monotonic()
+    if args.mode != "check":
+        try:
+            rc = subprocess.run(qemu, timeout=None if args.mode == "shell" else args.timeout).returncode
+        except subprocess.TimeoutExpired:
+            print(f"error: the guest did not power off within {args.timeout}s", file=sys.stderr)
+            return 1
+        return rc
+
+    print(f"    console: {console_log}\n    ktap:    {ktap_log}", flush=True)
+    proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL)
+    ktap = Ktap(lambda s: print(s, flush=True))
+    pending = ""
+    timed_out = False
+    with open(ktap_log, "r", errors="replace") as f:
+        while True:
+            chunk = f.read()
+            if chunk:
+                pending += chunk
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    ktap.feed(line)
+            if proc.poll() is not None:
+                chunk = f.read()
+                pending += chunk
+                for line in pending.split("\n"):
+                    if line:
+                        ktap.feed(line)
+                break
+            if time.monotonic() - start > args.timeout:
+                timed_out = True
+                proc.kill()
+                proc.wait()
+                break
+            time.sleep(0.2)
+    ktap.finish()
+    elapsed = time.monotonic() - start
+
+    with open(console_log, errors="replace") as f:
+        console = f.read()
+    problems = list(ktap.errors)
+    if timed_out:
+        problems.append(f"the guest did not finish within {args.timeout}s")
+    elif "tcgroup-guest: done" not in console:
+        problems.append("the guest did not reach the end of its init (no 'tcgroup-guest: done')")
+    m = re.search(r"tcgroup-guest: .*, (\d+) CPUs", console)
+    if not m or m.group(1) != "2":
+        problems.append(f"the guest saw {m.group(1) if m else 'an unknown number of'} CPUs, not 2")
+    found, lines = splats(console)
+    if found:
+        problems.append(f"{len(found)} kernel splat line(s) in the console")
+        print("==> kernel splats (console excerpt):")
+        shown = set()
+        for i, _ in found[:10]:
+            for j in range(max(0, i - 2), min(len(lines), i + 12)):
+                if j not in shown:
+                    shown.add(j)
+                    print(f"    | {lines[j]}")
+    for p in problems:
+        ktap.failed += 1
+        ktap.failures.append(p)
+        print(f"  FAIL harness: {p}")
+
+    print(f"==> guest ran {elapsed:.0f}s; logs in {args.outdir}")
+    if ktap.failures:
+        print("==> failed: " + "; ".join(ktap.failures))
+    print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped", flush=True)
+    return 1 if ktap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

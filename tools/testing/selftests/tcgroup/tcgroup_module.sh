@@ -1,0 +1,205 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Loading and unloading tcgroup.ko: repeated insmod/rmmod, registration in
+# /proc/filesystems, a mount pinning the module, and the kernel log line of
+# an unknown mount option. The module is $TCGROUP_KO (default
+# /lib/modules/tcgroup.ko); whether it was loaded at the start is restored at
+# the end. Runs under busybox sh.
+
+DIR="$(dirname "$(readlink -f "$0")")"
+KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
+if [ ! -r "$KTAP_HELPERS" ]; then
+	echo "$KTAP_HELPERS not found [SKIP]"
+	exit 4
+fi
+. "$KTAP_HELPERS"
+
+TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
+CYCLES=5
+UNKNOWN_MSG="tcgroup: Unknown parameter 'foo'"
+
+mod_loaded() {
+	grep -q '^tcgroup ' /proc/modules
+}
+
+fs_registered() {
+	awk '$NF == "tcgroup" { found = 1 } END { exit !found }' /proc/filesystems
+}
+
+# is_mounted DIR: whether a tcgroup is mounted at DIR.
+is_mounted() {
+	awk -v dir="$1" '$2 == dir && $3 == "tcgroup" { found = 1 } END { exit !found }' \
+		/proc/mounts
+}
+
+# How many times the kernel log holds the unknown-option message.
+unknown_msg_count() {
+	dmesg | grep -cF "$UNKNOWN_MSG"
+}
+
+ktap_print_header
+
+if [ "$(id -u)" -ne 0 ]; then
+	ktap_skip_all "must be run as root"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -f "$TCGROUP_KO" ]; then
+	ktap_skip_all "no module at $TCGROUP_KO (set TCGROUP_KO)"
+	exit "$KSFT_SKIP"
+fi
+
+was_loaded=0
+mod_loaded && was_loaded=1
+mnt=
+
+# Puts things back as they were: nothing mounted at $mnt, no $mnt, and
+# tcgroup loaded exactly if it was at the start. Runs on every exit.
+restore() {
+	if [ -n "$mnt" ]; then
+		n=0
+		while is_mounted "$mnt" && [ $n -lt 8 ]; do
+			umount "$mnt" || umount -l "$mnt"
+			n=$((n + 1))
+		done
+		rmdir "$mnt" || ktap_print_msg "could not remove $mnt"
+		mnt=
+	fi
+	if [ $was_loaded -eq 1 ]; then
+		mod_loaded || insmod "$TCGROUP_KO" ||
+			ktap_print_msg "could not reload tcgroup as it was at the start"
+	else
+		! mod_loaded || rmmod tcgroup ||
+			ktap_print_msg "could not unload tcgroup as it was at the start"
+	fi
+}
+trap restore EXIT
+trap 'exit "$KSFT_FAIL"' HUP INT TERM
+
+if [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); then
+	ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
+fi
+mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
+
+ktap_set_plan $((CYCLES + 6))
+
+# 1..CYCLES: load and unload, each step checked in /proc/modules.
+i=1
+while [ $i -le $CYCLES ]; do
+	desc="insmod/rmmod cycle $i"
+	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+		ktap_print_msg "insmod $TCGROUP_KO: $out"
+		ktap_test_fail "$desc"
+	elif ! mod_loaded; then
+		ktap_print_msg "tcgroup not in /proc/modules after insmod"
+		ktap_test_fail "$desc"
+	elif ! out=$(rmmod tcgroup 2>&1); then
+		ktap_print_msg "rmmod tcgroup: $out"
+		ktap_test_fail "$desc"
+	elif mod_loaded; then
+		ktap_print_msg "tcgroup still in /proc/modules after rmmod"
+		ktap_test_fail "$desc"
+	else
+		ktap_test_pass "$desc"
+	fi
+	i=$((i + 1))
+done
+
+# A failed cycle may have left the module loaded.
+! mod_loaded || rmmod tcgroup
+
+desc="tcgroup in /proc/filesystems after insmod"
+if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+	ktap_print_msg "insmod $TCGROUP_KO: $out"
+	ktap_test_fail "$desc"
+elif ! fs_registered; then
+	ktap_test_fail "$desc"
+else
+	ktap_test_pass "$desc"
+fi
+
+desc="mount and umount of an empty hierarchy"
+if ! out=$(mount -t tcgroup none "$mnt" 2>&1); then
+	ktap_print_msg "mount -t tcgroup none $mnt: $out"
+	ktap_test_fail "$desc"
+elif ! is_mounted "$mnt"; then
+	ktap_print_msg "mount succeeded but /proc/mounts has no tcgroup at $mnt"
+	ktap_test_fail "$desc"
+elif ! out=$(umount "$mnt" 2>&1); then
+	ktap_print_msg "umount $mnt: $out"
+	ktap_test_fail "$desc"
+elif is_mounted "$mnt"; then
+	ktap_print_msg "tcgroup still at $mnt after umount"
+	ktap_test_fail "$desc"
+else
+	ktap_test_pass "$desc"
+fi
+
+desc="rmmod fails while mounted and the module stays loaded"
+if ! out=$(mount -t tcgroup none "$mnt" 2>&1); then
+	ktap_print_msg "mount -t tcgroup none $mnt: $out"
+	ktap_test_fail "$desc"
+elif out=$(rmmod tcgroup 2>&1); then
+	ktap_print_msg "rmmod tcgroup succeeded with a tcgroup mounted at $mnt"
+	ktap_test_fail "$desc"
+elif ! mod_loaded; then
+	ktap_print_msg "rmmod failed ($out) but tcgroup left /proc/modules"
+	ktap_test_fail "$desc"
+elif ! is_mounted "$mnt"; then
+	ktap_print_msg "the tcgroup at $mnt is gone after the failed rmmod"
+	ktap_test_fail "$desc"
+else
+	ktap_print_msg "rmmod refused as expected: $out"
+	ktap_test_pass "$desc"
+fi
+
+desc="rmmod succeeds after umount"
+unloaded=0
+if is_mounted "$mnt" && ! out=$(umount "$mnt" 2>&1); then
+	ktap_print_msg "umount $mnt: $out"
+	ktap_test_fail "$desc"
+elif ! mod_loaded; then
+	ktap_print_msg "tcgroup is not loaded"
+	ktap_test_fail "$desc"
+elif ! out=$(rmmod tcgroup 2>&1); then
+	ktap_print_msg "rmmod tcgroup: $out"
+	ktap_test_fail "$desc"
+elif mod_loaded; then
+	ktap_print_msg "tcgroup still in /proc/modules after rmmod"
+	ktap_test_fail "$desc"
+else
+	unloaded=1
+	ktap_test_pass "$desc"
+fi
+
+desc="tcgroup gone from /proc/filesystems after rmmod"
+if [ $unloaded -eq 0 ]; then
+	ktap_print_msg "no successful rmmod of a loaded tcgroup to check"
+	ktap_test_skip "$desc"
+elif fs_registered; then
+	ktap_test_fail "$desc"
+else
+	ktap_test_pass "$desc"
+fi
+
+desc="unknown mount option fails and is logged"
+before=$(unknown_msg_count)
+if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+	ktap_print_msg "insmod $TCGROUP_KO: $out"
+	ktap_test_fail "$desc"
+elif out=$(mount -t tcgroup -o foo none "$mnt" 2>&1); then
+	ktap_print_msg "mount -o foo succeeded"
+	ktap_test_fail "$desc"
+elif is_mounted "$mnt"; then
+	ktap_print_msg "mount -o foo failed ($out) but a tcgroup is at $mnt"
+	ktap_test_fail "$desc"
+elif [ "$(unknown_msg_count)" -le "$before" ]; then
+	ktap_print_msg "mount -o foo failed ($out) but the kernel log has no new \"$UNKNOWN_MSG\""
+	ktap_test_fail "$desc"
+else
+	ktap_print_msg "mount -o foo: $out"
+	ktap_test_pass "$desc"
+fi
+
+restore
+ktap_finished
