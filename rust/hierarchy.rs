@@ -67,20 +67,20 @@ impl vfs::FileSystem for TcgroupFs {
         match param.key.to_bytes() {
             b"release_agent" => {
                 if opts.release_agent.is_some() {
-                    return Err(fc.invalf(EINVAL, fmt!("tcgroup: release_agent respecified")));
+                    return Err(fc.invalf(EINVAL, fmt!("release_agent respecified")));
                 }
                 // The agent runs with full privileges: only the initial namespace's
                 // administrator may choose it (CVE-2022-0492).
                 if !fc.initial_ns_admin() {
-                    return Err(fc.invalf(EPERM, fmt!("tcgroup: Setting release_agent not allowed")));
+                    return Err(fc.invalf(EINVAL, fmt!("Setting release_agent not allowed")));
                 }
                 let Some(value) = param.value else {
-                    return Err(fc.invalf(EINVAL, fmt!("tcgroup: release_agent needs a path")));
+                    return Err(fc.invalf(EINVAL, fmt!("release_agent needs a path")));
                 };
                 if value.to_bytes().len() > RELEASE_AGENT_MAX {
                     return Err(fc.invalf(
                         ENAMETOOLONG,
-                        fmt!("tcgroup: release_agent longer than {RELEASE_AGENT_MAX} bytes"),
+                        fmt!("release_agent longer than {RELEASE_AGENT_MAX} bytes"),
                     ));
                 }
                 opts.release_agent = Some(CString::try_from(value)?);

@@ -23,17 +23,21 @@ module! {
     license: "GPL",
 }
 
-/// The module: owns the filesystem type registration.
+/// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
+///
+/// Fields drop in declaration order: the type is unregistered before its mount point goes.
 #[pin_data]
 struct Tcgroup {
     #[pin]
     fs: vfs::Registration<hierarchy::TcgroupFs>,
+    _mount_point: vfs::SysfsMountPoint,
 }
 
 impl kernel::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             fs <- vfs::Registration::new(module),
+            _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })
     }
 }

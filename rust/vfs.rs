@@ -37,7 +37,7 @@ use kernel::{
 mod ffi;
 
 /// The magic number of tcgroup superblocks (`statfs(2)`'s `f_type`): "tcgr".
-const SUPER_MAGIC: u64 = 0x7463_6772;
+const SUPER_MAGIC: c_ulong = 0x7463_6772;
 
 /// A mount option as the VFS hands it to [`FileSystem::parse_param`].
 pub(crate) struct Param<'a> {
@@ -95,7 +95,7 @@ impl Context<'_> {
                 ffi::logfc(
                     log.log,
                     log.prefix,
-                    b'e' as _,
+                    b'e',
                     c"%s".as_char_ptr(),
                     msg.as_char_ptr(),
                 );
@@ -113,7 +113,7 @@ impl Context<'_> {
         // life of the context. `capable` only reads the current task's credentials.
         unsafe {
             core::ptr::eq((*self.inner).user_ns, &raw mut ffi::init_user_ns)
-                && ffi::capable(ffi::CAP_SYS_ADMIN as _)
+                && ffi::capable(ffi::CAP_SYS_ADMIN as c_int)
         }
     }
 }
@@ -133,8 +133,7 @@ pub(crate) trait FileSystem: Sized + 'static {
     fn init_options() -> Result<Self::Options>;
 
     /// Parses one mount option into `opts`.
-    fn parse_param(opts: &mut Self::Options, fc: &Context<'_>, param: Param<'_>)
-        -> Result<Parsed>;
+    fn parse_param(opts: &mut Self::Options, fc: &Context<'_>, param: Param<'_>) -> Result<Parsed>;
 
     /// Creates the state of a new superblock from the parsed options.
     fn fill_super(opts: &mut Self::Options) -> Result<Arc<Self::Data>>;
@@ -213,10 +212,9 @@ impl<T: FileSystem> Tables<T> {
                     Some(CStr::from_char_ptr((*param).__bindgen_anon_1.string))
                 },
                 _ => {
-                    return Err(ctx.invalf(
-                        EINVAL,
-                        fmt!("{}: option '{}' takes a string", T::NAME.to_str()?, key.to_str()?),
-                    ))
+                    return Err(
+                        ctx.invalf(EINVAL, fmt!("option '{}' takes a string", key.to_str()?))
+                    )
                 }
             };
             // SAFETY: `fs_private` holds the `KBox<T::Options>` of `init_fs_context_callback`;
@@ -258,7 +256,7 @@ impl<T: FileSystem> Tables<T> {
             }];
             // SAFETY: The callback contract guarantees that `sb` is valid and exclusively ours;
             // `files` is a terminated list that `simple_fill_super` only reads during the call.
-            to_result(unsafe { ffi::simple_fill_super(sb, SUPER_MAGIC as _, files.as_ptr()) })?;
+            to_result(unsafe { ffi::simple_fill_super(sb, SUPER_MAGIC, files.as_ptr()) })?;
             // SAFETY: As above. `SUPER_OPS` is a promoted constant and lives forever.
             unsafe { (*sb).s_op = &Self::SUPER_OPS };
 
@@ -377,5 +375,33 @@ impl<T: FileSystem> PinnedDrop for Registration<T> {
         // SAFETY: By the type invariant the type is registered. The module cannot be unloaded
         // (and so this cannot run) while a superblock of the type exists.
         unsafe { ffi::unregister_filesystem(self.fs_type.get()) };
+    }
+}
+
+/// An empty directory `/sys/fs/<name>` on which a filesystem can be mounted, as cgroup has
+/// `/sys/fs/cgroup`.
+///
+/// # Invariants
+///
+/// The directory `name` exists under `fs_kobj` from creation until this value is dropped.
+pub(crate) struct SysfsMountPoint {
+    name: &'static CStr,
+}
+
+impl SysfsMountPoint {
+    /// Creates `/sys/fs/<name>`; fails with `EEXIST` if something already has that name.
+    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
+        // SAFETY: `fs_kobj` is the `/sys/fs` kobject, created at boot and never freed; `name` is
+        // a valid NUL-terminated string that outlives the directory.
+        to_result(unsafe { ffi::sysfs_create_mount_point(ffi::fs_kobj, name.as_char_ptr()) })?;
+        // INVARIANT: The directory was just created.
+        Ok(Self { name })
+    }
+}
+
+impl Drop for SysfsMountPoint {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the directory exists and was created by this value.
+        unsafe { ffi::sysfs_remove_mount_point(ffi::fs_kobj, self.name.as_char_ptr()) };
     }
 }

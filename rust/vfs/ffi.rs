@@ -12,8 +12,12 @@
 // (`improper_ctypes`).
 #![allow(
     clippy::all,
-    improper_ctypes,
+    clippy::as_underscore,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr,
     clippy::undocumented_unsafe_blocks,
+    improper_ctypes,
     dead_code,
     missing_docs,
     non_camel_case_types,
