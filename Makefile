@@ -25,13 +25,6 @@ FLAVOUR ?= test
 TCGROUP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tcgroup
 QEMU_ACCEL ?= tcg
 QEMU_TIMEOUT ?= 900
-# The toolchain the harness kernels are built with (scripts/toolchain.sh).
-LLVM ?= -19
-RUSTC ?= /usr/bin/rustc
-RUSTDOC ?= /usr/bin/rustdoc
-BINDGEN ?= $(HOME)/.cargo/bin/bindgen
-export LLVM RUSTC RUSTDOC BINDGEN
-
 SHELL := /bin/bash
 H := $(CURDIR)/scripts/harness.sh
 HARNESS = KVER=$(KVER) FLAVOUR=$(FLAVOUR) TCGROUP_CACHE=$(TCGROUP_CACHE) \
@@ -49,12 +42,18 @@ clippy:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CLIPPY=1 modules
 
 rustfmt rustfmtcheck:
-	$(CURDIR)/scripts/rustfmt.sh $(KDIR)/source $(if $(filter rustfmtcheck,$@),--check)
+	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)
 
 .PHONY: default modules modules_install clean rust-analyzer clippy rustfmt rustfmtcheck
 
 else
-# The harness: everything on the cached guest kernel.
+# The harness: everything on the cached guest kernel, built with this
+# toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs it).
+LLVM ?= -19
+RUSTC ?= /usr/bin/rustc
+RUSTDOC ?= /usr/bin/rustdoc
+BINDGEN ?= $(HOME)/.cargo/bin/bindgen
+export LLVM RUSTC RUSTDOC BINDGEN
 
 default: module
 

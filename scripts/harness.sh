@@ -54,7 +54,10 @@ do_module() {
 do_selftests() {
 	do_setup
 	step "building the kselftests (TARGETS=tcgroup, static)"
-	ln -sfn "$top/tools/testing/selftests/tcgroup" "$ksrc/tools/testing/selftests/tcgroup"
+	# Copied, not linked, into the kernel tree: the target is built exactly as
+	# a user who copies it there builds it (lib.mk is found as ../lib.mk).
+	rm -f "$ksrc/tools/testing/selftests/tcgroup" # a symlink of older harnesses
+	rsync -a --delete "$top/tools/testing/selftests/tcgroup/" "$ksrc/tools/testing/selftests/tcgroup/"
 	rm -rf "$build/kselftest"
 	mkdir -p "$build/kselftest-obj"
 	env -u LLVM make -s -C "$ksrc/tools/testing/selftests" TARGETS=tcgroup \
