@@ -1,56 +1,195 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hierarchies: the `tcgroup` filesystem type, its mount options and per-mount state.
+//! Hierarchies: the `tcgroup` filesystem type, its mount options and the hierarchy list.
 //!
-//! Every superblock of the `tcgroup` type is one hierarchy of groups. The directory tree, the
-//! control files and membership build on the state kept here.
+//! A hierarchy is a tree of groups with its options. Mounting finds an existing hierarchy or
+//! creates one, following cgroup v1 (`cgroup1_get_tree()`): all mounts of a hierarchy share
+//! one superblock, and a hierarchy outlives its last mount while it has child groups, so that
+//! mounting it again by name brings the same tree back.
 
-use crate::vfs::{
-    self,
-    Context,
-    Param,
-    Parsed, //
+use crate::{
+    files::{
+        self,
+        CFile,
+        Node,
+        Open,
+        RELEASE_AGENT_MAX, //
+    },
+    group::Group,
+    sync::{
+        this_module,
+        TCGROUP_MUTEX, //
+    },
+    vfs::{
+        self,
+        Context,
+        DirAttrs,
+        DirEntry,
+        Entry,
+        FileCred,
+        OptionWriter,
+        Param,
+        Parsed, //
+    },
 };
 use kernel::{
     prelude::*,
-    seq_file::SeqFile,
-    seq_print,
     str::CString,
     sync::{
+        lock::GlobalLockedBy,
         Arc,
         SpinLock, //
     },
 };
 
-/// The longest release agent path accepted, excluding the terminating NUL (`PATH_MAX - 1`, as
-/// cgroup v1's buffer allows).
-const RELEASE_AGENT_MAX: usize = kernel::bindings::PATH_MAX as usize - 1;
+/// The `debug` subsystem's bit in a subsystem mask.
+pub(crate) const SUBSYS_DEBUG: u32 = 1 << 0;
+
+/// Every subsystem tcgroup provides.
+const SUBSYS_ALL: u32 = SUBSYS_DEBUG;
+
+/// The subsystems: name and bit, in `/proc/mounts` order.
+const SUBSYSTEMS: [(&CStr, u32); 1] = [(c"debug", SUBSYS_DEBUG)];
+
+/// The longest hierarchy name, as v1's `MAX_CGROUP_ROOT_NAMELEN - 1`.
+const NAME_MAX: usize = 63;
 
 /// The `tcgroup` filesystem type.
 pub(crate) struct TcgroupFs;
 
-/// The options of one mount request.
+/// The options of one mount or remount request.
 ///
-/// Owned by the mount context; only touched by the VFS callbacks of that context, which its
-/// `uapi_mutex` serialises.
+/// Owned by the mount context; only touched by the VFS callbacks of that context, which the
+/// VFS serialises.
 #[derive(Default)]
 pub(crate) struct MountOptions {
-    /// `release_agent=PATH`, if given.
-    release_agent: Option<CString>,
+    /// `release_agent=PATH`.
+    release_agent: Option<KVec<u8>>,
+    /// `name=NAME`.
+    name: Option<CString>,
+    /// `none`.
+    none: bool,
+    /// `all`.
+    all: bool,
+    /// `noprefix`.
+    noprefix: bool,
+    /// `clone_children`.
+    clone_children: bool,
+    /// The subsystems named.
+    subsys: u32,
 }
 
-/// One hierarchy: the state of a mounted `tcgroup` superblock.
+/// The part of a hierarchy's state that [`TCGROUP_MUTEX`] protects.
+pub(crate) struct HierState {
+    /// A superblock is set up for the hierarchy (it is mounted somewhere).
+    attached: bool,
+    /// The hierarchy was destroyed and left the hierarchy list; it is never attached again.
+    dead: bool,
+}
+
+/// One hierarchy.
 ///
-/// Lifetime: created when a superblock is set up, referenced by the superblock (and later by
-/// its groups and pending release work) through an [`Arc`]; freed with the last reference.
+/// Lifetime: created by a mount, on the hierarchy list (which holds a reference) until its last
+/// superblock goes away while it has no child groups. Superblocks, control file inodes and open
+/// files hold further references. While the hierarchy exists it holds a reference on the
+/// module, so that unmounted hierarchies keep the module loaded as mounted ones do.
 #[pin_data]
 pub(crate) struct Hierarchy {
-    /// The release agent's path; empty means no agent.
+    /// `name=`, if any.
+    name: Option<CString>,
+    /// The subsystems bound to the hierarchy.
+    pub(crate) subsys: u32,
+    /// `noprefix`: subsystem files without the `debug.` prefix.
+    pub(crate) noprefix: bool,
+    /// The release agent's path; empty for none.
     ///
-    /// A spinlock, as cgroup v1's `release_agent_path_lock`: readers copy the path out and never
-    /// sleep while holding it.
+    /// A spinlock, as cgroup v1's `release_agent_path_lock`: readers copy the path out.
     #[pin]
-    release_agent: SpinLock<Option<CString>>,
+    release_agent: SpinLock<KVec<u8>>,
+    /// The root group.
+    root: Arc<Group>,
+    /// Attachment and destruction.
+    state: GlobalLockedBy<HierState, TCGROUP_MUTEX>,
+    /// The reference on the module.
+    _module: vfs::ModuleRef,
+}
+
+impl Hierarchy {
+    /// A copy of the release agent's path (empty for none).
+    pub(crate) fn release_agent(&self) -> Result<KVec<u8>> {
+        let mut v = KVec::new();
+        v.extend_from_slice(&self.release_agent.lock(), GFP_KERNEL)?;
+        Ok(v)
+    }
+
+    /// Replaces the release agent's path.
+    pub(crate) fn set_release_agent(&self, path: &[u8]) -> Result {
+        if path.len() > RELEASE_AGENT_MAX {
+            return Err(ENAMETOOLONG);
+        }
+        let mut v = KVec::with_capacity(path.len(), GFP_KERNEL)?;
+        v.extend_from_slice(path, GFP_KERNEL)?;
+        // The old path is freed after the lock is dropped.
+        let _old = core::mem::replace(&mut *self.release_agent.lock(), v);
+        Ok(())
+    }
+}
+
+/// Checks a hierarchy name as v1 does: `[A-Za-z0-9._-]{1,63}`.
+fn check_name(fc: &Context<'_>, name: &[u8]) -> Result {
+    if name.is_empty() {
+        return Err(fc.invalf(EINVAL, fmt!("Empty name")));
+    }
+    if name.len() > NAME_MAX {
+        return Err(fc.invalf(EINVAL, fmt!("Name too long")));
+    }
+    if !name
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+    {
+        return Err(fc.invalf(EINVAL, fmt!("Invalid name")));
+    }
+    Ok(())
+}
+
+impl MountOptions {
+    /// `check_cgroupfs_options()`: resolves `all` and the default, and refuses combinations
+    /// v1 refuses. Returns the subsystem mask the mount asks for.
+    fn check(&self, fc: &Context<'_>) -> Result<u32> {
+        let mut mask = self.subsys;
+        // In the absence of `none`, `name=` and subsystem names, default to `all`.
+        let all = self.all || (mask == 0 && !self.none && self.name.is_none());
+        if all {
+            if mask != 0 {
+                return Err(fc.invalf(EINVAL, fmt!("subsys name conflicts with all")));
+            }
+            mask = SUBSYS_ALL;
+        }
+        if mask == 0 && self.name.is_none() {
+            return Err(fc.invalf(EINVAL, fmt!("Need name or subsystem set")));
+        }
+        if mask != 0 && self.none {
+            return Err(fc.invalf(EINVAL, fmt!("none used incorrectly")));
+        }
+        Ok(mask)
+    }
+}
+
+/// Makes a flag option out of `param`, refusing a value.
+fn flag(fc: &Context<'_>, param: &Param<'_>, opt: &mut bool) -> Result<Parsed> {
+    if param.value.is_some() {
+        return Err(fc.invalf(EINVAL, fmt!("Bad value for '{}'", param.key.to_str()?)));
+    }
+    *opt = true;
+    Ok(Parsed::Accepted)
+}
+
+/// The value of a string option, refusing a flag or an empty value.
+fn string<'a>(fc: &Context<'_>, param: &Param<'a>) -> Result<&'a CStr> {
+    match param.value {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(fc.invalf(EINVAL, fmt!("Bad value for '{}'", param.key.to_str()?))),
+    }
 }
 
 impl vfs::FileSystem for TcgroupFs {
@@ -58,6 +197,9 @@ impl vfs::FileSystem for TcgroupFs {
 
     type Options = MountOptions;
     type Data = Hierarchy;
+    type Dir = Group;
+    type Node = Node;
+    type Open = Open;
 
     fn init_options() -> Result<MountOptions> {
         Ok(MountOptions::default())
@@ -65,6 +207,10 @@ impl vfs::FileSystem for TcgroupFs {
 
     fn parse_param(opts: &mut MountOptions, fc: &Context<'_>, param: Param<'_>) -> Result<Parsed> {
         match param.key.to_bytes() {
+            b"none" => flag(fc, &param, &mut opts.none),
+            b"all" => flag(fc, &param, &mut opts.all),
+            b"noprefix" => flag(fc, &param, &mut opts.noprefix),
+            b"clone_children" => flag(fc, &param, &mut opts.clone_children),
             b"release_agent" => {
                 if opts.release_agent.is_some() {
                     return Err(fc.invalf(EINVAL, fmt!("release_agent respecified")));
@@ -74,36 +220,337 @@ impl vfs::FileSystem for TcgroupFs {
                 if !fc.initial_ns_admin() {
                     return Err(fc.invalf(EINVAL, fmt!("Setting release_agent not allowed")));
                 }
-                let Some(value) = param.value else {
-                    return Err(fc.invalf(EINVAL, fmt!("release_agent needs a path")));
-                };
-                if value.to_bytes().len() > RELEASE_AGENT_MAX {
+                let value = string(fc, &param)?.to_bytes();
+                if value.len() > RELEASE_AGENT_MAX {
                     return Err(fc.invalf(
                         ENAMETOOLONG,
                         fmt!("release_agent longer than {RELEASE_AGENT_MAX} bytes"),
                     ));
                 }
-                opts.release_agent = Some(CString::try_from(value)?);
+                let mut v = KVec::with_capacity(value.len(), GFP_KERNEL)?;
+                v.extend_from_slice(value, GFP_KERNEL)?;
+                opts.release_agent = Some(v);
                 Ok(Parsed::Accepted)
             }
-            _ => Ok(Parsed::Unknown),
+            b"name" => {
+                let value = string(fc, &param)?;
+                check_name(fc, value.to_bytes())?;
+                if opts.name.is_some() {
+                    return Err(fc.invalf(EINVAL, fmt!("name respecified")));
+                }
+                opts.name = Some(CString::try_from(value)?);
+                Ok(Parsed::Accepted)
+            }
+            key => match SUBSYSTEMS.iter().find(|(n, _)| n.to_bytes() == key) {
+                Some(&(_, bit)) => {
+                    let mut set = false;
+                    flag(fc, &param, &mut set)?;
+                    opts.subsys |= bit;
+                    Ok(Parsed::Accepted)
+                }
+                None => Ok(Parsed::Unknown),
+            },
         }
     }
 
-    fn fill_super(opts: &mut MountOptions) -> Result<Arc<Hierarchy>> {
-        let agent = opts.release_agent.take();
-        Arc::pin_init(
+    fn get_data(opts: &mut MountOptions, fc: &Context<'_>) -> Result<Arc<Hierarchy>> {
+        let mask = opts.check(fc)?;
+        let explicit = mask != 0 || opts.none;
+        let mut list = TCGROUP_MUTEX.lock();
+        for h in list.iter() {
+            // A name asked for must match; a name match with other subsystems is EBUSY.
+            let name_match = match &opts.name {
+                Some(n) if h.name.as_deref() != Some(&**n) => continue,
+                Some(_) => true,
+                None => false,
+            };
+            if explicit && mask != h.subsys {
+                if !name_match {
+                    continue;
+                }
+                return Err(fc.invalf(EBUSY, fmt!("subsystems differ from the existing hierarchy")));
+            }
+            // Unlike v1, which ignores them with a warning, options that would make this mount
+            // behave differently from the existing hierarchy are refused.
+            if opts.noprefix != h.noprefix {
+                return Err(fc.invalf(EBUSY, fmt!("noprefix differs from the existing hierarchy")));
+            }
+            if let Some(agent) = &opts.release_agent {
+                if **agent != **h.release_agent.lock() {
+                    return Err(fc.invalf(
+                        EBUSY,
+                        fmt!("release_agent differs from the existing hierarchy"),
+                    ));
+                }
+            }
+            return Ok(h.clone());
+        }
+
+        // No such hierarchy: create one. A name alone finds existing hierarchies only.
+        if !explicit {
+            return Err(fc.invalf(EINVAL, fmt!("No subsys list or none specified")));
+        }
+        if list.iter().any(|h| h.subsys & mask != 0) {
+            return Err(fc.invalf(EBUSY, fmt!("subsystem already bound to another hierarchy")));
+        }
+        // As kernfs makes the root of a v1 hierarchy: `S_IRUGO | S_IXUGO`.
+        let root_attrs = DirAttrs {
+            ino: vfs::next_ino(),
+            mode: 0o555,
+            owner: fc.owner(),
+        };
+        let root = Group::new(
+            CString::try_from(c"")?,
+            None,
+            root_attrs,
+            opts.clone_children,
+        )?;
+        let agent = opts.release_agent.take().unwrap_or_default();
+        let name = opts.name.take();
+        let module = vfs::ModuleRef::new(this_module()?);
+        let h = Arc::pin_init(
             try_pin_init!(Hierarchy {
+                name,
+                subsys: mask,
+                noprefix: opts.noprefix,
                 release_agent <- kernel::new_spinlock!(agent, "Hierarchy::release_agent"),
+                root,
+                state: GlobalLockedBy::new(HierState {
+                    attached: false,
+                    dead: false,
+                }),
+                _module: module,
             }),
             GFP_KERNEL,
-        )
+        )?;
+        list.push(h.clone(), GFP_KERNEL)?;
+        Ok(h)
     }
 
-    fn show_options(data: &Hierarchy, m: &SeqFile) -> Result {
-        if let Some(agent) = data.release_agent.lock().as_ref() {
-            seq_print!(m, ",release_agent={}", agent.to_str()?);
+    fn attach(h: &Arc<Hierarchy>) -> Result {
+        let mut guard = TCGROUP_MUTEX.lock();
+        let state = h.state.as_mut(&mut guard);
+        if state.dead {
+            return Err(EAGAIN);
+        }
+        state.attached = true;
+        Ok(())
+    }
+
+    fn detach(h: &Arc<Hierarchy>, attached: bool) {
+        let mut guard = TCGROUP_MUTEX.lock();
+        let has_children = !h.root.tree.as_ref(&guard).children.is_empty();
+        let state = h.state.as_mut(&mut guard);
+        if attached {
+            state.attached = false;
+        }
+        if state.attached || state.dead || has_children {
+            return;
+        }
+        // Unmounted and empty: destroy it. The list's reference is dropped after the lock.
+        state.dead = true;
+        let removed = match guard.iter().position(|x| Arc::ptr_eq(x, h)) {
+            Some(i) => guard.remove(i).ok(),
+            None => None,
+        };
+        drop(guard);
+        drop(removed);
+    }
+
+    fn reconfigure(h: &Hierarchy, opts: &mut MountOptions, fc: &Context<'_>) -> Result {
+        if opts.all && opts.subsys != 0 {
+            return Err(fc.invalf(EINVAL, fmt!("subsys name conflicts with all")));
+        }
+        if opts.none && opts.subsys != 0 {
+            return Err(fc.invalf(EINVAL, fmt!("none used incorrectly")));
+        }
+        // As v1: the flags and the name cannot change...
+        let name_differs = matches!(&opts.name, Some(n) if h.name.as_deref() != Some(&**n));
+        if opts.noprefix != h.noprefix || name_differs {
+            return Err(fc.invalf(EINVAL, fmt!("option or name mismatch")));
+        }
+        // ... and a hierarchy with child groups cannot be remounted at all.
+        {
+            let guard = TCGROUP_MUTEX.lock();
+            if !h.root.tree.as_ref(&guard).children.is_empty() {
+                return Err(EBUSY);
+            }
+        }
+        // Subsystems stay bound as they are: naming them again is fine, naming others is not.
+        let mask = if opts.all { SUBSYS_ALL } else { opts.subsys };
+        if (mask != 0 || opts.none) && mask != h.subsys {
+            return Err(fc.invalf(EINVAL, fmt!("subsystems cannot change at remount")));
+        }
+        if let Some(agent) = opts.release_agent.take() {
+            let _old = core::mem::replace(&mut *h.release_agent.lock(), agent);
         }
         Ok(())
+    }
+
+    fn show_options(h: &Hierarchy, m: &mut OptionWriter<'_>) -> Result {
+        for (name, bit) in SUBSYSTEMS {
+            if h.subsys & bit != 0 {
+                m.option(name, None);
+            }
+        }
+        if h.noprefix {
+            m.option(c"noprefix", None);
+        }
+        let agent = h.release_agent()?;
+        if !agent.is_empty() {
+            m.option(c"release_agent", Some(&agent));
+        }
+        if h.root.clone_children.load(kernel::sync::atomic::Relaxed) {
+            m.option(c"clone_children", None);
+        }
+        if let Some(name) = &h.name {
+            m.option(c"name", Some(name.to_bytes()));
+        }
+        Ok(())
+    }
+
+    fn root(h: &Hierarchy) -> Arc<Group> {
+        h.root.clone()
+    }
+
+    fn dir_attrs(g: &Group) -> DirAttrs {
+        g.attrs
+    }
+
+    fn parent_ino(g: &Group) -> u64 {
+        g.parent.as_ref().map_or(g.attrs.ino, |p| p.attrs.ino)
+    }
+
+    fn subdirs(g: &Group) -> u32 {
+        let guard = TCGROUP_MUTEX.lock();
+        g.tree
+            .as_ref(&guard)
+            .children
+            .len()
+            .try_into()
+            .unwrap_or(u32::MAX)
+    }
+
+    fn lookup(h: &Arc<Hierarchy>, g: &Arc<Group>, name: &[u8]) -> Option<Entry<Self>> {
+        if let Some(f) = CFile::ALL
+            .iter()
+            .find(|f| f.exists_in(h, g) && f.is_named(h, name))
+        {
+            let node = files::node(h, g, *f).ok()?;
+            return Some(Entry::File(node, f.mode(), g.file_inos[f.index()]));
+        }
+        let guard = TCGROUP_MUTEX.lock();
+        g.child(&guard, name).map(Entry::Dir)
+    }
+
+    fn read_dir(h: &Hierarchy, g: &Group, out: &mut KVec<DirEntry>) -> Result {
+        for f in CFile::ALL.iter().filter(|f| f.exists_in(h, g)) {
+            let name = f.name(h)?;
+            out.push(
+                DirEntry {
+                    name: crate::group::cstring(&name)?,
+                    ino: g.file_inos[f.index()],
+                    is_dir: false,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let guard = TCGROUP_MUTEX.lock();
+        for c in g.tree.as_ref(&guard).children.iter() {
+            out.push(
+                DirEntry {
+                    name: CString::try_from(&*c.tree.as_ref(&guard).name)?,
+                    ino: c.attrs.ino,
+                    is_dir: true,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn mkdir(
+        h: &Hierarchy,
+        parent: &Arc<Group>,
+        name: &[u8],
+        attrs: DirAttrs,
+    ) -> Result<Arc<Group>> {
+        // As v1: a newline would break the agent's argument and every listing.
+        if name.contains(&b'\n') {
+            return Err(EINVAL);
+        }
+        if CFile::ALL
+            .iter()
+            .any(|f| f.exists_in(h, parent) && f.is_named(h, name))
+        {
+            return Err(EEXIST);
+        }
+        let cname = crate::group::cstring(name)?;
+        let group = Group::new(cname, Some(parent.clone()), attrs, false)?;
+        let mut guard = TCGROUP_MUTEX.lock();
+        if parent.tree.as_ref(&guard).removed {
+            return Err(ENOENT);
+        }
+        if parent.child(&guard, name).is_some() {
+            return Err(EEXIST);
+        }
+        parent
+            .tree
+            .as_mut(&mut guard)
+            .children
+            .push(group.clone(), GFP_KERNEL)?;
+        Ok(group)
+    }
+
+    fn rmdir(_h: &Hierarchy, parent: &Group, victim: &Group) -> Result {
+        let mut guard = TCGROUP_MUTEX.lock();
+        if !victim.tree.as_ref(&guard).children.is_empty()
+            || victim.task_count() != 0
+            || victim.refs.load(kernel::sync::atomic::Relaxed) != 0
+        {
+            return Err(EBUSY);
+        }
+        victim.tree.as_mut(&mut guard).removed = true;
+        let children = &mut parent.tree.as_mut(&mut guard).children;
+        let removed = match children.iter().position(|c| core::ptr::eq(&**c, victim)) {
+            Some(i) => children.remove(i).ok(),
+            None => None,
+        };
+        // The list's reference is dropped after the lock.
+        drop(guard);
+        drop(removed);
+        Ok(())
+    }
+
+    fn rename(_h: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
+        // As v1: a newline would break the agent's argument and every listing.
+        if name.contains(&b'\n') {
+            return Err(EINVAL);
+        }
+        let new = crate::group::cstring(name)?;
+        let mut guard = TCGROUP_MUTEX.lock();
+        if parent.child(&guard, name).is_some() {
+            return Err(EEXIST);
+        }
+        let old = core::mem::replace(&mut dir.tree.as_mut(&mut guard).name, new);
+        drop(guard);
+        drop(old);
+        Ok(())
+    }
+
+    fn open(node: &Arc<Node>, write: bool) -> Result<Open> {
+        files::open(node, write)
+    }
+
+    fn show(node: &Node, _open: &Open, out: &mut KVec<u8>) -> Result {
+        files::show(node, out)
+    }
+
+    fn max_write(node: &Node) -> Option<usize> {
+        files::max_write(node)
+    }
+
+    fn write(node: &Node, _open: &Open, buf: &[u8], cred: &FileCred<'_>) -> Result {
+        files::write(node, buf, cred)
     }
 }

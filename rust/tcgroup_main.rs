@@ -9,10 +9,19 @@
 //!
 //! See `Documentation/tcgroup.rst` for the user ABI and `Documentation/design.rst` for objects,
 //! lifetimes and lock order.
+//!
+//! - [`vfs`]: the safe VFS layer (the only `unsafe` code, with [`sync`]).
+//! - [`sync`]: the global lock and the module handle.
+//! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
+//! - [`group`]: groups, the directories of a hierarchy.
+//! - [`files`]: the control files.
 
 use kernel::prelude::*;
 
+mod files;
+mod group;
 mod hierarchy;
+mod sync;
 mod vfs;
 
 module! {
@@ -25,7 +34,9 @@ module! {
 
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
-/// Fields drop in declaration order: the type is unregistered before its mount point goes.
+/// Fields are initialised in declaration order and dropped in the same order: the global state
+/// is set up before the type is registered, and the type is unregistered before its mount
+/// point goes.
 #[pin_data]
 struct Tcgroup {
     #[pin]
@@ -36,7 +47,10 @@ struct Tcgroup {
 impl kernel::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            fs <- vfs::Registration::new(module),
+            fs <- {
+                sync::init(module)?;
+                vfs::Registration::new(module)
+            },
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })
     }

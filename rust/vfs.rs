@@ -1,40 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A small VFS layer for a pseudo-filesystem: type registration, mount contexts and superblocks.
+//! A small VFS layer for a pseudo-filesystem: type registration, mount contexts, superblocks,
+//! directories and control files.
 //!
 //! The kernel crate of this kernel has no superblock, inode or `fs_context` abstraction, so this
 //! module provides the part tcgroup needs, after the design of Wedson Almeida Filho's VFS
 //! abstractions: a [`FileSystem`] trait whose implementor is pure safe Rust, a [`Registration`]
-//! that registers it, and `extern "C"` trampolines that run the trait methods inside
-//! [`from_result`] and justify each raw access with the callback contract of the VFS.
+//! that registers it, and `extern "C"` trampolines (in [`tables`]) that run the trait methods
+//! inside `from_result` and justify each raw access with the callback contract of the VFS.
 //!
-//! This file and its `ffi` submodule are the only places of the crate that use `unsafe` or name
-//! a binding.
+//! The model is that of procfs: the filesystem keeps its own tree of directories and answers
+//! `lookup` and `readdir` from it; inodes and dentries are a cache of that tree, created on
+//! lookup and freed by the VFS when unused. Each directory inode owns a reference on its
+//! [`FileSystem::Dir`], each file inode one on its [`FileSystem::Node`].
+//!
+//! This file and its submodules are the only places of the crate that use `unsafe` or name a
+//! binding.
 //!
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
 //! [`include/linux/fs_context.h`](srctree/include/linux/fs_context.h)
 
 use core::marker::PhantomData;
 use kernel::{
-    error::{
-        from_result,
-        to_result, //
-    },
+    error::to_result,
     prelude::*,
-    seq_file::SeqFile,
     str::{
         CStrExt,
         CString, //
     },
     sync::Arc,
-    types::{
-        ForeignOwnable,
-        Opaque, //
-    },
+    types::Opaque,
     ThisModule, //
 };
 
 mod ffi;
+mod tables;
 
 /// The magic number of tcgroup superblocks (`statfs(2)`'s `f_type`): "tcgr".
 const SUPER_MAGIC: c_ulong = 0x7463_6772;
@@ -104,6 +104,19 @@ impl Context<'_> {
         err
     }
 
+    /// The filesystem uid and gid of the mounting task, as owner of a new root directory.
+    pub(crate) fn owner(&self) -> Owner {
+        // SAFETY: By the type invariant `self.inner` is valid; `cred` holds the mounter's
+        // credentials for the whole life of the context.
+        unsafe {
+            let cred = (*self.inner).cred;
+            Owner {
+                uid: (*cred).fsuid,
+                gid: (*cred).fsgid,
+            }
+        }
+    }
+
     /// Whether the mounting task acts in the initial user namespace with `CAP_SYS_ADMIN` there.
     ///
     /// This is the condition cgroup v1 places on `release_agent=`, since the agent runs with
@@ -118,7 +131,122 @@ impl Context<'_> {
     }
 }
 
+/// The owner of a directory and of the files in it, as `mkdir` found it (the creator's
+/// filesystem uid and gid).
+#[derive(Clone, Copy)]
+pub(crate) struct Owner {
+    uid: ffi::kuid_t,
+    gid: ffi::kgid_t,
+}
+
+// SAFETY: `Owner` is two plain integers.
+unsafe impl Send for Owner {}
+// SAFETY: As above.
+unsafe impl Sync for Owner {}
+
+/// A new directory's identity, chosen by the VFS layer when `mkdir` runs: the filesystem keeps
+/// it with its directory so that every later inode of the directory looks the same.
+#[derive(Clone, Copy)]
+pub(crate) struct DirAttrs {
+    /// The inode number.
+    pub(crate) ino: u64,
+    /// The permission bits (`mkdir`'s mode after the umask).
+    pub(crate) mode: u16,
+    /// The owner.
+    pub(crate) owner: Owner,
+}
+
+/// What a name in a directory is.
+pub(crate) enum Entry<T: FileSystem> {
+    /// A subdirectory.
+    Dir(Arc<T::Dir>),
+    /// A file: its node, permission bits and inode number.
+    File(Arc<T::Node>, u16, u64),
+}
+
+/// One entry of a directory listing.
+pub(crate) struct DirEntry {
+    /// The name.
+    pub(crate) name: CString,
+    /// The inode number.
+    pub(crate) ino: u64,
+    /// Whether it is a directory (otherwise a regular file).
+    pub(crate) is_dir: bool,
+}
+
+/// The credentials a file was opened with, for permission checks at write time.
+///
+/// # Invariants
+///
+/// `file` points at a valid open `struct file` for the lifetime `'a`.
+pub(crate) struct FileCred<'a> {
+    file: *mut kernel::bindings::file,
+    _p: PhantomData<&'a ()>,
+}
+
+impl FileCred<'_> {
+    /// Whether the opener acted in the initial user namespace with `CAP_SYS_ADMIN` there, as
+    /// cgroup v1 requires for writing `release_agent`.
+    pub(crate) fn initial_ns_admin(&self) -> bool {
+        // SAFETY: By the type invariant `self.file` is valid; its `f_cred` is set for the life
+        // of the file.
+        unsafe {
+            core::ptr::eq((*(*self.file).f_cred).user_ns, &raw mut ffi::init_user_ns)
+                && ffi::file_ns_capable(
+                    self.file,
+                    &raw mut ffi::init_user_ns,
+                    ffi::CAP_SYS_ADMIN as c_int,
+                )
+        }
+    }
+}
+
+/// Writes the mount options of a superblock into `/proc/mounts` (a `seq_file`).
+///
+/// # Invariants
+///
+/// `m` points at a valid `struct seq_file` for the lifetime `'a`.
+pub(crate) struct OptionWriter<'a> {
+    m: *mut ffi::seq_file,
+    _p: PhantomData<&'a ()>,
+}
+
+/// `ESCAPE_OCTAL` of `include/linux/string_helpers.h` (`BIT(3)`, which bindgen cannot evaluate).
+const ESCAPE_OCTAL: c_uint = 1 << 3;
+
+impl OptionWriter<'_> {
+    /// Writes `,name` or `,name=value`, escaped as `seq_show_option()` does.
+    pub(crate) fn option(&mut self, name: &CStr, value: Option<&[u8]>) {
+        // SAFETY: By the type invariant `self.m` is valid. The escape sets are NUL-terminated
+        // literals and `name`/`value` valid for the lengths passed.
+        unsafe {
+            ffi::seq_putc(self.m, b',');
+            ffi::seq_escape_mem(
+                self.m,
+                name.as_char_ptr(),
+                name.to_bytes().len(),
+                ESCAPE_OCTAL,
+                c",= \t\n\\".as_char_ptr(),
+            );
+            if let Some(value) = value {
+                ffi::seq_putc(self.m, b'=');
+                ffi::seq_escape_mem(
+                    self.m,
+                    value.as_ptr(),
+                    value.len(),
+                    ESCAPE_OCTAL,
+                    c", \t\n\\".as_char_ptr(),
+                );
+            }
+        }
+    }
+}
+
 /// A pseudo-filesystem: the safe interface the VFS trampolines call.
+///
+/// The VFS serialises the directory operations of one directory: `mkdir` and `rmdir` run with
+/// the parent directory locked exclusively, `rmdir` also with the victim locked, and `lookup`
+/// and `read_dir` with the directory locked shared.
 pub(crate) trait FileSystem: Sized + 'static {
     /// The name of the filesystem type, as in `/proc/filesystems` and `mount -t`.
     const NAME: &'static CStr;
@@ -126,8 +254,18 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// What a mount request accumulates while its options are parsed; owned by the context.
     type Options: Send;
 
-    /// Per-superblock state, shared with everything that outlives a call into the filesystem.
+    /// Per-superblock state. Superblocks are keyed by it: mounting the same `Data` again shares
+    /// the superblock.
     type Data: Send + Sync;
+
+    /// A directory.
+    type Dir: Send + Sync;
+
+    /// What a file is: the object an inode of a regular file refers to.
+    type Node: Send + Sync;
+
+    /// The state of one open file description.
+    type Open: Send + Sync;
 
     /// Creates the option state of a new mount request.
     fn init_options() -> Result<Self::Options>;
@@ -135,177 +273,69 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Parses one mount option into `opts`.
     fn parse_param(opts: &mut Self::Options, fc: &Context<'_>, param: Param<'_>) -> Result<Parsed>;
 
-    /// Creates the state of a new superblock from the parsed options.
-    fn fill_super(opts: &mut Self::Options) -> Result<Arc<Self::Data>>;
+    /// Chooses the state a new mount refers to: an existing one (the mount then shares its
+    /// superblock, if one exists) or a new one.
+    fn get_data(opts: &mut Self::Options, fc: &Context<'_>) -> Result<Arc<Self::Data>>;
 
-    /// Prints the mount options of a superblock for `/proc/mounts`, each as `,key[=value]`.
-    fn show_options(data: &Self::Data, m: &SeqFile) -> Result;
-}
+    /// A new superblock is being set up for `data`. `EAGAIN` makes the mount start over with
+    /// [`FileSystem::get_data`], for `data` that went away in the meantime.
+    fn attach(data: &Arc<Self::Data>) -> Result;
 
-/// The C operation tables of a [`FileSystem`], with the trampolines that call into it.
-struct Tables<T: FileSystem>(PhantomData<T>);
+    /// The superblock of `data` has been shut down; `attached` tells whether
+    /// [`FileSystem::attach`] had succeeded for it.
+    fn detach(data: &Arc<Self::Data>, attached: bool);
 
-impl<T: FileSystem> Tables<T> {
-    const CONTEXT_OPS: ffi::fs_context_operations = ffi::fs_context_operations {
-        free: Some(Self::free_callback),
-        dup: None,
-        parse_param: Some(Self::parse_param_callback),
-        parse_monolithic: None,
-        get_tree: Some(Self::get_tree_callback),
-        reconfigure: None,
-    };
+    /// Applies the options of a remount (`mount -o remount`, `fsconfig(FSCONFIG_CMD_RECONFIGURE)`).
+    fn reconfigure(data: &Self::Data, opts: &mut Self::Options, fc: &Context<'_>) -> Result;
 
-    const SUPER_OPS: ffi::super_operations = ffi::super_operations {
-        statfs: Some(ffi::simple_statfs),
-        drop_inode: Some(ffi::inode_just_drop),
-        show_options: Some(Self::show_options_callback),
-        // SAFETY: All-zero is a valid `super_operations`: every other operation is absent.
-        ..unsafe { core::mem::zeroed() }
-    };
+    /// Prints the mount options of a superblock for `/proc/mounts`.
+    fn show_options(data: &Self::Data, m: &mut OptionWriter<'_>) -> Result;
 
-    /// # Safety
-    ///
-    /// Callback contract of `file_system_type::init_fs_context`: `fc` is a valid context under
-    /// construction whose `ops` and `fs_private` this filesystem may set.
-    unsafe extern "C" fn init_fs_context_callback(fc: *mut ffi::fs_context) -> c_int {
-        from_result(|| {
-            let opts = KBox::new(T::init_options()?, GFP_KERNEL)?;
-            // SAFETY: The callback contract guarantees that `fc` is valid. `fs_private` is owned
-            // by `free_callback` from now on, which the VFS calls exactly once for a context
-            // whose `ops` are set; `CONTEXT_OPS` is a promoted constant and lives forever.
-            unsafe {
-                (*fc).fs_private = opts.into_foreign().cast();
-                (*fc).ops = &Self::CONTEXT_OPS;
-            }
-            Ok(0)
-        })
-    }
+    /// The root directory of `data`.
+    fn root(data: &Self::Data) -> Arc<Self::Dir>;
 
-    /// # Safety
-    ///
-    /// Callback contract of `fs_context_operations::free`: `fc` is valid and is being destroyed.
-    unsafe extern "C" fn free_callback(fc: *mut ffi::fs_context) {
-        // SAFETY: The callback contract guarantees that `fc` is valid. `fs_private` was set by
-        // `init_fs_context_callback` from a `KBox<T::Options>` and nothing else owns it.
-        drop(unsafe { KBox::<T::Options>::from_foreign((*fc).fs_private.cast()) });
-    }
+    /// The attributes of a directory.
+    fn dir_attrs(dir: &Self::Dir) -> DirAttrs;
 
-    /// # Safety
-    ///
-    /// Callback contract of `fs_context_operations::parse_param`: `fc` and `param` are valid
-    /// for the duration of the call; the context's `uapi_mutex` serialises it.
-    unsafe extern "C" fn parse_param_callback(
-        fc: *mut ffi::fs_context,
-        param: *mut ffi::fs_parameter,
-    ) -> c_int {
-        from_result(|| {
-            // SAFETY: The callback contract guarantees that `fc` is valid for the call.
-            let ctx = unsafe { Context::from_raw(fc) };
-            // SAFETY: The callback contract guarantees that `param` is valid; `key` is always a
-            // NUL-terminated string.
-            let key = unsafe { CStr::from_char_ptr((*param).key) };
-            // SAFETY: As above; the active member of the union is given by `type_`.
-            let value = match unsafe { (*param).type_() } {
-                ffi::fs_value_type_fs_value_is_flag => None,
-                // SAFETY: For `fs_value_is_string` the union holds a NUL-terminated string.
-                ffi::fs_value_type_fs_value_is_string => unsafe {
-                    Some(CStr::from_char_ptr((*param).__bindgen_anon_1.string))
-                },
-                _ => {
-                    return Err(
-                        ctx.invalf(EINVAL, fmt!("option '{}' takes a string", key.to_str()?))
-                    )
-                }
-            };
-            // SAFETY: `fs_private` holds the `KBox<T::Options>` of `init_fs_context_callback`;
-            // `uapi_mutex` makes this the only access while the callback runs.
-            let opts = unsafe { &mut *(*fc).fs_private.cast::<T::Options>() };
-            match T::parse_param(opts, &ctx, Param { key, value })? {
-                Parsed::Accepted => Ok(0),
-                Parsed::Unknown => Err(ENOPARAM),
-            }
-        })
-    }
+    /// The inode number of a directory's parent (its own for the root).
+    fn parent_ino(dir: &Self::Dir) -> u64;
 
-    /// # Safety
-    ///
-    /// Callback contract of `fs_context_operations::get_tree`: `fc` is valid and its parameters
-    /// are final.
-    unsafe extern "C" fn get_tree_callback(fc: *mut ffi::fs_context) -> c_int {
-        // SAFETY: The callback contract guarantees that `fc` is valid; `fill_super_callback`
-        // has the signature `get_tree_nodev` expects.
-        unsafe { ffi::get_tree_nodev(fc, Some(Self::fill_super_callback)) }
-    }
+    /// The number of subdirectories of `dir` (for its link count).
+    fn subdirs(dir: &Self::Dir) -> u32;
 
-    /// # Safety
-    ///
-    /// Callback contract of `get_tree_nodev`'s `fill_super`: `sb` is a new, locked superblock
-    /// not yet visible to anyone else, and `fc` the context it is created for. On failure the
-    /// VFS destroys `sb` through `kill_sb`.
-    unsafe extern "C" fn fill_super_callback(
-        sb: *mut ffi::super_block,
-        fc: *mut ffi::fs_context,
-    ) -> c_int {
-        from_result(|| {
-            // An empty file list (terminated by an empty name): a root directory with the simple
-            // directory operations and no files.
-            let files = [ffi::tree_descr {
-                name: c"".as_char_ptr(),
-                ops: core::ptr::null(),
-                mode: 0,
-            }];
-            // SAFETY: The callback contract guarantees that `sb` is valid and exclusively ours;
-            // `files` is a terminated list that `simple_fill_super` only reads during the call.
-            to_result(unsafe { ffi::simple_fill_super(sb, SUPER_MAGIC, files.as_ptr()) })?;
-            // SAFETY: As above. `SUPER_OPS` is a promoted constant and lives forever.
-            unsafe { (*sb).s_op = &Self::SUPER_OPS };
+    /// Finds `name` in `dir`.
+    fn lookup(data: &Arc<Self::Data>, dir: &Arc<Self::Dir>, name: &[u8]) -> Option<Entry<Self>>;
 
-            // SAFETY: `fc` is valid per the callback contract and its `fs_private` holds our
-            // options; `get_tree` runs under the context's `uapi_mutex`.
-            let opts = unsafe { &mut *(*fc).fs_private.cast::<T::Options>() };
-            let data = T::fill_super(opts)?;
-            // SAFETY: `sb` is exclusively ours; `s_fs_info` owns the `Arc` until `kill_sb`.
-            unsafe { (*sb).s_fs_info = data.into_foreign().cast() };
-            Ok(0)
-        })
-    }
+    /// Lists `dir`, without `.` and `..`.
+    fn read_dir(data: &Self::Data, dir: &Self::Dir, out: &mut KVec<DirEntry>) -> Result;
 
-    /// # Safety
-    ///
-    /// Callback contract of `super_operations::show_options`: `root` is the valid root dentry
-    /// of one of our mounted superblocks, whose `s_fs_info` is set, and `m` a valid seq_file.
-    unsafe extern "C" fn show_options_callback(
-        m: *mut ffi::seq_file,
-        root: *mut ffi::dentry,
-    ) -> c_int {
-        from_result(|| {
-            // SAFETY: The callback contract guarantees that `root` and its superblock are valid
-            // and that `s_fs_info` holds the `Arc` stored by `fill_super_callback`, which is only
-            // released by `kill_sb` after the superblock is no longer mounted.
-            let data = unsafe { Arc::<T::Data>::borrow((*(*root).d_sb).s_fs_info.cast()) };
-            // SAFETY: The callback contract guarantees that `m` is valid for the call.
-            let m = unsafe { SeqFile::from_raw(m) };
-            T::show_options(&data, m)?;
-            Ok(0)
-        })
-    }
+    /// Creates the subdirectory `name` of `parent`.
+    fn mkdir(
+        data: &Self::Data,
+        parent: &Arc<Self::Dir>,
+        name: &[u8],
+        attrs: DirAttrs,
+    ) -> Result<Arc<Self::Dir>>;
 
-    /// # Safety
-    ///
-    /// Callback contract of `file_system_type::kill_sb`: `sb` is one of our superblocks, being
-    /// shut down for the last time.
-    unsafe extern "C" fn kill_sb_callback(sb: *mut ffi::super_block) {
-        // SAFETY: The callback contract guarantees that `sb` is valid.
-        let info = unsafe { (*sb).s_fs_info };
-        // SAFETY: As above; `kill_anon_super` releases the root dentry and the anonymous device
-        // number `get_tree_nodev` allocated.
-        unsafe { ffi::kill_anon_super(sb) };
-        if !info.is_null() {
-            // SAFETY: A non-null `s_fs_info` holds the `Arc` stored by `fill_super_callback`,
-            // and nothing can reach it any more: the superblock is gone.
-            drop(unsafe { Arc::<T::Data>::from_foreign(info.cast()) });
-        }
-    }
+    /// Removes the subdirectory `dir` of `parent`.
+    fn rmdir(data: &Self::Data, parent: &Self::Dir, dir: &Self::Dir) -> Result;
+
+    /// Renames the subdirectory `dir` of `parent` to `name` (a name not in use in `parent`).
+    fn rename(data: &Self::Data, parent: &Self::Dir, dir: &Self::Dir, name: &[u8]) -> Result;
+
+    /// Opens a file; `write` tells whether it is opened for writing.
+    fn open(node: &Arc<Self::Node>, write: bool) -> Result<Self::Open>;
+
+    /// Generates the contents of a file for reading.
+    fn show(node: &Self::Node, open: &Self::Open, out: &mut KVec<u8>) -> Result;
+
+    /// The longest write the file takes in one piece: a longer one fails with `E2BIG`. `None`
+    /// cuts writes to one page, as kernfs does for files without a limit.
+    fn max_write(node: &Self::Node) -> Option<usize>;
+
+    /// Handles a write of `buf`, which holds the bytes up to the first NUL of what was written.
+    /// An empty write (zero bytes) succeeds without a call, as in kernfs.
+    fn write(node: &Self::Node, open: &Self::Open, buf: &[u8], cred: &FileCred<'_>) -> Result;
 }
 
 /// The registration of a [`FileSystem`] with the VFS.
@@ -340,8 +370,8 @@ impl<T: FileSystem> Registration<T> {
                     slot.write(core::mem::zeroed());
                     (*slot).name = T::NAME.as_char_ptr();
                     (*slot).owner = module.as_ptr();
-                    (*slot).init_fs_context = Some(Tables::<T>::init_fs_context_callback_raw);
-                    (*slot).kill_sb = Some(Tables::<T>::kill_sb_callback);
+                    (*slot).init_fs_context = Some(tables::Tables::<T>::init_fs_context_raw);
+                    (*slot).kill_sb = Some(tables::Tables::<T>::kill_sb_callback);
                 }
                 // SAFETY: `slot` is pinned and initialised above; the drop of `Self` unregisters
                 // it before the memory goes away.
@@ -350,22 +380,6 @@ impl<T: FileSystem> Registration<T> {
             }),
             _p: PhantomData,
         })
-    }
-}
-
-impl<T: FileSystem> Tables<T> {
-    /// `init_fs_context` as `file_system_type` declares it: the kernel crate only knows the
-    /// opaque `struct fs_context`, which is the same C type as the full one of `ffi`.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Tables::init_fs_context_callback`].
-    unsafe extern "C" fn init_fs_context_callback_raw(
-        fc: *mut kernel::bindings::fs_context,
-    ) -> c_int {
-        // SAFETY: Both pointer types name the same C `struct fs_context`; the contract is
-        // forwarded unchanged.
-        unsafe { Self::init_fs_context_callback(fc.cast()) }
     }
 }
 
@@ -404,4 +418,50 @@ impl Drop for SysfsMountPoint {
         // SAFETY: By the type invariant the directory exists and was created by this value.
         unsafe { ffi::sysfs_remove_mount_point(ffi::fs_kobj, self.name.as_char_ptr()) };
     }
+}
+
+/// A reference on a module that keeps it loaded (`__module_get()`/`module_put()`).
+///
+/// # Invariants
+///
+/// The value owns one reference on `module`.
+pub(crate) struct ModuleRef {
+    module: &'static ThisModule,
+}
+
+impl ModuleRef {
+    /// Takes a reference on `module`, which the caller runs in (so it is live).
+    pub(crate) fn new(module: &'static ThisModule) -> Self {
+        // SAFETY: `module` is the running module: its code is executing, so it is live, and
+        // `__module_get` only increments its count.
+        unsafe { ffi::__module_get(module.as_ptr()) };
+        // INVARIANT: The reference was just taken.
+        Self { module }
+    }
+}
+
+impl Drop for ModuleRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this value owns a reference.
+        unsafe { ffi::module_put(self.module.as_ptr()) };
+    }
+}
+
+/// Allocates an inode number, as `new_inode_pseudo` users do (`get_next_ino()`).
+pub(crate) fn next_ino() -> u64 {
+    // SAFETY: `get_next_ino` has no preconditions.
+    u64::from(unsafe { ffi::get_next_ino() })
+}
+
+/// Parses an unsigned number as `kstrtoull(s, 0, &v)`: decimal, `0` octal or `0x` hex, an
+/// optional `+` and one trailing newline. `EINVAL` if it is not a number, `ERANGE` if it
+/// overflows.
+pub(crate) fn parse_u64(s: &[u8]) -> Result<u64> {
+    let mut buf = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
+    buf.extend_from_slice(s, GFP_KERNEL)?;
+    buf.push(0, GFP_KERNEL)?;
+    let mut v: u64 = 0;
+    // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
+    to_result(unsafe { ffi::kstrtoull(buf.as_ptr(), 0, &mut v) })?;
+    Ok(v)
 }

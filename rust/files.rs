@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Control files: the files in every group directory, their contents and their writes.
+//!
+//! Names, modes and formats follow cgroup v1 (`cgroup1_base_files` in
+//! `kernel/cgroup/cgroup-v1.c`); `releasable` and the `debug` subsystem's files are tcgroup's.
+
+use crate::{
+    group::Group,
+    hierarchy::{
+        Hierarchy,
+        SUBSYS_DEBUG, //
+    },
+    sync::TCGROUP_MUTEX,
+    vfs::{
+        self,
+        FileCred, //
+    },
+};
+use kernel::{
+    prelude::*,
+    sync::{atomic::Relaxed, Arc},
+};
+
+/// The longest `release_agent` path, excluding the terminating NUL (`PATH_MAX - 1`, as v1's
+/// buffer allows).
+pub(crate) const RELEASE_AGENT_MAX: usize = kernel::bindings::PATH_MAX as usize - 1;
+
+/// A control file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CFile {
+    /// `cgroup.procs`: the thread-group ids of the tasks.
+    Procs,
+    /// `cgroup.clone_children`.
+    CloneChildren,
+    /// `notify_on_release`.
+    NotifyOnRelease,
+    /// `tasks`: the thread ids of the tasks.
+    Tasks,
+    /// `releasable` (tcgroup's; the 2007 commit's debugging file).
+    Releasable,
+    /// `release_agent` (root only).
+    ReleaseAgent,
+    /// `cgroup.sane_behavior` (root only; always 0 on v1).
+    SaneBehavior,
+    /// `debug.taskcount`.
+    DebugTaskcount,
+    /// `debug.refcount`.
+    DebugRefcount,
+    /// `debug.releasable`.
+    DebugReleasable,
+    /// `debug.hold`: every open file description holds one reference.
+    DebugHold,
+}
+
+impl CFile {
+    /// The number of control files.
+    pub(crate) const COUNT: usize = 11;
+
+    /// Every control file, in listing order.
+    pub(crate) const ALL: [CFile; Self::COUNT] = [
+        CFile::Procs,
+        CFile::CloneChildren,
+        CFile::NotifyOnRelease,
+        CFile::Tasks,
+        CFile::Releasable,
+        CFile::ReleaseAgent,
+        CFile::SaneBehavior,
+        CFile::DebugTaskcount,
+        CFile::DebugRefcount,
+        CFile::DebugReleasable,
+        CFile::DebugHold,
+    ];
+
+    /// The position in [`CFile::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The subsystem the file belongs to (0 for the base files).
+    fn subsys(self) -> u32 {
+        match self {
+            CFile::DebugTaskcount
+            | CFile::DebugRefcount
+            | CFile::DebugReleasable
+            | CFile::DebugHold => SUBSYS_DEBUG,
+            _ => 0,
+        }
+    }
+
+    /// The name without a subsystem prefix.
+    fn base_name(self) -> &'static [u8] {
+        match self {
+            CFile::Procs => b"cgroup.procs",
+            CFile::CloneChildren => b"cgroup.clone_children",
+            CFile::NotifyOnRelease => b"notify_on_release",
+            CFile::Tasks => b"tasks",
+            CFile::Releasable => b"releasable",
+            CFile::ReleaseAgent => b"release_agent",
+            CFile::SaneBehavior => b"cgroup.sane_behavior",
+            CFile::DebugTaskcount => b"taskcount",
+            CFile::DebugRefcount => b"refcount",
+            CFile::DebugReleasable => b"releasable",
+            CFile::DebugHold => b"hold",
+        }
+    }
+
+    /// Whether the file's name is `name` in `hier`.
+    pub(crate) fn is_named(self, hier: &Hierarchy, name: &[u8]) -> bool {
+        let base = self.base_name();
+        if self.subsys() == 0 || hier.noprefix {
+            return name == base;
+        }
+        name.strip_prefix(b"debug.".as_slice()) == Some(base)
+    }
+
+    /// The name of the file in `hier`.
+    pub(crate) fn name(self, hier: &Hierarchy) -> Result<KVec<u8>> {
+        let mut v = KVec::new();
+        if self.subsys() != 0 && !hier.noprefix {
+            v.extend_from_slice(b"debug.", GFP_KERNEL)?;
+        }
+        v.extend_from_slice(self.base_name(), GFP_KERNEL)?;
+        Ok(v)
+    }
+
+    /// The permission bits: writable files are `0644`, the others `0444`.
+    pub(crate) fn mode(self) -> u16 {
+        if self.writable() {
+            0o644
+        } else {
+            0o444
+        }
+    }
+
+    /// Whether the file takes writes.
+    fn writable(self) -> bool {
+        matches!(
+            self,
+            CFile::Procs
+                | CFile::CloneChildren
+                | CFile::NotifyOnRelease
+                | CFile::Tasks
+                | CFile::ReleaseAgent
+        )
+    }
+
+    /// Whether `group` of `hier` has this file.
+    ///
+    /// Under `noprefix`, `debug.releasable` would be a second `releasable`; the base file,
+    /// which shows the same flag, stands for both.
+    pub(crate) fn exists_in(self, hier: &Hierarchy, group: &Group) -> bool {
+        let root_only = matches!(self, CFile::ReleaseAgent | CFile::SaneBehavior);
+        let shadowed = self == CFile::DebugReleasable && hier.noprefix;
+        (!root_only || group.is_root()) && (self.subsys() & !hier.subsys) == 0 && !shadowed
+    }
+}
+
+/// What a control file inode refers to.
+pub(crate) struct Node {
+    pub(crate) hier: Arc<Hierarchy>,
+    pub(crate) group: Arc<Group>,
+    pub(crate) file: CFile,
+}
+
+/// A subsystem-state reference on a group, held by an open `debug.hold`.
+///
+/// # Invariants
+///
+/// The value accounts for one in `group.refs`.
+pub(crate) struct HoldRef {
+    group: Arc<Group>,
+}
+
+impl Drop for HoldRef {
+    fn drop(&mut self) {
+        // By the type invariant this value owns one count.
+        self.group.refs.fetch_sub(1, Relaxed);
+    }
+}
+
+/// The per-open state of a control file.
+pub(crate) enum Open {
+    /// Nothing beyond the file.
+    Plain,
+    /// An open `debug.hold`, whose reference goes when the file is closed.
+    Hold {
+        /// The reference.
+        _held: HoldRef,
+    },
+}
+
+/// Opens `node`; `write` tells whether for writing.
+///
+/// As in v1, where every file has a write handler, a file without writes may be opened for
+/// writing by whoever the mode bits let through; writes then fail with `EINVAL`.
+pub(crate) fn open(node: &Node, _write: bool) -> Result<Open> {
+    if node.file != CFile::DebugHold {
+        return Ok(Open::Plain);
+    }
+    // Taken under the tree lock so that `rmdir` sees every reference or none.
+    let guard = TCGROUP_MUTEX.lock();
+    if node.group.tree.as_ref(&guard).removed {
+        return Err(ENODEV);
+    }
+    node.group.refs.add(1, Relaxed);
+    // INVARIANT: The count was just taken.
+    Ok(Open::Hold {
+        _held: HoldRef {
+            group: node.group.clone(),
+        },
+    })
+}
+
+/// Appends `0\n` or `1\n`.
+fn show_bool(out: &mut KVec<u8>, v: bool) -> Result {
+    out.extend_from_slice(if v { b"1\n" } else { b"0\n" }, GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Appends `n` in decimal and a newline.
+fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
+    let s = kernel::str::CString::try_from_fmt(fmt!("{n}\n"))?;
+    out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Generates the contents of `node` for reading.
+pub(crate) fn show(node: &Node, out: &mut KVec<u8>) -> Result {
+    let g = &node.group;
+    match node.file {
+        // Membership is not tracked yet: every group lists no task.
+        CFile::Procs | CFile::Tasks | CFile::DebugHold => Ok(()),
+        CFile::CloneChildren => show_bool(out, g.clone_children.load(Relaxed)),
+        CFile::NotifyOnRelease => show_bool(out, g.notify_on_release.load(Relaxed)),
+        CFile::Releasable | CFile::DebugReleasable => show_bool(out, g.releasable.load(Relaxed)),
+        CFile::SaneBehavior => show_bool(out, false),
+        CFile::DebugTaskcount => show_usize(out, g.task_count()),
+        CFile::DebugRefcount => show_usize(out, g.refs.load(Relaxed)),
+        CFile::ReleaseAgent => {
+            let agent = node.hier.release_agent()?;
+            out.extend_from_slice(&agent, GFP_KERNEL)?;
+            out.push(b'\n', GFP_KERNEL)?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether `c` is white space for the kernel's `isspace()` (`lib/ctype.c`), which `strstrip()`
+/// removes: the ASCII ones, vertical tab included, and Latin-1's no-break space.
+fn is_kernel_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0xa0)
+}
+
+/// `strstrip()`: `s` without leading and trailing white space.
+pub(crate) fn strip(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|&c| !is_kernel_space(c))
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&c| !is_kernel_space(c))
+        .map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// The longest write `node` takes: `release_agent` is one path (`E2BIG` beyond it, as v1's
+/// `max_write_len`); other writes are cut to a page.
+pub(crate) fn max_write(node: &Node) -> Option<usize> {
+    (node.file == CFile::ReleaseAgent).then_some(RELEASE_AGENT_MAX)
+}
+
+/// Handles a write to `node`.
+pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
+    let g = &node.group;
+    match node.file {
+        CFile::NotifyOnRelease => {
+            // As v1's `write_u64`: `kstrtoull(buf, 0)`, no stripping beyond one newline.
+            let v = vfs::parse_u64(buf)? != 0;
+            // As the 2007 commit: writing the flag clears `releasable`.
+            g.releasable.store(false, Relaxed);
+            g.notify_on_release.store(v, Relaxed);
+            Ok(())
+        }
+        CFile::CloneChildren => {
+            let v = vfs::parse_u64(buf)? != 0;
+            g.clone_children.store(v, Relaxed);
+            Ok(())
+        }
+        CFile::ReleaseAgent => {
+            // The agent runs with full privileges (CVE-2022-0492): the opener must be the
+            // initial namespace's administrator, as for `release_agent=`.
+            if !cred.initial_ns_admin() {
+                return Err(EPERM);
+            }
+            node.hier.set_release_agent(strip(buf))
+        }
+        // Moving tasks is not implemented yet.
+        CFile::Procs | CFile::Tasks => Err(EOPNOTSUPP),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Creates the node of `file` in `group` of `hier`.
+pub(crate) fn node(hier: &Arc<Hierarchy>, group: &Arc<Group>, file: CFile) -> Result<Arc<Node>> {
+    Ok(Arc::new(
+        Node {
+            hier: hier.clone(),
+            group: group.clone(),
+            file,
+        },
+        GFP_KERNEL,
+    )?)
+}

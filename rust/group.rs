@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Groups: the directories of a hierarchy.
+//!
+//! A group is created by `mkdir` (the root with its hierarchy) and lives, in an [`Arc`], as
+//! long as its parent's list of children, an inode, an open file or a child refers to it.
+//! `rmdir` marks it removed and unlinks it from its parent; the memory goes with the last
+//! reference.
+
+use crate::{
+    files::CFile,
+    sync::TCGROUP_MUTEX,
+    vfs::DirAttrs, //
+};
+use kernel::{
+    prelude::*,
+    str::CString,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
+        Arc,
+    },
+};
+
+/// The shape of the tree around a group, protected by [`TCGROUP_MUTEX`].
+pub(crate) struct Tree {
+    /// The directory name; empty for the root. `rename` changes it.
+    pub(crate) name: CString,
+    /// The child groups, in creation order.
+    pub(crate) children: KVec<Arc<Group>>,
+    /// Set by `rmdir`; a removed group has no children and is not in its parent's list.
+    pub(crate) removed: bool,
+}
+
+/// A group of tasks: one directory of a hierarchy.
+pub(crate) struct Group {
+    /// The parent group; `None` for the root.
+    pub(crate) parent: Option<Arc<Group>>,
+    /// The identity every inode of the directory gets.
+    pub(crate) attrs: DirAttrs,
+    /// The inode numbers of the control files, by [`CFile::index`].
+    pub(crate) file_inos: [u64; CFile::COUNT],
+    /// `notify_on_release`: run the release agent when the group becomes idle.
+    pub(crate) notify_on_release: Atomic<bool>,
+    /// `cgroup.clone_children` (kept for cgroup v1 compatibility; no subsystem uses it).
+    pub(crate) clone_children: Atomic<bool>,
+    /// Whether the group had something (a task, a child, a reference) and lost it.
+    pub(crate) releasable: Atomic<bool>,
+    /// Outstanding subsystem-state references: open `debug.hold` files.
+    pub(crate) refs: Atomic<usize>,
+    /// Children and removal.
+    pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
+}
+
+impl Group {
+    /// Creates a group named `name` under `parent` (the root if `None`), inheriting the
+    /// parent's `notify_on_release` and `cgroup.clone_children` as cgroup v1 does.
+    pub(crate) fn new(
+        name: CString,
+        parent: Option<Arc<Group>>,
+        attrs: DirAttrs,
+        clone_children: bool,
+    ) -> Result<Arc<Self>> {
+        let (notify, clone) = match &parent {
+            Some(p) => (
+                p.notify_on_release.load(Relaxed),
+                p.clone_children.load(Relaxed),
+            ),
+            None => (false, clone_children),
+        };
+        let mut file_inos = [0; CFile::COUNT];
+        for ino in file_inos.iter_mut() {
+            *ino = crate::vfs::next_ino();
+        }
+        Ok(Arc::new(
+            Group {
+                parent,
+                attrs,
+                file_inos,
+                notify_on_release: Atomic::new(notify),
+                clone_children: Atomic::new(clone),
+                releasable: Atomic::new(false),
+                refs: Atomic::new(0),
+                tree: GlobalLockedBy::new(Tree {
+                    name,
+                    children: KVec::new(),
+                    removed: false,
+                }),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Whether this is the root group of its hierarchy.
+    pub(crate) fn is_root(&self) -> bool {
+        self.parent.is_none()
+    }
+
+    /// The number of tasks in the group.
+    ///
+    /// Membership is not tracked yet, so every group is empty.
+    pub(crate) fn task_count(&self) -> usize {
+        0
+    }
+
+    /// Finds the child `name`.
+    pub(crate) fn child(
+        &self,
+        guard: &GlobalGuard<TCGROUP_MUTEX>,
+        name: &[u8],
+    ) -> Option<Arc<Group>> {
+        self.tree
+            .as_ref(guard)
+            .children
+            .iter()
+            .find(|c| c.tree.as_ref(guard).name.to_bytes() == name)
+            .cloned()
+    }
+}
+
+/// Makes a C string of `bytes`, which hold no NUL (as names from the VFS).
+pub(crate) fn cstring(bytes: &[u8]) -> Result<CString> {
+    let mut v = KVec::with_capacity(bytes.len() + 1, GFP_KERNEL)?;
+    v.extend_from_slice(bytes, GFP_KERNEL)?;
+    v.push(0, GFP_KERNEL)?;
+    let s = CStr::from_bytes_with_nul(&v).map_err(|_| EINVAL)?;
+    Ok(CString::try_from(s)?)
+}
