@@ -116,9 +116,12 @@ pub(crate) struct Hierarchy {
 
 impl Hierarchy {
     /// A copy of the release agent's path (empty for none).
+    ///
+    /// The buffer is allocated before the spinlock is taken, large enough for any path, so the
+    /// copy under the lock never allocates (or sleeps).
     pub(crate) fn release_agent(&self) -> Result<KVec<u8>> {
-        let mut v = KVec::new();
-        v.extend_from_slice(&self.release_agent.lock(), GFP_KERNEL)?;
+        let mut v = KVec::with_capacity(RELEASE_AGENT_MAX, GFP_KERNEL)?;
+        v.extend_from_slice(&self.release_agent.lock(), kernel::alloc::flags::GFP_NOWAIT)?;
         Ok(v)
     }
 

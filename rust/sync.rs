@@ -32,17 +32,34 @@ static MODULE: SetOnce<&'static ThisModule> = SetOnce::new();
 /// Whether [`init`] has run.
 static INITIALISED: Atomic<bool> = Atomic::new(false);
 
-/// Sets up the global state; called once from the module's `init`, before the filesystem type
-/// is registered. Later calls fail with `EBUSY`.
-pub(crate) fn init(module: &'static ThisModule) -> Result {
-    if INITIALISED.xchg(true, Full) {
-        return Err(EBUSY);
+/// The global state, set up by [`Globals::new`] and torn down when the value is dropped.
+///
+/// The module holds it from before the filesystem type is registered until after it is
+/// unregistered.
+pub(crate) struct Globals(());
+
+impl Globals {
+    /// Sets up the global state; called once from the module's `init`, before the filesystem
+    /// type is registered. Later calls fail with `EBUSY`.
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        if INITIALISED.xchg(true, Full) {
+            return Err(EBUSY);
+        }
+        // SAFETY: The exchange above lets exactly one call get here, and nothing uses the lock
+        // before the filesystem type is registered, after this call.
+        unsafe { TCGROUP_MUTEX.init() };
+        MODULE.populate(module);
+        Ok(Self(()))
     }
-    // SAFETY: The exchange above lets exactly one call get here, and nothing uses the lock
-    // before the filesystem type is registered, after this call.
-    unsafe { TCGROUP_MUTEX.init() };
-    MODULE.populate(module);
-    Ok(())
+}
+
+impl Drop for Globals {
+    fn drop(&mut self) {
+        // A static is never dropped: free the list's buffer, which would otherwise outlive the
+        // module. The list is empty, since every hierarchy holds a module reference.
+        let list = core::mem::take(&mut *TCGROUP_MUTEX.lock());
+        drop(list);
+    }
 }
 
 /// The running module.

@@ -34,23 +34,21 @@ module! {
 
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
-/// Fields are initialised in declaration order and dropped in the same order: the global state
-/// is set up before the type is registered, and the type is unregistered before its mount
-/// point goes.
+/// Fields are dropped in declaration order: the type is unregistered before its mount point
+/// goes, and the global state last. `init` sets the global state up first.
 #[pin_data]
 struct Tcgroup {
     #[pin]
     fs: vfs::Registration<hierarchy::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
+    _globals: sync::Globals,
 }
 
 impl kernel::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            fs <- {
-                sync::init(module)?;
-                vfs::Registration::new(module)
-            },
+            _globals: sync::Globals::new(module)?,
+            fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })
     }

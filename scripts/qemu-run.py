@@ -27,7 +27,7 @@ import time
 SPLAT = re.compile(
     r"(\bWARNING:|\bBUG:|\bOops\b|general protection fault|\bKASAN:|\bUBSAN:"
     r"|possible circular locking|possible recursive locking|inconsistent lock state"
-    r"|suspicious RCU usage|lockdep|RCU stall|rcu_.*stall|hung_task|blocked for more than"
+    r"|suspicious RCU usage|RCU stall|rcu_.*stall|hung_task|blocked for more than"
     r"|ODEBUG:|kmemleak: .*suspected memory leak|unreferenced object|Kernel panic"
     r"|Call Trace:|DEBUG_LOCKS_WARN_ON|\bBUG kmalloc|list_add corruption|list_del corruption"
     r"|segfault at|invalid opcode)"
