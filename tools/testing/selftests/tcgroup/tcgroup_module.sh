@@ -81,7 +81,7 @@ if [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); then
 fi
 mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 
-ktap_set_plan $((CYCLES + 6))
+ktap_set_plan $((CYCLES + 8))
 
 # 1..CYCLES: load and unload, each step checked in /proc/modules.
 i=1
@@ -198,6 +198,48 @@ elif [ "$(unknown_msg_count)" -le "$before" ]; then
 	ktap_test_fail "$desc"
 else
 	ktap_print_msg "mount -o foo: $out"
+	ktap_test_pass "$desc"
+fi
+
+desc="/sys/fs/tcgroup exists while loaded"
+if ! mod_loaded && ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+	ktap_print_msg "insmod $TCGROUP_KO: $out"
+	ktap_test_fail "$desc"
+elif [ ! -d /sys/fs/tcgroup ]; then
+	ktap_test_fail "$desc"
+else
+	ktap_test_pass "$desc"
+fi
+
+# A hierarchy with a child group outlives its mount (as in cgroup v1) and
+# keeps the module loaded until it is mounted again and emptied.
+desc="an unmounted hierarchy with groups pins the module"
+hname="tcgmod_$$"
+if ! out=$(mount -t tcgroup -o "none,name=$hname" none "$mnt" 2>&1); then
+	ktap_print_msg "mount -o none,name=$hname: $out"
+	ktap_test_fail "$desc"
+elif ! mkdir "$mnt/child"; then
+	ktap_test_fail "$desc"
+elif ! umount "$mnt"; then
+	ktap_test_fail "$desc"
+elif out=$(rmmod tcgroup 2>&1); then
+	ktap_print_msg "rmmod succeeded with hierarchy $hname alive"
+	ktap_test_fail "$desc"
+elif ! out=$(mount -t tcgroup -o "none,name=$hname" none "$mnt" 2>&1); then
+	ktap_print_msg "mounting $hname again: $out"
+	ktap_test_fail "$desc"
+elif [ ! -d "$mnt/child" ]; then
+	ktap_print_msg "$hname came back without its group"
+	ktap_test_fail "$desc"
+elif ! rmdir "$mnt/child" || ! umount "$mnt"; then
+	ktap_test_fail "$desc"
+elif ! out=$(rmmod tcgroup 2>&1); then
+	ktap_print_msg "rmmod after emptying $hname: $out"
+	ktap_test_fail "$desc"
+elif [ -e /sys/fs/tcgroup ]; then
+	ktap_print_msg "/sys/fs/tcgroup is still there after rmmod"
+	ktap_test_fail "$desc"
+else
 	ktap_test_pass "$desc"
 fi
 
