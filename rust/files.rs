@@ -11,6 +11,7 @@ use crate::{
         Hierarchy,
         SUBSYS_DEBUG, //
     },
+    membership,
     sync::TCGROUP_MUTEX,
     vfs::{
         self,
@@ -229,13 +230,19 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 pub(crate) fn show(node: &Node, out: &mut KVec<u8>) -> Result {
     let g = &node.group;
     match node.file {
-        // Membership is not tracked yet: every group lists no task.
-        CFile::Procs | CFile::Tasks | CFile::DebugHold => Ok(()),
+        CFile::Procs | CFile::Tasks => {
+            for id in membership::list(&node.hier, g, node.file == CFile::Procs)?.iter() {
+                let s = kernel::str::CString::try_from_fmt(fmt!("{id}\n"))?;
+                out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
+            }
+            Ok(())
+        }
+        CFile::DebugHold => Ok(()),
         CFile::CloneChildren => show_bool(out, g.clone_children.load(Relaxed)),
         CFile::NotifyOnRelease => show_bool(out, g.notify_on_release.load(Relaxed)),
         CFile::Releasable | CFile::DebugReleasable => show_bool(out, g.releasable.load(Relaxed)),
         CFile::SaneBehavior => show_bool(out, false),
-        CFile::DebugTaskcount => show_usize(out, g.task_count()),
+        CFile::DebugTaskcount => show_usize(out, membership::count(&node.hier, g)?),
         CFile::DebugRefcount => show_usize(out, g.refs.load(Relaxed)),
         CFile::ReleaseAgent => {
             let agent = node.hier.release_agent()?;
@@ -296,8 +303,8 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             }
             node.hier.set_release_agent(strip(buf))
         }
-        // Moving tasks is not implemented yet.
-        CFile::Procs | CFile::Tasks => Err(EOPNOTSUPP),
+        CFile::Tasks => membership::attach(&node.hier, g, buf, false),
+        CFile::Procs => membership::attach(&node.hier, g, buf, true),
         _ => Err(EINVAL),
     }
 }

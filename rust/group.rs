@@ -9,7 +9,10 @@
 
 use crate::{
     files::CFile,
-    sync::TCGROUP_MUTEX,
+    sync::{
+        CSS_SET_LOCK,
+        TCGROUP_MUTEX, //
+    },
     vfs::DirAttrs, //
 };
 use kernel::{
@@ -40,6 +43,8 @@ pub(crate) struct Tree {
 
 /// A group of tasks: one directory of a hierarchy.
 pub(crate) struct Group {
+    /// The id of the hierarchy the group is in.
+    pub(crate) hier: u64,
     /// The parent group; `None` for the root.
     pub(crate) parent: Option<Arc<Group>>,
     /// The identity every inode of the directory gets.
@@ -56,12 +61,15 @@ pub(crate) struct Group {
     pub(crate) refs: Atomic<usize>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
+    /// The number of tasks in the group (not counted for the root group).
+    pub(crate) nr_tasks: GlobalLockedBy<usize, CSS_SET_LOCK>,
 }
 
 impl Group {
     /// Creates a group named `name` under `parent` (the root if `None`), inheriting the
     /// parent's `notify_on_release` and `cgroup.clone_children` as cgroup v1 does.
     pub(crate) fn new(
+        hier: u64,
         name: CString,
         parent: Option<Arc<Group>>,
         attrs: DirAttrs,
@@ -80,6 +88,7 @@ impl Group {
         }
         Ok(Arc::new(
             Group {
+                hier,
                 parent,
                 attrs,
                 file_inos,
@@ -92,6 +101,7 @@ impl Group {
                     children: KVec::new(),
                     removed: false,
                 }),
+                nr_tasks: GlobalLockedBy::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -102,11 +112,9 @@ impl Group {
         self.parent.is_none()
     }
 
-    /// The number of tasks in the group.
-    ///
-    /// Membership is not tracked yet, so every group is empty.
-    pub(crate) fn task_count(&self) -> usize {
-        0
+    /// Whether tasks are in the group (never asked of a root group, which always has some).
+    pub(crate) fn has_tasks(&self) -> bool {
+        *self.nr_tasks.as_ref(&CSS_SET_LOCK.lock()) != 0
     }
 
     /// Finds the child `name`.

@@ -51,6 +51,9 @@ const SUBSYS_ALL: u32 = SUBSYS_DEBUG;
 /// The subsystems: name and bit, in `/proc/mounts` order.
 const SUBSYSTEMS: [(&CStr, u32); 1] = [(c"debug", SUBSYS_DEBUG)];
 
+/// The id of the next hierarchy.
+static NEXT_ID: kernel::sync::atomic::Atomic<u64> = kernel::sync::atomic::Atomic::new(1);
+
 /// The longest hierarchy name, as v1's `MAX_CGROUP_ROOT_NAMELEN - 1`.
 const NAME_MAX: usize = 63;
 
@@ -95,6 +98,8 @@ pub(crate) struct HierState {
 /// module, so that unmounted hierarchies keep the module loaded as mounted ones do.
 #[pin_data]
 pub(crate) struct Hierarchy {
+    /// A number no other hierarchy of this module load has.
+    pub(crate) id: u64,
     /// `name=`, if any.
     name: Option<CString>,
     /// The subsystems bound to the hierarchy.
@@ -302,7 +307,9 @@ impl vfs::FileSystem for TcgroupFs {
             mode: 0o555,
             owner: fc.owner(),
         };
+        let id = NEXT_ID.fetch_add(1, kernel::sync::atomic::Relaxed);
         let root = Group::new(
+            id,
             CString::try_from(c"")?,
             None,
             root_attrs,
@@ -313,6 +320,7 @@ impl vfs::FileSystem for TcgroupFs {
         let module = vfs::ModuleRef::new(this_module()?);
         let h = Arc::pin_init(
             try_pin_init!(Hierarchy {
+                id,
                 name,
                 subsys: mask,
                 noprefix: opts.noprefix,
@@ -489,7 +497,7 @@ impl vfs::FileSystem for TcgroupFs {
             return Err(EEXIST);
         }
         let cname = crate::group::cstring(name)?;
-        let group = Group::new(cname, Some(parent.clone()), attrs, false)?;
+        let group = Group::new(h.id, cname, Some(parent.clone()), attrs, false)?;
         let mut guard = TCGROUP_MUTEX.lock();
         if parent.tree.as_ref(&guard).removed {
             return Err(ENOENT);
@@ -508,7 +516,7 @@ impl vfs::FileSystem for TcgroupFs {
     fn rmdir(_h: &Hierarchy, parent: &Group, victim: &Group) -> Result {
         let mut guard = TCGROUP_MUTEX.lock();
         if !victim.tree.as_ref(&guard).children.is_empty()
-            || victim.task_count() != 0
+            || victim.has_tasks()
             || victim.refs.load(kernel::sync::atomic::Relaxed) != 0
         {
             return Err(EBUSY);

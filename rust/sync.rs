@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The crate's global state: `TCGROUP_MUTEX` and the module handle.
+//! The crate's global state: `TCGROUP_MUTEX`, `CSS_SET_LOCK` and the module handle.
 //!
 //! `TCGROUP_MUTEX` is tcgroup's `cgroup_mutex`: it protects the list of hierarchies and the shape
-//! of every group tree (children, removal). It is a sleeping lock, taken only in process
-//! context; see `Documentation/design.rst` for the lock order.
+//! of every group tree (children, removal), and serialises moves of tasks. It is a sleeping
+//! lock, taken only in process context. `CSS_SET_LOCK` is tcgroup's `css_set_lock`: a spinlock,
+//! since the fork and exit probes take it in atomic context, protecting the css_sets, the task
+//! table and the groups' task counts. See `Documentation/design.rst` for the lock order.
 
-use crate::hierarchy::Hierarchy;
+use crate::{
+    hierarchy::Hierarchy,
+    membership::Membership, //
+};
 use kernel::{
     prelude::*,
     sync::{
@@ -24,6 +29,12 @@ kernel::sync::global_lock! {
     // SAFETY: `init` calls `TCGROUP_MUTEX.init()` before anything can use the lock, and makes
     // sure it is called only once.
     pub(crate) unsafe(uninit) static TCGROUP_MUTEX: Mutex<KVec<Arc<Hierarchy>>> = KVec::new();
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: `Globals::new` calls `CSS_SET_LOCK.init()` before anything can use the lock, and
+    // only once.
+    pub(crate) unsafe(uninit) static CSS_SET_LOCK: SpinLock<Membership> = Membership::new();
 }
 
 /// The running module, for the references that hierarchies hold on it.
@@ -48,6 +59,8 @@ impl Globals {
         // SAFETY: The exchange above lets exactly one call get here, and nothing uses the lock
         // before the filesystem type is registered, after this call.
         unsafe { TCGROUP_MUTEX.init() };
+        // SAFETY: As above.
+        unsafe { CSS_SET_LOCK.init() };
         MODULE.populate(module);
         Ok(Self(()))
     }

@@ -14,6 +14,8 @@
 //! - [`sync`]: the global lock and the module handle.
 //! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
 //! - [`group`]: groups, the directories of a hierarchy.
+//! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
+//! - [`task`]: tasks and the fork and exit tracepoint probes (`unsafe`, like [`vfs`]).
 //! - [`files`]: the control files.
 
 use kernel::prelude::*;
@@ -21,7 +23,9 @@ use kernel::prelude::*;
 mod files;
 mod group;
 mod hierarchy;
+mod membership;
 mod sync;
+mod task;
 mod vfs;
 
 module! {
@@ -35,12 +39,14 @@ module! {
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
 /// Fields are dropped in declaration order: the type is unregistered before its mount point
-/// goes, and the global state last. `init` sets the global state up first.
+/// goes, then the fork and exit probes, and the global state last. `init` sets them up in the
+/// opposite order, so no task can be moved before the probes track forks and exits.
 #[pin_data]
 struct Tcgroup {
     #[pin]
     fs: vfs::Registration<hierarchy::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
+    _probes: task::Probes<membership::Tracker>,
     _globals: sync::Globals,
 }
 
@@ -48,6 +54,7 @@ impl kernel::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _globals: sync::Globals::new(module)?,
+            _probes: task::Probes::register()?,
             fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })

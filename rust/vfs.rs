@@ -33,7 +33,7 @@ use kernel::{
     ThisModule, //
 };
 
-mod ffi;
+pub(crate) mod ffi;
 mod tables;
 
 /// The magic number of tcgroup superblocks (`statfs(2)`'s `f_type`): "tcgr".

@@ -120,7 +120,7 @@ do_checkpatch() {
 	do_setup
 	step "checkpatch.pl on the module, scripts and selftests"
 	# Tracked and new (not ignored) files: what the next commit would hold.
-	(cd "$top" && git ls-files --cached --others --exclude-standard -- 'rust/*.rs' 'rust/*.h' 'rust/Kbuild' 'Kbuild' \
+	(cd "$top" && git ls-files --cached --others --exclude-standard -- 'rust/*.rs' 'rust/*.[ch]' 'rust/Kbuild' 'Kbuild' \
 		'tools/testing/selftests/tcgroup/*.c' 'tools/testing/selftests/tcgroup/*.h' \
 		'tools/testing/selftests/tcgroup/*.sh' | grep -v bindings_generated |
 		xargs -r "$ksrc/scripts/checkpatch.pl" --no-tree --file --terse --strict \
@@ -148,8 +148,14 @@ module) do_module "$@" ;;
 selftests) do_selftests ;;
 initramfs) do_initramfs ;;
 check) do_check ;;
-run) do_initramfs && boot run ;;
-shell) do_initramfs && boot shell ;;
+run)
+	do_initramfs
+	boot run
+	;;
+shell)
+	do_initramfs
+	boot shell
+	;;
 paths) do_paths ;;
 clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;

@@ -6,3 +6,5 @@
 
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+
+#include "../helpers.h"
