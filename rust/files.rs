@@ -176,7 +176,11 @@ pub(crate) struct HoldRef {
 impl Drop for HoldRef {
     fn drop(&mut self) {
         // By the type invariant this value owns one count.
-        self.group.refs.fetch_sub(1, Relaxed);
+        if self.group.refs.fetch_sub(1, Relaxed) == 1 {
+            // The last reference went: the group had one and lost it.
+            self.group.releasable.store(true, Relaxed);
+            crate::release::check_locked(&self.group);
+        }
     }
 }
 

@@ -59,6 +59,12 @@ pub(crate) struct Group {
     pub(crate) releasable: Atomic<bool>,
     /// Outstanding subsystem-state references: open `debug.hold` files.
     pub(crate) refs: Atomic<usize>,
+    /// The number of child groups (mirrors `tree.children`, for atomic-context readers).
+    pub(crate) nr_children: Atomic<usize>,
+    /// Removed by `rmdir` (mirrors `tree.removed`, for atomic-context readers).
+    pub(crate) dead: Atomic<bool>,
+    /// Queued for the release agent, and not yet taken by the release work.
+    pub(crate) release_queued: Atomic<bool>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
@@ -96,6 +102,9 @@ impl Group {
                 clone_children: Atomic::new(clone),
                 releasable: Atomic::new(false),
                 refs: Atomic::new(0),
+                nr_children: Atomic::new(0),
+                dead: Atomic::new(false),
+                release_queued: Atomic::new(false),
                 tree: GlobalLockedBy::new(Tree {
                     name,
                     children: KVec::new(),

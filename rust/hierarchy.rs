@@ -115,11 +115,18 @@ pub(crate) struct Hierarchy {
     root: Arc<Group>,
     /// Attachment and destruction.
     state: GlobalLockedBy<HierState, TCGROUP_MUTEX>,
+    /// Agent calls.
+    pub(crate) stats: crate::release::Stats,
     /// The reference on the module.
     _module: vfs::ModuleRef,
 }
 
 impl Hierarchy {
+    /// The root group.
+    pub(crate) fn root(&self) -> &Arc<Group> {
+        &self.root
+    }
+
     /// A copy of the release agent's path (empty for none).
     ///
     /// The buffer is allocated before the spinlock is taken, large enough for any path, so the
@@ -330,6 +337,7 @@ impl vfs::FileSystem for TcgroupFs {
                     attached: false,
                     dead: false,
                 }),
+                stats: crate::release::Stats::new(),
                 _module: module,
             }),
             GFP_KERNEL,
@@ -510,6 +518,9 @@ impl vfs::FileSystem for TcgroupFs {
             .as_mut(&mut guard)
             .children
             .push(group.clone(), GFP_KERNEL)?;
+        parent
+            .nr_children
+            .fetch_add(1, kernel::sync::atomic::Relaxed);
         Ok(group)
     }
 
@@ -522,11 +533,20 @@ impl vfs::FileSystem for TcgroupFs {
             return Err(EBUSY);
         }
         victim.tree.as_mut(&mut guard).removed = true;
+        victim.dead.store(true, kernel::sync::atomic::Relaxed);
         let children = &mut parent.tree.as_mut(&mut guard).children;
         let removed = match children.iter().position(|c| core::ptr::eq(&**c, victim)) {
             Some(i) => children.remove(i).ok(),
             None => None,
         };
+        if removed.is_some() {
+            parent
+                .nr_children
+                .fetch_sub(1, kernel::sync::atomic::Relaxed);
+            // The parent had a child and lost it.
+            parent.releasable.store(true, kernel::sync::atomic::Relaxed);
+            crate::release::check_locked(parent);
+        }
         // The list's reference is dropped after the lock.
         drop(guard);
         drop(removed);

@@ -84,6 +84,8 @@ pub(crate) struct Membership {
     tasks: Option<RBTree<TaskKey, Arc<CssSet>>>,
     /// Every css_set in use.
     csets: KVec<Arc<CssSet>>,
+    /// The release workqueue, while the module is live (see [`crate::release::Releaser`]).
+    pub(crate) queue: Option<crate::task::OwnedQueue>,
 }
 
 impl Membership {
@@ -92,6 +94,7 @@ impl Membership {
         Self {
             tasks: None,
             csets: KVec::new(),
+            queue: None,
         }
     }
 
@@ -110,6 +113,7 @@ impl Membership {
             *g.nr_tasks.as_mut(guard) -= 1;
             // The group had a task and lost it.
             g.releasable.store(true, Relaxed);
+            crate::release::check(guard, g);
         }
         let users = cset.users.as_mut(guard);
         *users -= 1;

@@ -279,3 +279,75 @@ impl<T: ForkExit> Drop for Probes<T> {
         synchronize_probes();
     }
 }
+
+/// A workqueue of the module's own, destroyed (after running what is queued) when dropped.
+///
+/// # Invariants
+///
+/// `wq` is a workqueue allocated by [`OwnedQueue::new`] and not yet destroyed.
+pub(crate) struct OwnedQueue {
+    wq: *mut bindings::workqueue_struct,
+}
+
+// SAFETY: A workqueue may be used and destroyed from any thread.
+unsafe impl Send for OwnedQueue {}
+// SAFETY: Queueing work is thread-safe.
+unsafe impl Sync for OwnedQueue {}
+
+impl OwnedQueue {
+    /// Allocates an unbound workqueue named `name` running one item at a time.
+    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
+        // SAFETY: `name` is a NUL-terminated format without conversions; the flags are valid.
+        let wq = unsafe {
+            bindings::alloc_workqueue_noprof(name.as_char_ptr(), bindings::wq_flags_WQ_UNBOUND, 1)
+        };
+        if wq.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: `wq` was just allocated.
+        Ok(Self { wq })
+    }
+
+    /// The queue, for queueing work.
+    pub(crate) fn queue(&self) -> &kernel::workqueue::Queue {
+        // SAFETY: By the type invariant `wq` is live for as long as `self`.
+        unsafe { kernel::workqueue::Queue::from_raw(self.wq) }
+    }
+}
+
+impl Drop for OwnedQueue {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `wq` is live; `destroy_workqueue` drains it first, so
+        // no queued work outlives the module.
+        unsafe { bindings::destroy_workqueue(self.wq) };
+    }
+}
+
+/// Runs `path` with the argument `arg` as a usermode helper and waits until it has been
+/// executed (`UMH_WAIT_EXEC`), with the environment cgroup v1 gives its release agent.
+/// Returns the exec's error, if any.
+pub(crate) fn run_usermode_helper(path: &CStr, arg: &CStr) -> Result {
+    let mut argv = [
+        path.as_char_ptr().cast_mut(),
+        arg.as_char_ptr().cast_mut(),
+        core::ptr::null_mut(),
+    ];
+    let mut envp = [
+        c"HOME=/".as_char_ptr().cast_mut(),
+        c"PATH=/sbin:/bin:/usr/sbin:/usr/bin"
+            .as_char_ptr()
+            .cast_mut(),
+        core::ptr::null_mut(),
+    ];
+    // SAFETY: `path` and the NULL-terminated `argv` and `envp` arrays of NUL-terminated strings
+    // outlive the call: with `UMH_WAIT_EXEC` it returns only after the exec, which copied them.
+    let ret = unsafe {
+        bindings::call_usermodehelper(
+            path.as_char_ptr(),
+            argv.as_mut_ptr(),
+            envp.as_mut_ptr(),
+            bindings::UMH_WAIT_EXEC as c_int,
+        )
+    };
+    kernel::error::to_result(ret)
+}

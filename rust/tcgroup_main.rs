@@ -15,6 +15,7 @@
 //! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
 //! - [`group`]: groups, the directories of a hierarchy.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
+//! - [`release`]: releasable groups, the release list and the release agent.
 //! - [`task`]: tasks and the fork and exit tracepoint probes (`unsafe`, like [`vfs`]).
 //! - [`files`]: the control files.
 
@@ -24,6 +25,7 @@ mod files;
 mod group;
 mod hierarchy;
 mod membership;
+mod release;
 mod sync;
 mod task;
 mod vfs;
@@ -39,14 +41,16 @@ module! {
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
 /// Fields are dropped in declaration order: the type is unregistered before its mount point
-/// goes, then the fork and exit probes, and the global state last. `init` sets them up in the
-/// opposite order, so no task can be moved before the probes track forks and exits.
+/// goes, then the fork and exit probes, the release workqueue (drained), and the global state
+/// last. `init` sets them up in the opposite order, so no task can be moved before the probes
+/// track forks and exits.
 #[pin_data]
 struct Tcgroup {
     #[pin]
     fs: vfs::Registration<hierarchy::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
     _probes: task::Probes<membership::Tracker>,
+    _releaser: release::Releaser,
     _globals: sync::Globals,
 }
 
@@ -54,6 +58,7 @@ impl kernel::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _globals: sync::Globals::new(module)?,
+            _releaser: release::Releaser::new()?,
             _probes: task::Probes::register()?,
             fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,

@@ -6,5 +6,8 @@
 # call and removes the group, as a real agent would. The log is the evidence
 # the tests and the demo read.
 
-log=${TCGROUP_AGENT_LOG:-/run/tcgroup-agent.log}
+# The kernel runs it with HOME=/ and PATH only, so the log and the hierarchy's
+# mount point are fixed: the demo's.
+log=/run/tcgroup-agent.log
 echo "$1" >>"$log"
+rmdir "/sys/fs/tcgroup$1" 2>/dev/null
