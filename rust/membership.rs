@@ -1,35 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Task membership: css_sets, the task table, attaching, listing, fork and exit.
+//! Task membership: css_sets, the task map, attaching, listing, fork and exit.
 //!
 //! Every task is in one group of each hierarchy. A [`CssSet`] is the tuple of a task's
 //! non-root groups, one per hierarchy at most; tasks with the same tuple share one. A task in
-//! root groups only has no entry and costs no memory. Everything here is protected by
-//! [`CSS_SET_LOCK`], a spinlock, because the fork and exit probes run in atomic context;
-//! attaching also holds [`TCGROUP_MUTEX`] (taken first), which serialises every change of a
-//! task's css_set other than exit.
+//! root groups only has no entry and costs no memory.
+//!
+//! Readers find a task's css_set in [`TASKS`] under RCU, without locks. Writers -- the fork
+//! and exit probes, which run in atomic context, and moves -- hold [`CSS_SET_LOCK`], a
+//! spinlock, which also protects the css_set list and every use count; moves also hold
+//! [`TCGROUP_MUTEX`] (taken first), which serialises every change of a task's css_set other
+//! than exit. A css_set that loses its last task is taken off the list and unpublished, and
+//! freed only after a grace period ([`drop_after_gp`]), since readers may still hold it.
 
 use crate::{
     group::Group,
     hierarchy::Hierarchy,
+    rcu::{
+        drop_after_gp,
+        HasRcuHead,
+        RcuHead, //
+    },
     sync::{
         CSS_SET_LOCK,
+        TASKS,
         TCGROUP_MUTEX, //
     },
     task::{
         self,
-        ForkExit,
-        TaskKey, //
+        ForkExit, //
     },
 };
 use kernel::{
     prelude::*,
-    rbtree::{
-        RBTree,
-        RBTreeNodeReservation, //
-    },
-    sync::aref::ARef,
     sync::{
+        aref::ARef,
         atomic::{
             Atomic,
             Relaxed, //
@@ -38,7 +43,7 @@ use kernel::{
             GlobalGuard,
             GlobalLockedBy, //
         },
-        Arc,
+        rcu, Arc,
     },
     task::Task,
 };
@@ -54,11 +59,20 @@ const PROCS_RETRIES: usize = 16;
 static FORK_FAILURES: Atomic<usize> = Atomic::new(0);
 
 /// A set of groups shared by the tasks that are in exactly these (non-root) groups.
+///
+/// Immutable once published, except the use count.
 pub(crate) struct CssSet {
     /// The groups, in increasing hierarchy id; never empty.
     groups: KVec<Arc<Group>>,
     /// The tasks using it.
     users: GlobalLockedBy<usize, CSS_SET_LOCK>,
+    /// For the free after a grace period.
+    rcu: RcuHead,
+}
+
+// SAFETY: `rcu` is a field of `CssSet`.
+unsafe impl HasRcuHead for CssSet {
+    const OFFSET: usize = core::mem::offset_of!(CssSet, rcu);
 }
 
 impl CssSet {
@@ -78,11 +92,20 @@ impl CssSet {
     }
 }
 
-/// The membership state, protected by [`CSS_SET_LOCK`].
+/// Whether `task` is in `group` of `hier`, as its css_set (found under `rcu`) says.
+fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bool {
+    match TASKS
+        .load(rcu, task::key(task))
+        .and_then(|c| c.group_of(hier))
+    {
+        Some(g) => Arc::ptr_eq(g, group),
+        None => group.is_root(),
+    }
+}
+
+/// The state protected by [`CSS_SET_LOCK`].
 pub(crate) struct Membership {
-    /// The css_set of every task that is in a non-root group, by task.
-    tasks: Option<RBTree<TaskKey, Arc<CssSet>>>,
-    /// Every css_set in use.
+    /// Every css_set in use: the references that keep published css_sets alive.
     csets: KVec<Arc<CssSet>>,
     /// The release workqueue, while the module is live (see [`crate::release::Releaser`]).
     pub(crate) queue: Option<crate::task::OwnedQueue>,
@@ -92,23 +115,20 @@ impl Membership {
     /// An empty state, for the static lock.
     pub(crate) const fn new() -> Self {
         Self {
-            tasks: None,
             csets: KVec::new(),
             queue: None,
         }
     }
 
-    fn tasks(&mut self) -> &mut RBTree<TaskKey, Arc<CssSet>> {
-        self.tasks.get_or_insert_with(RBTree::new)
+    /// The list's reference on `cset`.
+    fn find(&self, cset: &CssSet) -> Option<&Arc<CssSet>> {
+        self.csets.iter().find(|c| core::ptr::eq(&***c, cset))
     }
 
-    fn get(&self, key: TaskKey) -> Option<&Arc<CssSet>> {
-        self.tasks.as_ref().and_then(|t| t.get(&key))
-    }
-
-    /// Takes a task's use of `cset` away: the task moved out of its groups or exited. Returns
-    /// whether the css_set is no longer used.
-    fn put(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &Arc<CssSet>) -> bool {
+    /// Takes a task's use of `cset` away: the task moved out of its groups or exited. When it
+    /// was the last, the css_set leaves the list and is freed after a grace period (the caller
+    /// has unpublished it).
+    fn put(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
         for g in cset.groups.iter() {
             *g.nr_tasks.as_mut(guard) -= 1;
             // The group had a task and lost it.
@@ -117,21 +137,21 @@ impl Membership {
         }
         let users = cset.users.as_mut(guard);
         *users -= 1;
-        *users == 0
+        if *users == 0 {
+            if let Some(i) = guard.csets.iter().position(|c| core::ptr::eq(&**c, cset)) {
+                if let Ok(c) = guard.csets.remove(i) {
+                    drop_after_gp(c);
+                }
+            }
+        }
     }
 
     /// Adds a use of `cset` by a task.
-    fn get_ref(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &Arc<CssSet>) {
+    fn get_ref(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
         for g in cset.groups.iter() {
             *g.nr_tasks.as_mut(guard) += 1;
         }
         *cset.users.as_mut(guard) += 1;
-    }
-
-    /// Removes `cset` from the list of css_sets in use.
-    fn unlink(&mut self, cset: &Arc<CssSet>) -> Option<Arc<CssSet>> {
-        let i = self.csets.iter().position(|c| Arc::ptr_eq(c, cset))?;
-        self.csets.remove(i).ok()
     }
 }
 
@@ -141,40 +161,34 @@ pub(crate) struct Tracker;
 impl ForkExit for Tracker {
     fn fork(parent: &Task, child: &Task) {
         let mut guard = CSS_SET_LOCK.lock();
-        let Some(cset) = guard.get(task::key(parent)).cloned() else {
+        let rcu = rcu::read_lock();
+        let Some(cset) = TASKS.load(&rcu, task::key(parent)) else {
             // The parent is in root groups only, and so is the child.
             return;
         };
         // An attach may have given the child (found by pid before this probe ran) its own
         // groups already; that move wins.
-        if guard.get(task::key(child)).is_some() {
+        if TASKS.load(&rcu, task::key(child)).is_some() {
             return;
         }
-        match guard
-            .tasks()
-            .try_create_and_insert(task::key(child), cset.clone(), GFP_ATOMIC)
-        {
-            Ok(_) => Membership::get_ref(&mut guard, &cset),
-            Err(_) => {
-                FORK_FAILURES.fetch_add(1, Relaxed);
-            }
+        let Some(cset) = guard.find(cset).cloned() else {
+            return;
+        };
+        if TASKS.store(task::key(child), &cset).is_err() {
+            FORK_FAILURES.fetch_add(1, Relaxed);
+            return;
         }
+        Membership::get_ref(&mut guard, &cset);
     }
 
     fn exit(task: &Task) {
         let mut guard = CSS_SET_LOCK.lock();
-        let Some(cset) = guard
-            .tasks
-            .as_mut()
-            .and_then(|t| t.remove(&task::key(task)))
-        else {
+        let rcu = rcu::read_lock();
+        let Some(cset) = TASKS.load(&rcu, task::key(task)) else {
             return;
         };
-        let unused = Membership::put(&mut guard, &cset);
-        let unlinked = if unused { guard.unlink(&cset) } else { None };
-        drop(guard);
-        drop(unlinked);
-        drop(cset);
+        TASKS.erase(task::key(task));
+        Membership::put(&mut guard, cset);
     }
 }
 
@@ -183,7 +197,6 @@ struct Move {
     task: ARef<Task>,
     old: Option<Arc<CssSet>>,
     new: Option<Arc<CssSet>>,
-    node: Option<RBTreeNodeReservation<TaskKey, Arc<CssSet>>>,
 }
 
 /// The groups of `old` with `hier`'s replaced by `group` (left out if it is the root).
@@ -201,13 +214,22 @@ fn replaced(old: Option<&Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<
     Ok(v)
 }
 
+/// The css_set `task` uses, with a reference.
+fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
+    let guard = CSS_SET_LOCK.lock();
+    let rcu = rcu::read_lock();
+    TASKS
+        .load(&rcu, task::key(task))
+        .and_then(|c| guard.find(c).cloned())
+}
+
 /// Moves `tasks` into `group` of `hier`, all at once for readers.
 ///
 /// The caller holds [`TCGROUP_MUTEX`], so no other move changes these tasks' css_sets.
 fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> Result {
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
     for t in tasks {
-        let old = CSS_SET_LOCK.lock().get(task::key(&t)).cloned();
+        let old = current_cset(&t);
         let groups = replaced(old.as_ref(), hier.id, group)?;
         let new = if groups.is_empty() {
             None
@@ -216,27 +238,14 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
                 CssSet {
                     groups,
                     users: GlobalLockedBy::new(0),
+                    rcu: RcuHead::new(),
                 },
                 GFP_KERNEL,
             )?)
         };
-        let node = match (&old, &new) {
-            (None, Some(_)) => Some(RBTreeNodeReservation::new(GFP_KERNEL)?),
-            _ => None,
-        };
-        moves.push(
-            Move {
-                task: t,
-                old,
-                new,
-                node,
-            },
-            GFP_KERNEL,
-        )?;
+        moves.push(Move { task: t, old, new }, GFP_KERNEL)?;
     }
 
-    let mut freed = KVec::new();
-    freed.reserve(2 * moves.len(), GFP_KERNEL)?;
     let mut guard = CSS_SET_LOCK.lock();
     guard.csets.reserve(moves.len(), GFP_ATOMIC)?;
     // As v1: a task that is exiting cannot be moved. The exit probe takes this lock too, so a
@@ -244,41 +253,67 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
     if moves.iter().any(|m| task::is_exiting(&m.task)) {
         return Err(ESRCH);
     }
+    // Share existing css_sets with the same groups; list the new ones (unused for now).
     for m in moves.iter_mut() {
-        let key = task::key(&m.task);
-        // Share an existing css_set with the same groups.
         if let Some(n) = &m.new {
-            if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)) {
-                m.new = Some(c.clone());
+            if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
+                m.new = Some(c);
             } else {
                 guard.csets.push(n.clone(), GFP_ATOMIC)?;
             }
         }
+    }
+    // Publish; on an allocation failure put back what was published.
+    let mut done = 0;
+    let mut failed = None;
+    for m in moves.iter() {
+        let key = task::key(&m.task);
+        let res = match &m.new {
+            Some(n) => TASKS.store(key, n),
+            None => {
+                TASKS.erase(key);
+                Ok(())
+            }
+        };
+        if let Err(e) = res {
+            failed = Some(e);
+            break;
+        }
+        done += 1;
+    }
+    if let Some(e) = failed {
+        for m in moves.iter().take(done) {
+            let key = task::key(&m.task);
+            // Restoring an existing slot or erasing one does not allocate.
+            match &m.old {
+                Some(o) => {
+                    let _ = TASKS.store(key, o);
+                }
+                None => TASKS.erase(key),
+            }
+        }
+        // The new css_sets were published for a moment: readers may hold them.
+        let mut i = 0;
+        while i < guard.csets.len() {
+            if *guard.csets[i].users.as_ref(&guard) == 0 {
+                if let Ok(c) = guard.csets.remove(i) {
+                    drop_after_gp(c);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        return Err(e);
+    }
+    for m in moves.iter() {
         if let Some(n) = &m.new {
             Membership::get_ref(&mut guard, n);
-            match m.node.take() {
-                Some(node) => {
-                    guard.tasks().insert(node.into_node(key, n.clone()));
-                }
-                None => {
-                    if let Some(slot) = guard.tasks().get_mut(&key) {
-                        *slot = n.clone();
-                    }
-                }
-            }
-        } else {
-            let _ = guard.tasks().remove(&key);
         }
         if let Some(o) = &m.old {
-            if Membership::put(&mut guard, o) {
-                if let Some(c) = guard.unlink(o) {
-                    let _ = freed.push(c, GFP_ATOMIC);
-                }
-            }
+            Membership::put(&mut guard, o);
         }
     }
     drop(guard);
-    drop(freed);
     Ok(())
 }
 
@@ -328,16 +363,10 @@ pub(crate) fn attach(
     for _ in 0..PROCS_RETRIES {
         let threads = thread_group(tgid)?;
         let mut pending = KVec::new();
-        {
-            let guard = CSS_SET_LOCK.lock();
-            for th in threads {
-                let in_group = match guard.get(task::key(&th)) {
-                    Some(c) => c.group_of(hier.id).is_some_and(|g| Arc::ptr_eq(g, group)),
-                    None => group.is_root(),
-                };
-                if !in_group && !task::is_exiting(&th) {
-                    pending.push(th, GFP_ATOMIC)?;
-                }
+        for th in threads {
+            let in_group = is_member(&rcu::read_lock(), &th, hier.id, group);
+            if !in_group && !task::is_exiting(&th) {
+                pending.push(th, GFP_KERNEL)?;
             }
         }
         if pending.is_empty() {
@@ -376,13 +405,10 @@ pub(crate) fn list(hier: &Hierarchy, group: &Arc<Group>, tgid: bool) -> Result<K
         let mut v = KVec::with_capacity(n + 64, GFP_KERNEL)?;
         let mut overflow = false;
         {
-            let guard = CSS_SET_LOCK.lock();
+            // Lockless: the css_sets are read under RCU while every thread is walked.
+            let rcu = rcu::read_lock();
             task::for_each_thread(|t| {
-                let member = match guard.get(task::key(t)).and_then(|c| c.group_of(hier.id)) {
-                    Some(g) => Arc::ptr_eq(g, group),
-                    None => group.is_root(),
-                };
-                if !member {
+                if !is_member(&rcu, t, hier.id, group) {
                     return;
                 }
                 let id = if tgid { task::vtgid(t) } else { task::vpid(t) };

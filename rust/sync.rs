@@ -10,7 +10,11 @@
 
 use crate::{
     hierarchy::Hierarchy,
-    membership::Membership, //
+    membership::{
+        CssSet,
+        Membership, //
+    },
+    rcu::TaskMap,
 };
 use kernel::{
     prelude::*,
@@ -37,6 +41,9 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static CSS_SET_LOCK: SpinLock<Membership> = Membership::new();
 }
 
+/// Every task's css_set, by task, for readers under RCU (see [`crate::membership`]).
+pub(crate) static TASKS: TaskMap<CssSet> = TaskMap::uninit();
+
 /// The running module, for the references that hierarchies hold on it.
 static MODULE: SetOnce<&'static ThisModule> = SetOnce::new();
 
@@ -61,6 +68,8 @@ impl Globals {
         unsafe { TCGROUP_MUTEX.init() };
         // SAFETY: As above.
         unsafe { CSS_SET_LOCK.init() };
+        // SAFETY: As above; `drop` destroys it, once.
+        unsafe { TASKS.init() };
         MODULE.populate(module);
         Ok(Self(()))
     }
@@ -72,6 +81,11 @@ impl Drop for Globals {
         // module. The list is empty, since every hierarchy holds a module reference.
         let list = core::mem::take(&mut *TCGROUP_MUTEX.lock());
         drop(list);
+        // Every css_set was freed with its last task (no hierarchy, so no non-root group, is
+        // left): wait for the frees still in flight, whose callbacks are module code.
+        crate::rcu::barrier();
+        // SAFETY: `new` initialised the map; the probes are gone, so nothing uses it any more.
+        unsafe { TASKS.destroy() };
     }
 }
 

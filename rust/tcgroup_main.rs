@@ -17,6 +17,7 @@
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
 //! - [`release`]: releasable groups, the release list and the release agent.
 //! - [`task`]: tasks and the fork and exit tracepoint probes (`unsafe`, like [`vfs`]).
+//! - [`rcu`]: the RCU-read task map and frees after a grace period (`unsafe`).
 //! - [`files`]: the control files.
 
 use kernel::prelude::*;
@@ -25,6 +26,7 @@ mod files;
 mod group;
 mod hierarchy;
 mod membership;
+mod rcu;
 mod release;
 mod sync;
 mod task;
