@@ -20,7 +20,13 @@ use crate::{
 };
 use kernel::{
     prelude::*,
-    sync::{atomic::Relaxed, Arc},
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    },
 };
 
 /// The longest `release_agent` path, excluding the terminating NUL (`PATH_MAX - 1`, as v1's
@@ -52,11 +58,15 @@ pub(crate) enum CFile {
     DebugReleasable,
     /// `debug.hold`: every open file description holds one reference.
     DebugHold,
+    /// `cgroup.events`: `populated 0|1`, pollable (tcgroup's, after cgroup v2).
+    Events,
+    /// `release_agent.stats` (root only; tcgroup's): agent calls and failures.
+    ReleaseAgentStats,
 }
 
 impl CFile {
     /// The number of control files.
-    pub(crate) const COUNT: usize = 11;
+    pub(crate) const COUNT: usize = 13;
 
     /// Every control file, in listing order.
     pub(crate) const ALL: [CFile; Self::COUNT] = [
@@ -71,6 +81,8 @@ impl CFile {
         CFile::DebugRefcount,
         CFile::DebugReleasable,
         CFile::DebugHold,
+        CFile::Events,
+        CFile::ReleaseAgentStats,
     ];
 
     /// The position in [`CFile::ALL`].
@@ -103,6 +115,8 @@ impl CFile {
             CFile::DebugRefcount => b"refcount",
             CFile::DebugReleasable => b"releasable",
             CFile::DebugHold => b"hold",
+            CFile::Events => b"cgroup.events",
+            CFile::ReleaseAgentStats => b"release_agent.stats",
         }
     }
 
@@ -151,7 +165,10 @@ impl CFile {
     /// Under `noprefix`, `debug.releasable` would be a second `releasable`; the base file,
     /// which shows the same flag, stands for both.
     pub(crate) fn exists_in(self, hier: &Hierarchy, group: &Group) -> bool {
-        let root_only = matches!(self, CFile::ReleaseAgent | CFile::SaneBehavior);
+        let root_only = matches!(
+            self,
+            CFile::ReleaseAgent | CFile::SaneBehavior | CFile::ReleaseAgentStats
+        );
         let shadowed = self == CFile::DebugReleasable && hier.noprefix;
         (!root_only || group.is_root()) && (self.subsys() & !hier.subsys) == 0 && !shadowed
     }
@@ -188,6 +205,11 @@ impl Drop for HoldRef {
 pub(crate) enum Open {
     /// Nothing beyond the file.
     Plain,
+    /// An open `cgroup.events`: the change count it last read (or saw at open).
+    Events {
+        /// The `events_seq` of the group when last read.
+        seen: Atomic<u64>,
+    },
     /// An open `debug.hold`, whose reference goes when the file is closed.
     Hold {
         /// The reference.
@@ -200,6 +222,12 @@ pub(crate) enum Open {
 /// As in v1, where every file has a write handler, a file without writes may be opened for
 /// writing by whoever the mode bits let through; writes then fail with `EINVAL`.
 pub(crate) fn open(node: &Node, _write: bool) -> Result<Open> {
+    if node.file == CFile::Events {
+        // As kernfs: changes before the open are not reported.
+        return Ok(Open::Events {
+            seen: Atomic::new(node.group.events_seq.load(Relaxed)),
+        });
+    }
     if node.file != CFile::DebugHold {
         return Ok(Open::Plain);
     }
@@ -231,9 +259,29 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 }
 
 /// Generates the contents of `node` for reading.
-pub(crate) fn show(node: &Node, out: &mut KVec<u8>) -> Result {
+pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
     let g = &node.group;
     match node.file {
+        CFile::Events => {
+            // Read first: a change while this read runs is reported to the next poll.
+            if let Open::Events { seen } = open {
+                seen.store(g.events_seq.load(Relaxed), Relaxed);
+            }
+            let populated = g.is_root() || g.has_tasks();
+            out.extend_from_slice(b"populated ", GFP_KERNEL)?;
+            show_bool(out, populated)
+        }
+        CFile::ReleaseAgentStats => {
+            let s = &node.hier.stats;
+            let text = kernel::str::CString::try_from_fmt(fmt!(
+                "launched {}\nfailed {}\nlast_error {}\n",
+                s.launched.load(Relaxed),
+                s.failed.load(Relaxed),
+                s.last_error.load(Relaxed)
+            ))?;
+            out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
+            Ok(())
+        }
         CFile::Procs | CFile::Tasks => {
             for id in membership::list(&node.hier, g, node.file == CFile::Procs)?.iter() {
                 let s = kernel::str::CString::try_from_fmt(fmt!("{id}\n"))?;
@@ -280,6 +328,14 @@ pub(crate) fn strip(s: &[u8]) -> &[u8] {
 /// `max_write_len`); other writes are cut to a page.
 pub(crate) fn max_write(node: &Node) -> Option<usize> {
     (node.file == CFile::ReleaseAgent).then_some(RELEASE_AGENT_MAX)
+}
+
+/// Whether `open` of `node` has a change to report to `poll()`.
+pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
+    match open {
+        Open::Events { seen } => seen.load(Relaxed) != node.group.events_seq.load(Relaxed),
+        _ => false,
+    }
 }
 
 /// Handles a write to `node`.

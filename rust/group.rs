@@ -13,7 +13,10 @@ use crate::{
         CSS_SET_LOCK,
         TCGROUP_MUTEX, //
     },
-    vfs::DirAttrs, //
+    vfs::{
+        DirAttrs,
+        PollQueue, //
+    },
 };
 use kernel::{
     prelude::*,
@@ -42,6 +45,7 @@ pub(crate) struct Tree {
 }
 
 /// A group of tasks: one directory of a hierarchy.
+#[pin_data]
 pub(crate) struct Group {
     /// The id of the hierarchy the group is in.
     pub(crate) hier: u64,
@@ -69,6 +73,11 @@ pub(crate) struct Group {
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
     pub(crate) nr_tasks: GlobalLockedBy<usize, CSS_SET_LOCK>,
+    /// Changes of `populated` (`cgroup.events`), counted for pollers.
+    pub(crate) events_seq: Atomic<u64>,
+    /// Where `cgroup.events` pollers wait.
+    #[pin]
+    pub(crate) events: PollQueue,
 }
 
 impl Group {
@@ -92,8 +101,8 @@ impl Group {
         for ino in file_inos.iter_mut() {
             *ino = crate::vfs::next_ino();
         }
-        Ok(Arc::new(
-            Group {
+        Arc::pin_init(
+            pin_init!(Group {
                 hier,
                 parent,
                 attrs,
@@ -111,9 +120,17 @@ impl Group {
                     removed: false,
                 }),
                 nr_tasks: GlobalLockedBy::new(0),
-            },
+                events_seq: Atomic::new(0),
+                events <- PollQueue::new(),
+            }),
             GFP_KERNEL,
-        )?)
+        )
+    }
+
+    /// Tells `cgroup.events` pollers that the group became populated or empty. Any context.
+    pub(crate) fn populated_changed(&self) {
+        self.events_seq.fetch_add(1, Relaxed);
+        self.events.wake();
     }
 
     /// Whether this is the root group of its hierarchy.

@@ -573,8 +573,16 @@ impl vfs::FileSystem for TcgroupFs {
         files::open(node, write)
     }
 
-    fn show(node: &Node, _open: &Open, out: &mut KVec<u8>) -> Result {
-        files::show(node, out)
+    fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
+        files::show(node, open, out)
+    }
+
+    fn poll_queue(node: &Node) -> Option<&vfs::PollQueue> {
+        (node.file == CFile::Events).then_some(&node.group.events)
+    }
+
+    fn poll_pending(node: &Node, open: &Open) -> bool {
+        files::poll_pending(node, open)
     }
 
     fn max_write(node: &Node) -> Option<usize> {

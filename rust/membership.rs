@@ -120,6 +120,12 @@ impl Membership {
         }
     }
 
+    /// Empties the state for module exit, returning what the caller frees after the lock: the
+    /// list (empty by then, since no non-root group is left) and its buffer.
+    pub(crate) fn take(&mut self) -> KVec<Arc<CssSet>> {
+        core::mem::take(&mut self.csets)
+    }
+
     /// The list's reference on `cset`.
     fn find(&self, cset: &CssSet) -> Option<&Arc<CssSet>> {
         self.csets.iter().find(|c| core::ptr::eq(&***c, cset))
@@ -130,7 +136,11 @@ impl Membership {
     /// has unpublished it).
     fn put(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
         for g in cset.groups.iter() {
-            *g.nr_tasks.as_mut(guard) -= 1;
+            let n = g.nr_tasks.as_mut(guard);
+            *n -= 1;
+            if *n == 0 {
+                g.populated_changed();
+            }
             // The group had a task and lost it.
             g.releasable.store(true, Relaxed);
             crate::release::check(guard, g);
@@ -149,7 +159,11 @@ impl Membership {
     /// Adds a use of `cset` by a task.
     fn get_ref(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
         for g in cset.groups.iter() {
-            *g.nr_tasks.as_mut(guard) += 1;
+            let n = g.nr_tasks.as_mut(guard);
+            *n += 1;
+            if *n == 1 {
+                g.populated_changed();
+            }
         }
         *cset.users.as_mut(guard) += 1;
     }

@@ -81,6 +81,8 @@ impl Drop for Globals {
         // module. The list is empty, since every hierarchy holds a module reference.
         let list = core::mem::take(&mut *TCGROUP_MUTEX.lock());
         drop(list);
+        let csets = CSS_SET_LOCK.lock().take();
+        drop(csets);
         // Every css_set was freed with its last task (no hierarchy, so no non-root group, is
         // left): wait for the frees still in flight, whose callbacks are module code.
         crate::rcu::barrier();

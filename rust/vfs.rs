@@ -333,6 +333,13 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// cuts writes to one page, as kernfs does for files without a limit.
     fn max_write(node: &Self::Node) -> Option<usize>;
 
+    /// The wait queue a `poll()` of the file waits on, if the file can be polled.
+    fn poll_queue(node: &Self::Node) -> Option<&PollQueue>;
+
+    /// Whether the file changed since this open file description last read it (`poll()`
+    /// then reports `EPOLLPRI | EPOLLERR`, as kernfs does).
+    fn poll_pending(node: &Self::Node, open: &Self::Open) -> bool;
+
     /// Handles a write of `buf`, which holds the bytes up to the first NUL of what was written.
     /// An empty write (zero bytes) succeeds without a call, as in kernfs.
     fn write(node: &Self::Node, open: &Self::Open, buf: &[u8], cred: &FileCred<'_>) -> Result;
@@ -444,6 +451,58 @@ impl Drop for ModuleRef {
     fn drop(&mut self) {
         // SAFETY: By the type invariant this value owns a reference.
         unsafe { ffi::module_put(self.module.as_ptr()) };
+    }
+}
+
+/// A wait queue that `poll()` on a file waits on (`wait_queue_head`).
+///
+/// # Invariants
+///
+/// `wq` is an initialised wait queue head for as long as the value exists.
+#[pin_data]
+pub(crate) struct PollQueue {
+    #[pin]
+    wq: Opaque<ffi::wait_queue_head>,
+}
+
+// SAFETY: A wait queue head is protected by its own spinlock.
+unsafe impl Send for PollQueue {}
+// SAFETY: As above.
+unsafe impl Sync for PollQueue {}
+
+/// The events a pending change reports: `EPOLLPRI | EPOLLERR`, as kernfs' `cgroup.events`.
+const POLL_EVENT: c_uint = ffi::POLLPRI | ffi::POLLERR;
+
+impl PollQueue {
+    /// An empty wait queue.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `__init_waitqueue_head` initialises the head in place; the name and the
+            // static lock class live forever.
+            wq <- unsafe {
+                Opaque::ffi_init(|slot: *mut ffi::wait_queue_head| {
+                    ffi::__init_waitqueue_head(
+                        slot,
+                        c"tcgroup::PollQueue".as_char_ptr(),
+                        kernel::static_lock_class!().as_ptr(),
+                    )
+                })
+            },
+        })
+    }
+
+    /// Wakes every poller with the change events. Any context.
+    pub(crate) fn wake(&self) {
+        // SAFETY: By the type invariant `wq` is initialised; `__wake_up` takes its lock, which
+        // is irq-safe, and the key is the poll mask, as `wake_up_poll()` passes it.
+        unsafe {
+            ffi::__wake_up(
+                self.wq.get(),
+                ffi::TASK_NORMAL,
+                0,
+                POLL_EVENT as usize as *mut c_void,
+            )
+        };
     }
 }
 

@@ -105,6 +105,7 @@ impl<T: FileSystem> Tables<T> {
         read: Some(Self::read_callback),
         write: Some(Self::write_callback),
         llseek: Some(ffi::default_llseek),
+        poll: Some(Self::poll_callback),
         // SAFETY: All-zero is a valid `file_operations`: every other operation is absent.
         ..unsafe { core::mem::zeroed() }
     };
@@ -817,6 +818,36 @@ impl<T: FileSystem> Tables<T> {
             unsafe { *ppos += n as ffi::loff_t };
             Ok(n as isize)
         })
+    }
+
+    /// # Safety
+    ///
+    /// Callback contract of `file_operations::poll`: `file` is open on one of our regular
+    /// files and `pt` a poll table or null.
+    unsafe extern "C" fn poll_callback(
+        file: *mut ffi::file,
+        pt: *mut ffi::poll_table_struct,
+    ) -> ffi::__poll_t {
+        let default = ffi::POLLIN | ffi::POLLOUT | ffi::POLLRDNORM | ffi::POLLWRNORM;
+        // SAFETY: The callback contract guarantees that `file` is ours and open.
+        let of = unsafe { Self::open_file(file) };
+        let Some(q) = T::poll_queue(&of.node) else {
+            return default;
+        };
+        // SAFETY: As `poll_wait()`: the table's `_qproc` queues the caller on `q`, whose
+        // lifetime covers the file's (the node keeps it alive), which outlives the poll.
+        unsafe {
+            if !pt.is_null() {
+                if let Some(qproc) = (*pt)._qproc {
+                    qproc(file, q.wq.get(), pt);
+                }
+            }
+        }
+        if T::poll_pending(&of.node, &of.open) {
+            default | super::POLL_EVENT
+        } else {
+            default
+        }
     }
 
     /// # Safety
