@@ -24,6 +24,17 @@ unsigned int tcgroup_task_flags(struct task_struct *task)
 }
 
 /*
+ * A dense, unique key for @task while it lives: its address divided by the
+ * size of a task_struct (the starts of two live ones are at least that far
+ * apart), so that the tasks of one slab have neighbouring keys and share
+ * XArray nodes instead of each needing its own.
+ */
+unsigned long tcgroup_task_key(struct task_struct *task)
+{
+	return (unsigned long)task / sizeof(*task);
+}
+
+/*
  * Whether the current task may move @task, as cgroup v1's
  * __cgroup1_procs_write() checks: its euid is root or @task's uid or suid.
  */

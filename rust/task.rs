@@ -22,12 +22,14 @@ use kernel::{
     task::Task,
 };
 
-/// A key that identifies a live task: its address, stable from fork to the exit probe.
+/// A key that identifies a live task, stable from fork to the exit probe: derived from its
+/// address (a thread id changes when a thread execs), dense for the XArray.
 pub(crate) type TaskKey = usize;
 
 /// The key of `task`.
 pub(crate) fn key(task: &Task) -> TaskKey {
-    task.as_ptr() as TaskKey
+    // SAFETY: `task` is valid; the helper only computes from its address.
+    unsafe { ffi::tcgroup_task_key(task.as_ptr().cast()) as TaskKey }
 }
 
 /// The `PF_*` flags of `task`.
