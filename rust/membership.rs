@@ -174,6 +174,11 @@ pub(crate) struct Tracker;
 
 impl ForkExit for Tracker {
     fn fork(parent: &Task, child: &Task) {
+        // Most tasks are in root groups only: find that out without the global lock. A move
+        // of the parent racing with this lands the child in the parent's old groups.
+        if TASKS.load(&rcu::read_lock(), task::key(parent)).is_none() {
+            return;
+        }
         let mut guard = CSS_SET_LOCK.lock();
         let rcu = rcu::read_lock();
         let Some(cset) = TASKS.load(&rcu, task::key(parent)) else {
