@@ -34,6 +34,12 @@ unsigned long tcgroup_task_key(struct task_struct *task)
 	return (unsigned long)task / sizeof(*task);
 }
 
+/* The global thread-group id of @task. */
+pid_t tcgroup_task_tgid(struct task_struct *task)
+{
+	return task->tgid;
+}
+
 /*
  * Whether the current task may move @task, as cgroup v1's
  * __cgroup1_procs_write() checks: its euid is root or @task's uid or suid.

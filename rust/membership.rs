@@ -376,7 +376,7 @@ pub(crate) fn attach(
         v.push(t, GFP_KERNEL)?;
         return move_tasks(hier, group, v);
     }
-    let tgid = t.tgid();
+    let tgid = task::tgid(&t);
     // Threads created while the group moves start in their creator's css_set of the moment:
     // repeat until every thread of the group is in `group`.
     for _ in 0..PROCS_RETRIES {
@@ -397,14 +397,14 @@ pub(crate) fn attach(
 }
 
 /// The threads of the thread group `tgid` (a global id).
-fn thread_group(tgid: kernel::task::Pid) -> Result<KVec<ARef<Task>>> {
+fn thread_group(tgid: i32) -> Result<KVec<ARef<Task>>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
-        task::for_each_thread(|t| n += usize::from(t.tgid() == tgid));
+        task::for_each_thread(|t| n += usize::from(task::tgid(t) == tgid));
         let mut v = KVec::with_capacity(n + 16, GFP_KERNEL)?;
         let mut overflow = false;
         task::for_each_thread(|t| {
-            if t.tgid() == tgid && v.push(ARef::from(t), GFP_NOWAIT).is_err() {
+            if task::tgid(t) == tgid && v.push(ARef::from(t), GFP_NOWAIT).is_err() {
                 overflow = true;
             }
         });

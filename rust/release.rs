@@ -151,14 +151,19 @@ fn run() {
     for job in jobs.iter() {
         job.hier.stats.launched.fetch_add(1, Relaxed);
         if let Err(e) = task::run_usermode_helper(&job.agent, &job.path) {
-            job.hier.stats.failed.fetch_add(1, Relaxed);
+            let failed = job.hier.stats.failed.fetch_add(1, Relaxed) + 1;
             job.hier.stats.last_error.store(e.to_errno(), Relaxed);
-            pr_warn!(
-                "release agent {} for {} failed: {:?}\n",
-                job.agent.to_str().unwrap_or("?"),
-                job.path.to_str().unwrap_or("?"),
-                e
-            );
+            // Rate-limited by count: a broken agent fails at every release, and the stats
+            // file has the totals.
+            if failed <= 10 || failed % 1000 == 0 {
+                pr_warn!(
+                    "release agent {} for {} failed: {:?} (failure {})\n",
+                    job.agent.to_str().unwrap_or("?"),
+                    job.path.to_str().unwrap_or("?"),
+                    e,
+                    failed
+                );
+            }
         }
     }
 }

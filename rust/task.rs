@@ -38,6 +38,15 @@ fn flags(task: &Task) -> u32 {
     unsafe { ffi::tcgroup_task_flags(task.as_ptr().cast()) }
 }
 
+/// The global thread-group id of `task`.
+///
+/// Not `Task::tgid()`, which reads the field through bindgen's `task_struct`, whose layout is
+/// off on this kernel (see `helpers.c`).
+pub(crate) fn tgid(task: &Task) -> i32 {
+    // SAFETY: `task` is valid; the helper only reads its `tgid`.
+    unsafe { ffi::tcgroup_task_tgid(task.as_ptr().cast()) }
+}
+
 /// Whether `task` is exiting (`PF_EXITING`, which is only ever set): its exit probe has run or
 /// is about to.
 pub(crate) fn is_exiting(task: &Task) -> bool {
