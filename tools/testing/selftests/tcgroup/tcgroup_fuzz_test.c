@@ -185,7 +185,13 @@ static long env_long(const char *name, long dflt)
 	return v && *v ? strtol(v, NULL, 0) : dflt;
 }
 
-TEST(fuzz)
+/* No per-test state: the fixture only carries the longer timeout. */
+FIXTURE(long_run) {};
+FIXTURE_SETUP(long_run) {}
+FIXTURE_TEARDOWN(long_run) {}
+
+/* Minutes on the debug kernel: beyond the harness's default 30 s. */
+TEST_F_TIMEOUT(long_run, fuzz, 600)
 {
 	char tmpl[] = "/tmp/tcgfuzz_XXXXXX";
 	long count = env_long("TCGROUP_FUZZ_COUNT", 100000);

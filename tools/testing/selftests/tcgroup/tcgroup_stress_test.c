@@ -110,7 +110,13 @@ static void worker(const char *mnt, int id, time_t end)
 	_exit(0);
 }
 
-TEST(attach_fork_exit_stress)
+/* No per-test state: the fixture only carries the longer timeout. */
+FIXTURE(long_run) {};
+FIXTURE_SETUP(long_run) {}
+FIXTURE_TEARDOWN(long_run) {}
+
+/* Minutes on the debug kernel: beyond the harness's default 30 s. */
+TEST_F_TIMEOUT(long_run, attach_fork_exit_stress, 600)
 {
 	char tmpl[] = "/tmp/tcgstress_XXXXXX";
 	static char buf[READ_SIZE];
