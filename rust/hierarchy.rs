@@ -450,16 +450,16 @@ impl vfs::FileSystem for TcgroupFs {
             .unwrap_or(u32::MAX)
     }
 
-    fn lookup(h: &Arc<Hierarchy>, g: &Arc<Group>, name: &[u8]) -> Option<Entry<Self>> {
+    fn lookup(h: &Arc<Hierarchy>, g: &Arc<Group>, name: &[u8]) -> Result<Option<Entry<Self>>> {
         if let Some(f) = CFile::ALL
             .iter()
             .find(|f| f.exists_in(h, g) && f.is_named(h, name))
         {
-            let node = files::node(h, g, *f).ok()?;
-            return Some(Entry::File(node, f.mode(), g.file_inos[f.index()]));
+            let node = files::node(h, g, *f)?;
+            return Ok(Some(Entry::File(node, f.mode(), g.file_inos[f.index()])));
         }
         let guard = TCGROUP_MUTEX.lock();
-        g.child(&guard, name).map(Entry::Dir)
+        Ok(g.child(&guard, name).map(Entry::Dir))
     }
 
     fn read_dir(h: &Hierarchy, g: &Group, out: &mut KVec<DirEntry>) -> Result {

@@ -303,8 +303,13 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// The number of subdirectories of `dir` (for its link count).
     fn subdirs(dir: &Self::Dir) -> u32;
 
-    /// Finds `name` in `dir`.
-    fn lookup(data: &Arc<Self::Data>, dir: &Arc<Self::Dir>, name: &[u8]) -> Option<Entry<Self>>;
+    /// Finds `name` in `dir`: `None` if it does not exist. An error (`ENOMEM`) must not be
+    /// reported as a missing name, which the dcache would remember.
+    fn lookup(
+        data: &Arc<Self::Data>,
+        dir: &Arc<Self::Dir>,
+        name: &[u8],
+    ) -> Result<Option<Entry<Self>>>;
 
     /// Lists `dir`, without `.` and `..`.
     fn read_dir(data: &Self::Data, dir: &Self::Dir, out: &mut KVec<DirEntry>) -> Result;

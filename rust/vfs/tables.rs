@@ -514,7 +514,7 @@ impl<T: FileSystem> Tables<T> {
         let name = unsafe { Self::dentry_name(dentry) };
         // SAFETY: `dir` is valid, so is its superblock.
         let sb = unsafe { (*dir).i_sb };
-        match T::lookup(&data, &parent, name) {
+        match T::lookup(&data, &parent, name)? {
             None => Ok(core::ptr::null_mut()),
             // SAFETY: `sb` is one of ours.
             Some(Entry::Dir(d)) => unsafe { Self::dir_inode(sb, d) },
