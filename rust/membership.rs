@@ -336,10 +336,15 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
     Ok(())
 }
 
-/// Parses a pid written to `tasks` or `cgroup.procs`: as v1's `kstrtoint(strstrip(buf), 0)`.
+/// Parses a pid written to `tasks` or `cgroup.procs` as v1's `cgroup_procs_write_start()`
+/// does: `kstrtoint(strstrip(buf), 0)`, and any failure (not a number, an overflow) or a
+/// negative value is `EINVAL` (only the copy's `ENOMEM` passes). `-0` is `0`, the writer.
 fn parse_pid(buf: &[u8]) -> Result<i32> {
-    let v = crate::vfs::parse_u64(crate::files::strip(buf))?;
-    i32::try_from(v).map_err(|_| ERANGE)
+    match crate::vfs::parse_i32(crate::files::strip(buf)) {
+        Ok(pid) if pid >= 0 => Ok(pid),
+        Err(e) if e == ENOMEM => Err(e),
+        Ok(_) | Err(_) => Err(EINVAL),
+    }
 }
 
 /// The task a write of `pid` names: `0` is the writer.

@@ -529,3 +529,15 @@ pub(crate) fn parse_u64(s: &[u8]) -> Result<u64> {
     to_result(unsafe { ffi::kstrtoull(buf.as_ptr(), 0, &mut v) })?;
     Ok(v)
 }
+
+/// Parses a signed number as `kstrtoint(s, 0, &v)`: as [`parse_u64`] with an optional `-`
+/// (so `-0` is `0`). `EINVAL` if it is not a number, `ERANGE` if it does not fit an `i32`.
+pub(crate) fn parse_i32(s: &[u8]) -> Result<i32> {
+    let mut buf = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
+    buf.extend_from_slice(s, GFP_KERNEL)?;
+    buf.push(0, GFP_KERNEL)?;
+    let mut v: kernel::ffi::c_int = 0;
+    // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
+    to_result(unsafe { ffi::kstrtoint(buf.as_ptr(), 0, &mut v) })?;
+    Ok(v)
+}
