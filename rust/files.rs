@@ -259,8 +259,13 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 }
 
 /// Generates the contents of `node` for reading.
+///
+/// The files of a removed group stay open but, as kernfs's deactivated nodes, give `ENODEV`.
 pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
     let g = &node.group;
+    if g.dead.load(Relaxed) {
+        return Err(ENODEV);
+    }
     match node.file {
         CFile::Events => {
             // Read first: a change while this read runs is reported to the next poll.
@@ -330,17 +335,24 @@ pub(crate) fn max_write(node: &Node) -> Option<usize> {
     (node.file == CFile::ReleaseAgent).then_some(RELEASE_AGENT_MAX)
 }
 
-/// Whether `open` of `node` has a change to report to `poll()`.
+/// Whether `open` of `node` has a change to report to `poll()`: a removed group's
+/// `cgroup.events` always has (the next read fails with `ENODEV`).
 pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
     match open {
+        Open::Events { .. } if node.group.dead.load(Relaxed) => true,
         Open::Events { seen } => seen.load(Relaxed) != node.group.events_seq.load(Relaxed),
         _ => false,
     }
 }
 
 /// Handles a write to `node`.
+///
+/// Writes to the files of a removed group give `ENODEV`, as in v1.
 pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
     let g = &node.group;
+    if g.dead.load(Relaxed) {
+        return Err(ENODEV);
+    }
     match node.file {
         CFile::NotifyOnRelease => {
             // As v1's `write_u64`: `kstrtoull(buf, 0)`, no stripping beyond one newline.

@@ -550,6 +550,8 @@ impl vfs::FileSystem for TcgroupFs {
         // The list's reference is dropped after the lock.
         drop(guard);
         drop(removed);
+        // Pollers of the removed group's `cgroup.events` learn that it is gone.
+        victim.populated_changed();
         Ok(())
     }
 
