@@ -24,7 +24,7 @@ KVER ?= 7.3
 FLAVOUR ?= test
 TCGROUP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tcgroup
 QEMU_ACCEL ?= tcg
-QEMU_TIMEOUT ?= 900
+QEMU_TIMEOUT ?= 1800
 SHELL := /bin/bash
 H := $(CURDIR)/scripts/harness.sh
 HARNESS = KVER=$(KVER) FLAVOUR=$(FLAVOUR) TCGROUP_CACHE=$(TCGROUP_CACHE) \
