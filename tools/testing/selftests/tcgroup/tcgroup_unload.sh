@@ -1,0 +1,250 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Unloading tcgroup.ko while it is busy: rmmod attempted while a file of a
+# lazily unmounted hierarchy is open, while release work is pending and
+# agents run, and while fork and exit keep its tracepoint probes firing, in
+# loops. The module must either refuse (and keep working) or unload cleanly;
+# the harness fails the run on any kernel report. The module is $TCGROUP_KO
+# (default /lib/modules/tcgroup.ko); whether it was loaded at the start is
+# restored at the end. TCGROUP_UNLOAD_ROUNDS sets the rounds (default 10).
+# Runs under busybox sh.
+
+DIR="$(dirname "$(readlink -f "$0")")"
+KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
+if [ ! -r "$KTAP_HELPERS" ]; then
+	echo "$KTAP_HELPERS not found [SKIP]"
+	exit 4
+fi
+. "$KTAP_HELPERS"
+
+TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
+ROUNDS=${TCGROUP_UNLOAD_ROUNDS:-10}
+GROUPS=16
+
+mod_loaded() {
+	grep -q '^tcgroup ' /proc/modules
+}
+
+# is_mounted DIR: whether a tcgroup is mounted at DIR.
+is_mounted() {
+	awk -v dir="$1" '$2 == dir && $3 == "tcgroup" { found = 1 } END { exit !found }' \
+		/proc/mounts
+}
+
+# Polls (10 ms steps, at most 30 s) until rmmod succeeds; counts the refusals
+# in $refused. Each refusal must be the module being in use (EWOULDBLOCK, or
+# EBUSY while it is still going), nothing else.
+rmmod_poll() {
+	n=0
+	while [ $n -lt 3000 ]; do
+		out=$(rmmod tcgroup 2>&1) && return 0
+		case "$out" in
+		*"temporarily unavailable"* | *"in use"* | *[Bb]usy*) ;;
+		*)
+			ktap_print_msg "rmmod: $out"
+			return 1
+			;;
+		esac
+		refused=$((refused + 1))
+		n=$((n + 1))
+		sleep 0.01
+	done
+	ktap_print_msg "rmmod still refused after 30 s: $out"
+	return 1
+}
+
+# Back to the start of a case: nothing mounted, the module not loaded.
+reset() {
+	n=0
+	while is_mounted "$tmp/mnt" && [ $n -lt 8 ]; do
+		echo 0 >"$tmp/mnt/tasks" 2>/dev/null
+		[ -z "$load_pid" ] || echo "$load_pid" >"$tmp/mnt/cgroup.procs" 2>/dev/null
+		for g in "$tmp"/mnt/*/; do [ -d "$g" ] && rmdir "$g"; done 2>/dev/null
+		umount "$tmp/mnt" || umount -l "$tmp/mnt"
+		n=$((n + 1))
+	done
+	! mod_loaded || rmmod_poll || ktap_print_msg "reset: tcgroup stays loaded"
+}
+
+ktap_print_header
+
+if [ "$(id -u)" -ne 0 ]; then
+	ktap_skip_all "must be run as root"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -f "$TCGROUP_KO" ]; then
+	ktap_skip_all "no module at $TCGROUP_KO (set TCGROUP_KO)"
+	exit "$KSFT_SKIP"
+fi
+
+was_loaded=0
+mod_loaded && was_loaded=1
+tmp=
+load_pid=
+
+# Puts things back: no load, nothing mounted, no temporary directory, and
+# tcgroup loaded exactly if it was at the start. Runs on every exit.
+restore() {
+	[ -z "$load_pid" ] || { kill "$load_pid"; wait "$load_pid"; } 2>/dev/null
+	load_pid=
+	if [ -n "$tmp" ]; then
+		reset
+		rm -rf "$tmp"
+		tmp=
+	fi
+	if [ $was_loaded -eq 1 ]; then
+		mod_loaded || insmod "$TCGROUP_KO" ||
+			ktap_print_msg "could not reload tcgroup as it was at the start"
+	else
+		! mod_loaded || rmmod tcgroup ||
+			ktap_print_msg "could not unload tcgroup as it was at the start"
+	fi
+}
+trap restore EXIT
+trap 'exit "$KSFT_FAIL"' HUP INT TERM
+
+if [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); then
+	ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
+fi
+tmp=$(mktemp -d /tmp/tcgunload.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
+mkdir "$tmp/mnt"
+# The agent runs in the initial mount namespace, as this test: it removes
+# the released group, as a real agent does, and logs the call.
+cat >"$tmp/agent" <<EOF
+#!/bin/sh
+echo "\$1" >>$tmp/agent.log
+rmdir "$tmp/mnt\$1" 2>/dev/null
+EOF
+chmod 755 "$tmp/agent"
+
+# Fork and exit, all the time: the probes fire during every load and unload.
+(while :; do /bin/true; done) &
+load_pid=$!
+
+ktap_set_plan 3
+
+# 1: an open file pins the module after a lazy umount.
+desc="rmmod refused while a file of a lazily unmounted hierarchy is open"
+refused=0
+ok=1
+i=1
+while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
+	ok=0
+	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+		ktap_print_msg "insmod: $out"
+	elif ! mount -t tcgroup -o "none,name=tcgunl_$$" none "$tmp/mnt"; then
+		ktap_print_msg "mount failed"
+	else
+		# The holder keeps tasks open as its standard input.
+		sleep 1000 <"$tmp/mnt/tasks" &
+		holder=$!
+		n=0
+		while [ "$(readlink "/proc/$holder/fd/0")" != "$tmp/mnt/tasks" ] &&
+			[ $n -lt 3000 ]; do
+			n=$((n + 1))
+			sleep 0.01
+		done
+		if [ $n -ge 3000 ]; then
+			ktap_print_msg "the holder did not open tasks"
+		elif ! umount -l "$tmp/mnt"; then
+			ktap_print_msg "umount -l failed"
+		elif rmmod tcgroup 2>/dev/null; then
+			ktap_print_msg "round $i: rmmod succeeded with tasks open"
+		elif ! mod_loaded || ! cat "/proc/$holder/fd/0" >/dev/null; then
+			ktap_print_msg "round $i: module or open file broken after a refused rmmod"
+		else
+			ok=1
+		fi
+		kill "$holder"
+		wait "$holder" 2>/dev/null
+		[ $ok -eq 0 ] || rmmod_poll || ok=0
+	fi
+	i=$((i + 1))
+done
+ktap_print_msg "$((i - 1)) rounds, rmmod refused $refused times while polling"
+if [ $ok -eq 1 ]; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
+
+# 2: groups released, agents running, the tree removed and unmounted, then
+# rmmod at once: the pending release work must not outlive the module.
+reset
+desc="rmmod at once after releases, with release work pending"
+refused=0
+ok=1
+calls=0
+i=1
+while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
+	ok=0
+	: >"$tmp/agent.log"
+	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+		ktap_print_msg "insmod: $out"
+		break
+	fi
+	if ! mount -t tcgroup -o "none,name=tcgunl_$$,release_agent=$tmp/agent" none "$tmp/mnt"
+	then
+		ktap_print_msg "mount failed"
+		break
+	fi
+	pids=
+	g=0
+	while [ $g -lt $GROUPS ]; do
+		mkdir "$tmp/mnt/g$g" && echo 1 >"$tmp/mnt/g$g/notify_on_release" || break
+		sleep 100 &
+		pids="$pids $!"
+		echo $! >"$tmp/mnt/g$g/tasks" || break
+		g=$((g + 1))
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	kill $pids
+	wait $pids 2>/dev/null
+	# The agents race with these rmdirs: either removes each group.
+	for d in "$tmp"/mnt/g*; do
+		[ -d "$d" ] || continue
+		rmdir "$d" 2>/dev/null || [ ! -d "$d" ] || ktap_print_msg "rmdir $d failed"
+	done
+	umount "$tmp/mnt" || break
+	rmmod_poll || break
+	calls=$((calls + $(wc -l <"$tmp/agent.log")))
+	ok=1
+	i=$((i + 1))
+done
+ktap_print_msg "$((i - 1)) rounds of $GROUPS groups, $calls agent calls," \
+	"rmmod refused $refused times"
+if [ $ok -eq 1 ]; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
+
+# 3: the fork/exit load moved into a group and back between loads.
+reset
+desc="insmod/rmmod while fork and exit run in a group"
+refused=0
+ok=1
+i=1
+while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
+	ok=0
+	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
+		ktap_print_msg "insmod: $out"
+	elif ! mount -t tcgroup -o "none,name=tcgunl_$$" none "$tmp/mnt"; then
+		ktap_print_msg "mount failed"
+	elif ! mkdir "$tmp/mnt/load" || ! echo "$load_pid" >"$tmp/mnt/load/cgroup.procs"; then
+		ktap_print_msg "moving the load into a group failed"
+	elif ! echo "$load_pid" >"$tmp/mnt/cgroup.procs"; then
+		ktap_print_msg "moving the load back failed"
+	else
+		# Children forked before the move back may still be in the group.
+		n=0
+		while ! rmdir "$tmp/mnt/load" 2>/dev/null && [ $n -lt 3000 ]; do
+			n=$((n + 1))
+			sleep 0.01
+		done
+		if [ -d "$tmp/mnt/load" ]; then
+			ktap_print_msg "the group still lists: $(cat "$tmp/mnt/load/tasks")"
+		elif umount "$tmp/mnt" && rmmod_poll; then
+			ok=1
+		fi
+	fi
+	i=$((i + 1))
+done
+ktap_print_msg "$((i - 1)) rounds, rmmod refused $refused times"
+if [ $ok -eq 1 ]; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
+
+restore
+ktap_finished
