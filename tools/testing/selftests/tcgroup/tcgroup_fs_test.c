@@ -1728,6 +1728,58 @@ TEST_F(fs, release_agent_write_unprivileged_eperm)
 	assert_content(_metadata, path, AGENT "\n");
 }
 
+/*
+ * Root of a user namespace (mapped to root, so the file's owner) may open
+ * release_agent for writing but not set it: the agent runs with full
+ * privileges in the initial namespaces (CVE-2022-0492).
+ */
+TEST_F(fs, release_agent_write_userns_root_eperm)
+{
+	const char *path;
+	int status;
+	pid_t pid;
+
+	mount_named(_metadata, self, variant, self->mnt[0], "release_agent=" AGENT);
+	path = at(self->mnt[0], "release_agent");
+
+	pid = fork();
+	ASSERT_GE(pid, 0) {
+		TH_LOG("fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		ssize_t n;
+		int fd;
+
+		if (unshare(CLONE_NEWUSER))
+			_exit(250);
+		fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0 0 1", 5) != 5)
+			_exit(251);
+		close(fd);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(100 + errno);
+		n = write(fd, "/sbin/evil", 10);
+		_exit(n < 0 ? errno : 0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	status = WEXITSTATUS(status);
+	if (status == 250)
+		SKIP(return, "no user namespaces here");
+	ASSERT_NE(status, 251) {
+		TH_LOG("the child could not map root into its user namespace");
+	}
+	ASSERT_LT(status, 100) {
+		TH_LOG("open(%s) as user-namespace root: %s", path, strerror(status - 100));
+	}
+	ASSERT_EQ(status, EPERM) {
+		TH_LOG("write to release_agent as user-namespace root: expected EPERM, got %s (%d)",
+		       err_str(status), status);
+	}
+	assert_content(_metadata, path, AGENT "\n");
+}
+
 static void assert_pread(struct __test_metadata *_metadata, const char *path,
 			 off_t off, const char *expected)
 {
