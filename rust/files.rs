@@ -375,8 +375,8 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             }
             node.hier.set_release_agent(strip(buf))
         }
-        CFile::Tasks => membership::attach(&node.hier, g, buf, false),
-        CFile::Procs => membership::attach(&node.hier, g, buf, true),
+        CFile::Tasks => membership::attach(&node.hier, g, buf, false, cred),
+        CFile::Procs => membership::attach(&node.hier, g, buf, true, cred),
         _ => Err(EINVAL),
     }
 }

@@ -41,12 +41,13 @@ pid_t tcgroup_task_tgid(struct task_struct *task)
 }
 
 /*
- * Whether the current task may move @task, as cgroup v1's
- * __cgroup1_procs_write() checks: its euid is root or @task's uid or suid.
+ * Whether a file opened with @cred may move @task, as cgroup v1's
+ * __cgroup1_procs_write() checks with the opener's credentials (against
+ * inherited-descriptor attacks): the euid is root or @task's uid or suid.
  */
-bool tcgroup_may_move(struct task_struct *task)
+bool tcgroup_may_move(const struct cred *cred, struct task_struct *task)
 {
-	const struct cred *cred = current_cred(), *tcred;
+	const struct cred *tcred;
 	bool ok;
 
 	rcu_read_lock();

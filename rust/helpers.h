@@ -8,12 +8,13 @@
 
 #include <linux/types.h>
 
+struct cred;
 struct task_struct;
 
 unsigned int tcgroup_task_flags(struct task_struct *task);
 unsigned long tcgroup_task_key(struct task_struct *task);
 pid_t tcgroup_task_tgid(struct task_struct *task);
-bool tcgroup_may_move(struct task_struct *task);
+bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
 

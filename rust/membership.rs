@@ -30,6 +30,7 @@ use crate::{
         self,
         ForkExit, //
     },
+    vfs::FileCred,
 };
 use kernel::{
     prelude::*,
@@ -347,8 +348,8 @@ fn parse_pid(buf: &[u8]) -> Result<i32> {
     }
 }
 
-/// The task a write of `pid` names: `0` is the writer.
-fn target(pid: i32) -> Result<ARef<Task>> {
+/// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
+fn target(pid: i32, cred: &FileCred<'_>) -> Result<ARef<Task>> {
     let t = if pid == 0 {
         ARef::from(&**kernel::current!())
     } else {
@@ -357,21 +358,23 @@ fn target(pid: i32) -> Result<ARef<Task>> {
     if task::is_kthread(&t) {
         return Err(EINVAL);
     }
-    if !task::current_may_move(&t) {
+    if !cred.may_move(&t) {
         return Err(EACCES);
     }
     Ok(t)
 }
 
-/// `echo PID > tasks` (`threadgroup` false) or `> cgroup.procs` (true).
+/// `echo PID > tasks` (`threadgroup` false) or `> cgroup.procs` (true), through a file opened
+/// with `cred`.
 pub(crate) fn attach(
     hier: &Hierarchy,
     group: &Arc<Group>,
     buf: &[u8],
     threadgroup: bool,
+    cred: &FileCred<'_>,
 ) -> Result {
     let pid = parse_pid(buf)?;
-    let t = target(pid)?;
+    let t = target(pid, cred)?;
     let tree = TCGROUP_MUTEX.lock();
     if group.tree.as_ref(&tree).removed {
         return Err(ENODEV);

@@ -101,13 +101,6 @@ pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
     Some(unsafe { ARef::from_raw(task) })
 }
 
-/// Whether the current task may move `task`, as cgroup v1's `__cgroup1_procs_write()` checks:
-/// its effective uid is root, or the target's real or saved uid.
-pub(crate) fn current_may_move(task: &Task) -> bool {
-    // SAFETY: `task` is a valid task; the helper reads credentials under RCU.
-    unsafe { ffi::tcgroup_may_move(task.as_ptr().cast()) }
-}
-
 /// The `tcgroup_walk_threads()` callback: calls the closure `data` points at.
 ///
 /// # Safety

@@ -185,6 +185,15 @@ pub(crate) struct FileCred<'a> {
 }
 
 impl FileCred<'_> {
+    /// Whether the opener may move `task`, as cgroup v1's `__cgroup1_procs_write()` checks with
+    /// the file's credentials, not the writer's (against inherited-descriptor attacks): its
+    /// effective uid is root, or the target's real or saved uid.
+    pub(crate) fn may_move(&self, task: &kernel::task::Task) -> bool {
+        // SAFETY: By the type invariant `self.file` is valid; its `f_cred` is set for the life
+        // of the file. `task` is a valid task; the helper reads its credentials under RCU.
+        unsafe { ffi::tcgroup_may_move((*self.file).f_cred.cast(), task.as_ptr().cast()) }
+    }
+
     /// Whether the opener acted in the initial user namespace with `CAP_SYS_ADMIN` there, as
     /// cgroup v1 requires for writing `release_agent`.
     pub(crate) fn initial_ns_admin(&self) -> bool {
