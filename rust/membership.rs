@@ -438,6 +438,13 @@ pub(crate) fn list(hier: &Hierarchy, group: &Arc<Group>, tgid: bool) -> Result<K
                 if !is_member(&rcu, t, hier.id, group) {
                     return;
                 }
+                // An exiting task has no entry once its exit probe has run, but stays on the
+                // thread list (a zombie, or a leader that exited before its threads): it has left
+                // its groups, so the root, which lists tasks without an entry, leaves it out, as
+                // v1's root stops listing it at `cgroup_exit()`.
+                if group.is_root() && task::is_exiting(t) {
+                    return;
+                }
                 let id = if tgid { task::vtgid(t) } else { task::vpid(t) };
                 if id != 0 && v.push(id, GFP_NOWAIT).is_err() {
                     overflow = true;
