@@ -1,0 +1,2087 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Task membership tests of tcgroup, each run against tcgroup and against its
+ * reference implementation, the in-kernel cgroup v1 (see "Tasks" in
+ * Documentation/tcgroup.rst): attaching through "tasks" and "cgroup.procs",
+ * the listings, the ids written, every error, fork and exit, pid namespaces,
+ * large groups and the debug subsystem's counters.
+ *
+ * The variants: "tcgroup" (mount -t tcgroup) and "cgroup_v1" (mount -t
+ * cgroup, a named hierarchy "none,name=X": the test kernel has no
+ * controller). The debug subsystem is tcgroup's; its tests skip on
+ * cgroup_v1.
+ *
+ * The tasks a test moves are its own threads or children that wait on pipes
+ * (they exit when the test closes the pipes or dies). Listings are checked
+ * byte for byte, read once with 7-byte read(2) calls and once with large
+ * ones. Exits are waited for by polling with a deadline, never by sleeping a
+ * fixed time.
+ *
+ * Each test runs in a mount namespace of its own, with a new hierarchy
+ * ("tcgtask_<pid>_<n>") mounted on a temporary directory and the groups "a"
+ * and "b" in it. The teardown moves the test back to the root group, lets
+ * its children exit, removes every group (mounting its hierarchies again by
+ * name if needed) and the temporary directory.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define TMPDIR_TEMPLATE "/tmp/tcgtask_XXXXXX"
+
+/* The unprivileged user of the permission tests (nobody/nogroup). */
+#define NOBODY_ID 65534
+
+/* Bounded polls: 10 ms steps, 10 s at most. */
+#define POLL_STEP_US 10000
+#define POLL_LIMIT_S 10
+
+/* The small and the large read(2) size of every listing check. */
+#define SMALL_READ 7
+#define LARGE_READ 65536
+
+/* The threads of one process in the large-group tests (the main one included). */
+#define MANY_TASKS 10000
+
+/* Threads one holder process may have. */
+#define MAX_THREADS 8
+
+/* Rounds and threads per round of procs_moves_threads_being_created. */
+#define CREATE_ROUNDS 8
+#define CREATE_PER_ROUND 48
+
+#define MAX_NAMES 4
+#define NAME_BUF 64
+#define DIR_BUF 64
+#define TEXT_BUF 256
+
+FIXTURE(tasks) {
+	/* The temporary directory, holding the mount points. */
+	char dir[sizeof(TMPDIR_TEMPLATE)];
+	/* mnt[0]: the test's hierarchy, with groups a and b; mnt[1]: spare. */
+	char mnt[2][DIR_BUF];
+	/* The groups a and b of mnt[0]. */
+	char grp[2][DIR_BUF + 8];
+	/* The groups x and y of mnt[1], where a test mounts a second hierarchy. */
+	char grp2[2][DIR_BUF + 8];
+	/* The hierarchy names this test made up, for the teardown. */
+	char names[MAX_NAMES][NAME_BUF];
+	int nr_names;
+};
+
+FIXTURE_VARIANT(tasks) {
+	/* The filesystem type given to mount(2). */
+	const char *fstype;
+	/* The debug subsystem exists (tcgroup); cgroup v1 here has none. */
+	bool has_debug;
+	/*
+	 * Writing the id of a task that has exited (a zombie, or a leader
+	 * that exited before its threads) to tasks: 0 or the errno. Neither
+	 * moves it; see "Differences from cgroup v1".
+	 */
+	int exited_task_err;
+};
+
+FIXTURE_VARIANT_ADD(tasks, tcgroup) {
+	.fstype = "tcgroup",
+	.has_debug = true,
+	.exited_task_err = ESRCH,
+};
+
+/*
+ * cgroup_migrate_add_task() skips a task with PF_EXITING and the write
+ * succeeds without moving anything.
+ */
+FIXTURE_VARIANT_ADD(tasks, cgroup_v1) {
+	.fstype = "cgroup",
+	.has_debug = false,
+	.exited_task_err = 0,
+};
+
+/* Whether /proc/filesystems lists @fstype. */
+static bool fs_registered(const char *fstype)
+{
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/filesystems", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *name = strrchr(line, '\t');
+
+		name = name ? name + 1 : line;
+		name[strcspn(name, "\n")] = '\0';
+		if (!strcmp(name, fstype))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The text of an errno, or "success" for 0. */
+static const char *err_str(int err)
+{
+	if (err < 0)
+		err = -err;
+	return err ? strerror(err) : "success";
+}
+
+/* "@dir/@rel" in one of a few rotating static buffers, for immediate use. */
+static const char *at(const char *dir, const char *rel)
+{
+	static char buf[8][PATH_MAX];
+	static unsigned int next;
+	char *b = buf[next++ % 8];
+	char path[PATH_MAX];
+
+	/* @dir may be an earlier result. */
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	memcpy(b, path, strlen(path) + 1);
+	return b;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Closes every descriptor from @from on. */
+static void close_from(int from)
+{
+#ifdef __NR_close_range
+	if (!syscall(__NR_close_range, from, ~0U, 0))
+		return;
+#endif
+	for (int fd = from; fd < 1024; fd++)
+		close(fd);
+}
+
+static pid_t gettid_(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/*
+ * The whole file @path read with read(2) calls of at most @chunk bytes, in a
+ * malloc()ed NUL-terminated buffer; NULL with errno set on error.
+ */
+static char *read_chunks(const char *path, size_t chunk)
+{
+	size_t size = 4096, total = 0;
+	char *buf = malloc(size), *bigger;
+	int fd, err = 0;
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		free(buf);
+		errno = err;
+		return NULL;
+	}
+	for (;;) {
+		size_t want;
+
+		if (size - 1 - total < chunk) {
+			bigger = realloc(buf, size * 2 + chunk);
+			if (!bigger) {
+				err = ENOMEM;
+				break;
+			}
+			buf = bigger;
+			size = size * 2 + chunk;
+		}
+		want = chunk;
+		n = read(fd, buf + total, want);
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+		if (!n)
+			break;
+		total += n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		errno = err;
+		return NULL;
+	}
+	buf[total] = '\0';
+	return buf;
+}
+
+/* Writes @len bytes of @buf to @fd with one write(2): 0, -EIO (short) or -errno. */
+static int write_fd(int fd, const char *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Writes @len bytes of @buf to the file @path with one write(2). */
+static int write_buf(const char *path, const char *buf, size_t len)
+{
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write_fd(fd, buf, len);
+	close(fd);
+	return ret;
+}
+
+static int write_str(const char *path, const char *str)
+{
+	return write_buf(path, str, strlen(str));
+}
+
+/* Writes the number @id to the open file @fd. */
+static int write_id_fd(int fd, pid_t id)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", id);
+	return write_fd(fd, buf, strlen(buf));
+}
+
+/* Writes the number @id to the file @path. */
+static int write_id(const char *path, pid_t id)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", id);
+	return write_str(path, buf);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The listing of @n ids: sorted, each once, one per line, in a malloc()ed
+ * buffer. @ids is sorted in place.
+ */
+static char *ids_text(pid_t *ids, size_t n)
+{
+	char *buf = malloc(n * 12 + 1), *p;
+
+	if (!buf)
+		return NULL;
+	qsort(ids, n, sizeof(*ids), cmp_pid);
+	p = buf;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		p += sprintf(p, "%d\n", ids[i]);
+	}
+	return buf;
+}
+
+/*
+ * Checks that the listing @path is exactly @ids (any order, duplicates
+ * allowed: the expected text is sorted and unique), read with small and with
+ * large read(2) calls.
+ */
+static void assert_ids(struct __test_metadata *_metadata, const char *path,
+		       const pid_t *ids, size_t n)
+{
+	static const size_t chunks[] = { SMALL_READ, LARGE_READ };
+	pid_t *copy = malloc((n ? n : 1) * sizeof(*copy));
+	char *expected, *got;
+
+	ASSERT_NE(copy, NULL);
+	memcpy(copy, ids, n * sizeof(*ids));
+	expected = ids_text(copy, n);
+	free(copy);
+	ASSERT_NE(expected, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(chunks); i++) {
+		got = read_chunks(path, chunks[i]);
+		ASSERT_NE(got, NULL) {
+			TH_LOG("reading %s: %s", path, strerror(errno));
+		}
+		if (strlen(expected) < 2000 || !strcmp(expected, got)) {
+			EXPECT_STREQ(expected, got) {
+				TH_LOG("%s read in %zu-byte calls", path, chunks[i]);
+			}
+		} else {
+			size_t d = 0;
+
+			while (expected[d] == got[d])
+				d++;
+			while (d && expected[d - 1] != '\n')
+				d--;
+			TH_LOG("%s in %zu-byte reads: %zu bytes, expected %zu", path,
+			       chunks[i], strlen(got), strlen(expected));
+			TH_LOG("from byte %zu: \"%.40s\", expected \"%.40s\"", d, got + d,
+			       expected + d);
+			free(got);
+			free(expected);
+			ASSERT_TRUE(false);
+		}
+		free(got);
+	}
+	free(expected);
+}
+
+/* Checks that the listing @path is empty. */
+static void assert_empty(struct __test_metadata *_metadata, const char *path)
+{
+	assert_ids(_metadata, path, NULL, 0);
+}
+
+/* Whether the listing @path (read at once) has the line @id. */
+static bool lists(const char *path, pid_t id)
+{
+	char *buf = read_chunks(path, LARGE_READ), *p;
+	bool found = false;
+
+	if (!buf)
+		return false;
+	for (p = buf; *p; p = strchr(p, '\n') + 1) {
+		if (atoi(p) == id)
+			found = true;
+		if (!strchr(p, '\n'))
+			break;
+	}
+	free(buf);
+	return found;
+}
+
+/*
+ * Polls the listing @path until it is exactly @ids, for at most POLL_LIMIT_S
+ * seconds; then checks it.
+ */
+static void wait_ids(struct __test_metadata *_metadata, const char *path,
+		     const pid_t *ids, size_t n)
+{
+	double deadline = now_s() + POLL_LIMIT_S;
+	pid_t *copy = malloc((n ? n : 1) * sizeof(*copy));
+	char *expected, *got;
+
+	ASSERT_NE(copy, NULL);
+	memcpy(copy, ids, n * sizeof(*ids));
+	expected = ids_text(copy, n);
+	free(copy);
+	ASSERT_NE(expected, NULL);
+	while (now_s() < deadline) {
+		bool same;
+
+		got = read_chunks(path, LARGE_READ);
+		same = got && !strcmp(got, expected);
+		free(got);
+		if (same)
+			break;
+		usleep(POLL_STEP_US);
+	}
+	free(expected);
+	assert_ids(_metadata, path, ids, n);
+}
+
+/* Checks that @ret (0 or -errno) is -@err. */
+static void assert_err(struct __test_metadata *_metadata, int ret, int err,
+		       const char *what)
+{
+	ASSERT_EQ(-err, ret) {
+		TH_LOG("%s: expected %s (%d), got %s (%d)", what, err_str(err), err,
+		       err_str(ret), -ret);
+	}
+}
+
+static void write_ok(struct __test_metadata *_metadata, const char *path,
+		     const char *str)
+{
+	int ret = write_str(path, str);
+
+	ASSERT_EQ(ret, 0) {
+		TH_LOG("writing \"%s\" to %s: %s", str, path, err_str(ret));
+	}
+}
+
+static void write_id_ok(struct __test_metadata *_metadata, const char *path,
+			pid_t id)
+{
+	int ret = write_id(path, id);
+
+	ASSERT_EQ(ret, 0) {
+		TH_LOG("writing %d to %s: %s", id, path, err_str(ret));
+	}
+}
+
+static void mkdir_ok(struct __test_metadata *_metadata, const char *path)
+{
+	ASSERT_EQ(mkdir(path, 0755), 0) {
+		TH_LOG("mkdir(%s): %s", path, strerror(errno));
+	}
+}
+
+/* The path of group x (@i 0) or y (1) of the second mount point. */
+static const char *join2(struct _test_data_tasks *self, int i)
+{
+	snprintf(self->grp2[i], sizeof(self->grp2[i]), "%s/%c", self->mnt[1], "xy"[i]);
+	return self->grp2[i];
+}
+
+/* Makes up a new hierarchy name and records it for the teardown. */
+static const char *new_name(struct _test_data_tasks *self)
+{
+	static unsigned int counter;
+	char *name;
+
+	if (self->nr_names >= MAX_NAMES)
+		return NULL;
+	name = self->names[self->nr_names++];
+	snprintf(name, NAME_BUF, "tcgtask_%d_%u", getpid(), counter++);
+	return name;
+}
+
+/* Mounts a new hierarchy "@subsys,name=<new>" on mount point @i. */
+static void mount_hier(struct __test_metadata *_metadata, struct _test_data_tasks *self,
+		       const struct _fixture_variant_tasks *variant, int i,
+		       const char *subsys)
+{
+	const char *name = new_name(self);
+	char opts[TEXT_BUF];
+
+	ASSERT_NE(name, NULL);
+	snprintf(opts, sizeof(opts), "%s,name=%s", subsys, name);
+	ASSERT_EQ(mount("none", self->mnt[i], variant->fstype, 0, opts), 0) {
+		TH_LOG("mount -t %s -o %s none %s: %s", variant->fstype, opts,
+		       self->mnt[i], strerror(errno));
+	}
+}
+
+/*
+ * Removes every group under @dir, deepest first. Returns the number of groups
+ * that could not be removed.
+ */
+static int remove_groups(struct __test_metadata *_metadata, const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int left = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		left += remove_groups(_metadata, path);
+		if (rmdir(path)) {
+			TH_LOG("teardown: rmdir(%s): %s", path, strerror(errno));
+			left++;
+		}
+	}
+	closedir(d);
+	return left;
+}
+
+FIXTURE_SETUP(tasks)
+{
+	if (geteuid() != 0)
+		SKIP(return, "the task membership tests need root");
+	if (!fs_registered(variant->fstype))
+		SKIP(return, "%s is not in /proc/filesystems%s", variant->fstype,
+		     strcmp(variant->fstype, "tcgroup") ? "" : " (tcgroup.ko not loaded?)");
+
+	umask(022);
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0) {
+		TH_LOG("unshare(CLONE_NEWNS): %s", strerror(errno));
+	}
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0) {
+		TH_LOG("making / private: %s", strerror(errno));
+	}
+	memcpy(self->dir, TMPDIR_TEMPLATE, sizeof(TMPDIR_TEMPLATE));
+	ASSERT_NE(mkdtemp(self->dir), NULL) {
+		TH_LOG("mkdtemp(%s): %s", TMPDIR_TEMPLATE, strerror(errno));
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(self->mnt[i], sizeof(self->mnt[i]), "%s/mnt%d", self->dir, i);
+		mkdir_ok(_metadata, self->mnt[i]);
+	}
+	/* Searchable by the unprivileged children of the permission tests. */
+	ASSERT_EQ(chmod(self->dir, 0755), 0);
+	mount_hier(_metadata, self, variant, 0, "none");
+	for (int i = 0; i < 2; i++) {
+		snprintf(self->grp[i], sizeof(self->grp[i]), "%s/%c", self->mnt[0], "ab"[i]);
+		mkdir_ok(_metadata, self->grp[i]);
+	}
+}
+
+/*
+ * No ASSERT here: after a failed ASSERT the harness runs the teardown with
+ * its trigger still set.
+ */
+FIXTURE_TEARDOWN(tasks)
+{
+	char opts[NAME_BUF + 8];
+
+	/* Children of a failed test exit when their pipes close. */
+	close_from(3);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	for (int i = 0; i < 2; i++) {
+		for (int n = 0; n < 8; n++) {
+			write_id(at(self->mnt[i], "cgroup.procs"), getpid());
+			remove_groups(_metadata, self->mnt[i]);
+			if (umount2(self->mnt[i], MNT_DETACH))
+				break;
+		}
+	}
+	/* Hierarchies unmounted with groups in them. */
+	for (int i = 0; i < self->nr_names; i++) {
+		snprintf(opts, sizeof(opts), "name=%s", self->names[i]);
+		if (mount("none", self->mnt[0], variant->fstype, 0, opts))
+			continue;
+		write_id(at(self->mnt[0], "cgroup.procs"), getpid());
+		if (remove_groups(_metadata, self->mnt[0]))
+			TH_LOG("teardown: hierarchy %s keeps groups", self->names[i]);
+		umount2(self->mnt[0], MNT_DETACH);
+	}
+	for (int i = 0; i < 2; i++)
+		rmdir(self->mnt[i]);
+	if (rmdir(self->dir))
+		TH_LOG("teardown: rmdir(%s): %s", self->dir, strerror(errno));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Holders: processes whose threads wait on a pipe                        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A child process of @nr threads (the main one included) that wait until
+ * the test closes @wfd or dies. tids[] is sorted; the main thread is @pid.
+ */
+struct holder {
+	pid_t pid;
+	int nr;
+	pid_t tids[MAX_THREADS];
+	int wfd;
+};
+
+/* In a holder: the thread's id to the report pipe (fd 4), then wait on fd 3. */
+static void *holder_thread(void *arg)
+{
+	pid_t tid = gettid_();
+	char c;
+
+	(void)arg;
+	if (write(4, &tid, sizeof(tid)) != sizeof(tid))
+		_exit(1);
+	while (read(3, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+static void spawn_holder(struct __test_metadata *_metadata, struct holder *h, int nr)
+{
+	int rel[2], rep[2];
+
+	ASSERT_LE(nr, MAX_THREADS);
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	h->nr = nr;
+	h->pid = fork();
+	ASSERT_GE(h->pid, 0);
+	if (!h->pid) {
+		pthread_t th;
+		char c;
+
+		/* Only its own pipes stay open: no other holder's write end. */
+		if (dup2(rel[0], 3) < 0 || dup2(rep[1], 4) < 0)
+			_exit(1);
+		close_from(5);
+		for (int i = 1; i < nr; i++)
+			if (pthread_create(&th, NULL, holder_thread, NULL))
+				_exit(1);
+		h->tids[0] = getpid();
+		if (write(4, &h->tids[0], sizeof(pid_t)) != sizeof(pid_t))
+			_exit(1);
+		while (read(3, &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rel[0]);
+	close(rep[1]);
+	h->wfd = rel[1];
+	for (int i = 0; i < nr; i++) {
+		ASSERT_EQ(read(rep[0], &h->tids[i], sizeof(pid_t)), (ssize_t)sizeof(pid_t)) {
+			TH_LOG("holder %d reported %d of %d threads", h->pid, i, nr);
+		}
+	}
+	close(rep[0]);
+	qsort(h->tids, nr, sizeof(pid_t), cmp_pid);
+}
+
+/* Lets the holder exit and reaps it. */
+static void release_holder(struct __test_metadata *_metadata, struct holder *h)
+{
+	close(h->wfd);
+	ASSERT_EQ(waitpid(h->pid, NULL, 0), h->pid);
+}
+
+/* A thread of the test that waits on a pipe. */
+struct waiter {
+	pthread_t th;
+	pid_t tid;
+	int rfd;
+	/* Set (atomically) by the thread once @tid is set. */
+	int ready;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	char c;
+
+	w->tid = gettid_();
+	__atomic_store_n(&w->ready, 1, __ATOMIC_RELEASE);
+	while (read(w->rfd, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+/* Starts a waiter on the read end @rfd; returns once its tid is known. */
+static void start_waiter(struct __test_metadata *_metadata, struct waiter *w, int rfd)
+{
+	w->rfd = rfd;
+	w->ready = 0;
+	ASSERT_EQ(pthread_create(&w->th, NULL, waiter_main, w), 0);
+	while (!__atomic_load_n(&w->ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Attaching and listing                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* A thread id written to tasks moves that thread only. */
+TEST_F(tasks, tasks_moves_one_thread)
+{
+	const char *a = self->grp[0];
+	struct holder h;
+
+	spawn_holder(_metadata, &h, 3);
+	/* A thread that is not the leader. */
+	pid_t tid = h.tids[0] == h.pid ? h.tids[1] : h.tids[0];
+
+	write_id_ok(_metadata, at(a, "tasks"), tid);
+	assert_ids(_metadata, at(a, "tasks"), &tid, 1);
+	/* cgroup.procs lists the thread group of any thread in the group. */
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), tid));
+	for (int i = 0; i < h.nr; i++)
+		if (h.tids[i] != tid)
+			ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.tids[i]));
+	ASSERT_TRUE(lists(at(self->mnt[0], "cgroup.procs"), h.pid));
+	release_holder(_metadata, &h);
+}
+
+/* A thread-group id written to cgroup.procs moves every thread. */
+TEST_F(tasks, procs_moves_every_thread)
+{
+	const char *a = self->grp[0];
+	struct holder h;
+
+	spawn_holder(_metadata, &h, 4);
+	write_id_ok(_metadata, at(a, "cgroup.procs"), h.pid);
+	assert_ids(_metadata, at(a, "tasks"), h.tids, h.nr);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
+	for (int i = 0; i < h.nr; i++)
+		ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), h.tids[i]));
+	ASSERT_FALSE(lists(at(self->mnt[0], "cgroup.procs"), h.pid));
+	release_holder(_metadata, &h);
+}
+
+/* Any thread's id written to cgroup.procs moves its whole thread group. */
+TEST_F(tasks, procs_thread_id_moves_process)
+{
+	const char *a = self->grp[0];
+	struct holder h;
+
+	spawn_holder(_metadata, &h, 3);
+	pid_t tid = h.tids[0] == h.pid ? h.tids[2] : h.tids[0];
+
+	write_id_ok(_metadata, at(a, "cgroup.procs"), tid);
+	assert_ids(_metadata, at(a, "tasks"), h.tids, h.nr);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
+	release_holder(_metadata, &h);
+}
+
+/* Moving to another group leaves the old one, for threads and processes. */
+TEST_F(tasks, move_between_groups)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	struct holder h;
+
+	spawn_holder(_metadata, &h, 2);
+	write_id_ok(_metadata, at(a, "cgroup.procs"), h.pid);
+	assert_ids(_metadata, at(a, "tasks"), h.tids, h.nr);
+	write_id_ok(_metadata, at(b, "cgroup.procs"), h.pid);
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(a, "cgroup.procs"));
+	assert_ids(_metadata, at(b, "tasks"), h.tids, h.nr);
+	/* One thread back to a: both groups list the process. */
+	write_id_ok(_metadata, at(a, "tasks"), h.tids[1]);
+	assert_ids(_metadata, at(a, "tasks"), &h.tids[1], 1);
+	assert_ids(_metadata, at(b, "tasks"), &h.tids[0], 1);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
+	assert_ids(_metadata, at(b, "cgroup.procs"), &h.pid, 1);
+	/* Back to the root group. */
+	write_id_ok(_metadata, at(self->mnt[0], "cgroup.procs"), h.pid);
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(b, "tasks"));
+	for (int i = 0; i < h.nr; i++)
+		ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.tids[i]));
+	/* Moving into the group a task is in already changes nothing. */
+	write_id_ok(_metadata, at(self->mnt[0], "tasks"), h.tids[0]);
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.tids[0]));
+	release_holder(_metadata, &h);
+}
+
+/* tasks lists thread ids, cgroup.procs unique thread-group ids, both sorted. */
+TEST_F(tasks, listing_sorted_unique)
+{
+	const char *a = self->grp[0];
+	pid_t tids[4 * 3], pids[4];
+	struct holder h[4];
+	int n = 0;
+
+	for (int i = 0; i < 4; i++)
+		spawn_holder(_metadata, &h[i], 3);
+	/* In an order unrelated to the ids: last holder first, threads one by one. */
+	for (int i = 3; i >= 0; i--) {
+		pids[i] = h[i].pid;
+		for (int t = h[i].nr - 1; t >= 0; t--) {
+			write_id_ok(_metadata, at(a, "tasks"), h[i].tids[t]);
+			tids[n++] = h[i].tids[t];
+		}
+	}
+	assert_ids(_metadata, at(a, "tasks"), tids, n);
+	assert_ids(_metadata, at(a, "cgroup.procs"), pids, 4);
+	for (int i = 0; i < 4; i++)
+		release_holder(_metadata, &h[i]);
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(a, "cgroup.procs"));
+}
+
+/*
+ * The root group lists every task not in a child group, kernel threads
+ * included: one id per line, ascending, each once.
+ */
+TEST_F(tasks, root_lists_remaining_tasks)
+{
+	const char *root = self->mnt[0];
+	struct holder h;
+	char *buf, *p;
+	long prev = 0;
+	int lines = 0;
+
+	spawn_holder(_metadata, &h, 2);
+	write_id_ok(_metadata, at(root, "a/tasks"), h.tids[1]);
+	ASSERT_TRUE(lists(at(root, "tasks"), 1));
+	ASSERT_TRUE(lists(at(root, "tasks"), 2));
+	ASSERT_TRUE(lists(at(root, "tasks"), getpid()));
+	ASSERT_TRUE(lists(at(root, "tasks"), h.tids[0]));
+	ASSERT_FALSE(lists(at(root, "tasks"), h.tids[1]));
+	ASSERT_TRUE(lists(at(root, "cgroup.procs"), h.pid));
+
+	buf = read_chunks(at(root, "tasks"), SMALL_READ);
+	ASSERT_NE(buf, NULL);
+	for (p = buf; *p; lines++) {
+		char *end;
+		long id = strtol(p, &end, 10);
+
+		EXPECT_TRUE(end > p && *end == '\n' && id > prev && *p != '0') {
+			TH_LOG("line %d of the root's tasks: \"%.12s\" after %ld", lines, p,
+			       prev);
+			break;
+		}
+		prev = id;
+		p = end + 1;
+	}
+	free(buf);
+	EXPECT_GT(lines, 3);
+	release_holder(_metadata, &h);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The ids written                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* A thread that writes @text to @path, then reads the listing @path. */
+struct writer_arg {
+	const char *path;
+	const char *text;
+	int ret;
+	pid_t tid;
+	/* The thread saw itself in the listing. */
+	bool listed;
+};
+
+static void *write_from_thread(void *arg)
+{
+	struct writer_arg *w = arg;
+
+	w->tid = gettid_();
+	w->ret = write_str(w->path, w->text);
+	w->listed = lists(w->path, w->tid);
+	return NULL;
+}
+
+/* 0 (and -0) is the writer: its thread for tasks, its process for cgroup.procs. */
+TEST_F(tasks, zero_is_the_writer)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	pid_t self_tid = gettid_(), both[2];
+	struct writer_arg w = { .text = "0" };
+	struct waiter wt;
+	pthread_t th;
+	int p[2];
+
+	write_ok(_metadata, at(a, "tasks"), "0");
+	assert_ids(_metadata, at(a, "tasks"), &self_tid, 1);
+	write_ok(_metadata, at(b, "tasks"), "-0\n");
+	assert_ids(_metadata, at(b, "tasks"), &self_tid, 1);
+	assert_empty(_metadata, at(a, "tasks"));
+
+	/* From a second thread (born in b): tasks moves that thread only. */
+	w.path = at(a, "tasks");
+	ASSERT_EQ(pthread_create(&th, NULL, write_from_thread, &w), 0);
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	ASSERT_EQ(w.ret, 0) {
+		TH_LOG("a thread writing 0 to a/tasks: %s", err_str(w.ret));
+	}
+	ASSERT_TRUE(w.listed);
+	assert_ids(_metadata, at(b, "tasks"), &self_tid, 1);
+	/* The joined thread leaves a as it finishes its exit. */
+	wait_ids(_metadata, at(a, "tasks"), NULL, 0);
+
+	/* A waiting thread in b, then 0 to a/cgroup.procs from the main thread. */
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	start_waiter(_metadata, &wt, p[0]);
+	both[0] = self_tid;
+	both[1] = wt.tid;
+	assert_ids(_metadata, at(b, "tasks"), both, 2);
+	write_ok(_metadata, at(a, "cgroup.procs"), "0");
+	assert_ids(_metadata, at(a, "tasks"), both, 2);
+	assert_empty(_metadata, at(b, "tasks"));
+	close(p[1]);
+	ASSERT_EQ(pthread_join(wt.th, NULL), 0);
+	close(p[0]);
+}
+
+/*
+ * The id is read as kstrtoint(strstrip(buf), 0): surrounding white space,
+ * one or more newlines, a sign, hex and octal, and the write stops at a NUL.
+ */
+TEST_F(tasks, id_formats_accepted)
+{
+	static const char *const formats[] = {
+		"%d", "%d\n", "+%d", "+%d\n", " %d ", "\t%d\n\n", "\n%d", "0x%x",
+		"0X%X", "0%o", "%d\n\n\n",
+	};
+	const char *g[2] = { self->grp[0], self->grp[1] };
+	char text[64];
+	struct holder h;
+	int ret;
+
+	spawn_holder(_metadata, &h, 1);
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		const char *to = g[i % 2], *from = g[(i + 1) % 2];
+
+		snprintf(text, sizeof(text), formats[i], h.pid);
+		ret = write_str(at(to, i % 3 ? "tasks" : "cgroup.procs"), text);
+		ASSERT_EQ(ret, 0) {
+			TH_LOG("writing \"%s\": %s", text, err_str(ret));
+		}
+		assert_ids(_metadata, at(to, "tasks"), &h.pid, 1);
+		assert_empty(_metadata, at(from, "tasks"));
+	}
+	/* A NUL ends the id: what follows it is not junk. */
+	snprintf(text, sizeof(text), "%d", h.pid);
+	ret = write_buf(at(g[0], "tasks"), text, strlen(text) + 4);
+	ASSERT_EQ(ret, 0) {
+		TH_LOG("writing \"%s\\0...\": %s", text, err_str(ret));
+	}
+	assert_ids(_metadata, at(g[0], "tasks"), &h.pid, 1);
+	release_holder(_metadata, &h);
+}
+
+/* Not a number, trailing junk, a negative or too large number: EINVAL. */
+TEST_F(tasks, bad_ids_einval)
+{
+	static const char *const bad[] = {
+		"abc", "%dabc", "%d %d", "%d,", "%d.0", "-%d", "-1", "-1\n", "--%d",
+		"+-%d", "+", "-", "0x", "0x%xg", "09", "\n", " ", "2147483648",
+		"4294967296", "4294967296%d", "99999999999999999999", "-2147483649",
+		"0x80000000", "%d\n1",
+	};
+	const char *files[2] = { "tasks", "cgroup.procs" };
+	const char *a = self->grp[0];
+	char text[64];
+	struct holder h;
+
+	spawn_holder(_metadata, &h, 1);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (int f = 0; f < 2; f++) {
+			int ret;
+
+			snprintf(text, sizeof(text), bad[i], h.pid, h.pid);
+			ret = write_str(at(a, files[f]), text);
+			ASSERT_EQ(ret, -EINVAL) {
+				TH_LOG("writing \"%s\" to %s: %s, expected EINVAL", text,
+				       files[f], err_str(ret));
+			}
+		}
+	}
+	assert_empty(_metadata, at(a, "tasks"));
+	release_holder(_metadata, &h);
+}
+
+/* A kernel thread cannot be moved: kthreadd (pid 2) gives EINVAL. */
+TEST_F(tasks, kthreadd_einval)
+{
+	const char *a = self->grp[0];
+	char comm[32] = "";
+	FILE *f;
+	int ret;
+
+	f = fopen("/proc/2/comm", "re");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	if (strcmp(comm, "kthreadd\n"))
+		SKIP(return, "pid 2 is not kthreadd here (\"%s\")", comm);
+
+	ret = write_str(at(a, "tasks"), "2");
+	assert_err(_metadata, ret, EINVAL, "moving kthreadd through tasks");
+	ret = write_str(at(a, "cgroup.procs"), "2\n");
+	assert_err(_metadata, ret, EINVAL, "moving kthreadd through cgroup.procs");
+	assert_empty(_metadata, at(a, "tasks"));
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), 2));
+}
+
+/* An id that names no task: ESRCH. */
+TEST_F(tasks, no_such_task_esrch)
+{
+	const char *a = self->grp[0];
+	pid_t gone;
+	int ret;
+
+	/* A reaped child's id stays free until the pid numbers wrap. */
+	gone = fork();
+	ASSERT_GE(gone, 0);
+	if (!gone)
+		_exit(0);
+	ASSERT_EQ(waitpid(gone, NULL, 0), gone);
+
+	ret = write_id(at(a, "tasks"), gone);
+	assert_err(_metadata, ret, ESRCH, "moving a reaped child through tasks");
+	ret = write_id(at(a, "cgroup.procs"), gone);
+	assert_err(_metadata, ret, ESRCH, "moving a reaped child through cgroup.procs");
+	/* Larger than any pid_max, yet an int. */
+	ret = write_str(at(a, "tasks"), "2147483647");
+	assert_err(_metadata, ret, ESRCH, "moving INT_MAX");
+	ret = write_str(at(a, "cgroup.procs"), "0x7fffffff");
+	assert_err(_metadata, ret, ESRCH, "moving 0x7fffffff");
+	assert_empty(_metadata, at(a, "tasks"));
+}
+
+/*
+ * A zombie has an id but has exited: it is not moved (through tasks the
+ * variant's result; through cgroup.procs, which skips exited threads, a
+ * success), and it is listed nowhere, not even in the root group (it left
+ * its groups when it exited).
+ */
+TEST_F(tasks, zombie_not_moved)
+{
+	const char *a = self->grp[0];
+	siginfo_t info;
+	pid_t pid;
+	int ret;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(0);
+	/* Wait for the exit without reaping: a zombie from here on. */
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(waitid(P_PID, pid, &info, WEXITED | WNOWAIT), 0);
+	ASSERT_EQ(info.si_pid, pid);
+
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), pid));
+	ASSERT_FALSE(lists(at(self->mnt[0], "cgroup.procs"), pid));
+	ret = write_id(at(a, "tasks"), pid);
+	assert_err(_metadata, ret, variant->exited_task_err, "moving a zombie through tasks");
+	ret = write_id(at(a, "cgroup.procs"), pid);
+	assert_err(_metadata, ret, 0, "moving a zombie through cgroup.procs");
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(a, "cgroup.procs"));
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), pid));
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+/* Makes the calling process uid/gid nobody; false on failure. */
+static bool become_nobody(void)
+{
+	return !setgroups(0, NULL) && !setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) &&
+	       !setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID);
+}
+
+/* chmod 0666 of @path; false if the mode did not stick. */
+static bool make_world_writable(const char *path)
+{
+	struct stat st;
+
+	return !chmod(path, 0666) && !stat(path, &st) && (st.st_mode & 07777) == 0666;
+}
+
+/* What the unprivileged child of the permission tests saw. */
+struct nobody_report {
+	int open_err;
+	int root_task_tasks;
+	int root_task_procs;
+	int self_zero;
+	int same_uid_procs;
+	pid_t self_pid;
+	pid_t same_uid_pid;
+};
+
+/*
+ * A writer that is not root may move only tasks of its own uid: EACCES for
+ * root's task through tasks and cgroup.procs; itself and another process of
+ * its uid move.
+ */
+TEST_F(tasks, other_uid_eacces)
+{
+	const char *a = self->grp[0];
+	struct nobody_report *r;
+	struct holder h;
+	pid_t pid;
+	int status;
+
+	if (!make_world_writable(at(a, "tasks")) ||
+	    !make_world_writable(at(a, "cgroup.procs")))
+		SKIP(return, "chmod 0666 of a's tasks files did not stick: %s",
+		     strerror(errno));
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(r, MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	spawn_holder(_metadata, &h, 1);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int p[2], fd;
+		pid_t other;
+		char c;
+
+		if (pipe(p) || !become_nobody())
+			_exit(1);
+		/* Another process of uid nobody. */
+		other = fork();
+		if (other < 0)
+			_exit(1);
+		if (!other) {
+			close(p[1]);
+			while (read(p[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		close(p[0]);
+		r->self_pid = getpid();
+		r->same_uid_pid = other;
+		fd = open(at(a, "tasks"), O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r->open_err = errno;
+			_exit(0);
+		}
+		r->root_task_tasks = write_id(at(a, "tasks"), h.pid);
+		r->root_task_procs = write_id(at(a, "cgroup.procs"), h.pid);
+		r->self_zero = write_fd(fd, "0", 1);
+		r->same_uid_procs = write_id(at(a, "cgroup.procs"), other);
+		close(fd);
+		close(p[1]);
+		waitpid(other, NULL, 0);
+		/* Keep the moved pair listed until the test has looked. */
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+		TH_LOG("the child could not become uid %d", NOBODY_ID);
+	}
+	ASSERT_EQ(r->open_err, 0) {
+		TH_LOG("open of a/tasks (mode 0666) as uid %d: %s", NOBODY_ID,
+		       strerror(r->open_err));
+	}
+	assert_err(_metadata, r->root_task_tasks, EACCES, "uid nobody moving root's task (tasks)");
+	assert_err(_metadata, r->root_task_procs, EACCES,
+		   "uid nobody moving root's task (cgroup.procs)");
+	assert_err(_metadata, r->self_zero, 0, "uid nobody moving itself");
+	assert_err(_metadata, r->same_uid_procs, 0, "uid nobody moving a task of its uid");
+	/* Both have exited: a is empty again, and root's task never moved. */
+	assert_empty(_metadata, at(a, "tasks"));
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.pid));
+	release_holder(_metadata, &h);
+	munmap(r, sizeof(*r));
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* A duplicate of the descriptor @fd of the process @pid; -1 with errno on failure. */
+static int steal_fd(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), ret, err;
+
+	if (pidfd < 0)
+		return -1;
+	ret = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	err = errno;
+	close(pidfd);
+	errno = err;
+	return ret;
+}
+
+/*
+ * The permission check uses the credentials the file was opened with, as
+ * v1's __cgroup1_procs_write() does against inherited-descriptor attacks:
+ * opened by root and written by nobody moves root's task; opened by nobody
+ * and written by root gives EACCES.
+ */
+TEST_F(tasks, eacces_uses_opener_credentials)
+{
+	const char *a = self->grp[0];
+	int fd, rep[2], rel[2], status, ret;
+	struct holder h;
+	pid_t pid;
+
+	if (!make_world_writable(at(a, "tasks")))
+		SKIP(return, "chmod 0666 of a/tasks did not stick: %s", strerror(errno));
+	spawn_holder(_metadata, &h, 1);
+
+	/* Opened by root, written by nobody. */
+	fd = open(at(a, "tasks"), O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (!become_nobody())
+			_exit(255);
+		_exit(-write_id_fd(fd, h.pid));
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	close(fd);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 255);
+	assert_err(_metadata, -WEXITSTATUS(status), 0,
+		   "uid nobody moving root's task through a file root opened");
+	assert_ids(_metadata, at(a, "tasks"), &h.pid, 1);
+	write_id_ok(_metadata, at(self->mnt[0], "tasks"), h.pid);
+
+	/* Opened by nobody, written by root (through pidfd_getfd()). */
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		char c;
+
+		close(rel[1]);
+		if (!become_nobody())
+			_exit(1);
+		fd = open(at(a, "tasks"), O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		if (write(rep[1], &fd, sizeof(fd)) != sizeof(fd))
+			_exit(1);
+		while (read(rel[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rel[0]);
+	ASSERT_EQ(read(rep[0], &fd, sizeof(fd)), (ssize_t)sizeof(fd));
+	ASSERT_GE(fd, 0) {
+		TH_LOG("open of a/tasks (mode 0666) as uid %d: %s", NOBODY_ID, strerror(-fd));
+	}
+	fd = steal_fd(pid, fd);
+	ASSERT_GE(fd, 0) {
+		TH_LOG("pidfd_getfd(): %s", strerror(errno));
+	}
+	close(rel[1]);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ret = write_id_fd(fd, h.pid);
+	close(fd);
+	assert_err(_metadata, ret, EACCES,
+		   "root moving root's task through a file uid nobody opened");
+	assert_empty(_metadata, at(a, "tasks"));
+	release_holder(_metadata, &h);
+}
+
+/* A group removed while its files are open: writes and reads give ENODEV. */
+TEST_F(tasks, removed_group_enodev)
+{
+	const char *a = self->grp[0];
+	int tasks_fd, procs_fd, ret;
+	struct holder h;
+	char buf[64];
+
+	spawn_holder(_metadata, &h, 1);
+	tasks_fd = open(at(a, "tasks"), O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(tasks_fd, 0);
+	procs_fd = open(at(a, "cgroup.procs"), O_RDWR | O_CLOEXEC);
+	ASSERT_GE(procs_fd, 0);
+	ASSERT_EQ(rmdir(a), 0) {
+		TH_LOG("rmdir(%s): %s", a, strerror(errno));
+	}
+	ret = write_id_fd(tasks_fd, h.pid);
+	assert_err(_metadata, ret, ENODEV, "writing to the tasks of a removed group");
+	ret = write_id_fd(procs_fd, h.pid);
+	assert_err(_metadata, ret, ENODEV, "writing to the cgroup.procs of a removed group");
+	ret = write_fd(tasks_fd, "0", 1);
+	assert_err(_metadata, ret, ENODEV, "writing 0 to the tasks of a removed group");
+	ret = pread(procs_fd, buf, sizeof(buf), 0) < 0 ? -errno : 0;
+	assert_err(_metadata, ret, ENODEV, "reading the cgroup.procs of a removed group");
+	close(tasks_fd);
+	close(procs_fd);
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.pid));
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), gettid_()));
+	release_holder(_metadata, &h);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fork and exit                                                          */
+/* ---------------------------------------------------------------------- */
+
+/* A child starts in its parent's group, a grandchild in its parent's new one. */
+TEST_F(tasks, fork_inherits_group)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	int rel[2], rep[2], cmd[2];
+	pid_t ids[2], child, grandchild = 0;
+	char c = 'm';
+
+	write_ok(_metadata, at(a, "tasks"), "0");
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(cmd, O_CLOEXEC), 0);
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		pid_t g;
+
+		close(rel[1]);
+		if (read(cmd[0], &c, 1) != 1 || write_str(at(b, "tasks"), "0"))
+			_exit(1);
+		g = fork();
+		if (g < 0)
+			_exit(1);
+		if (!g) {
+			while (read(rel[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		if (write(rep[1], &g, sizeof(g)) != sizeof(g))
+			_exit(1);
+		while (read(rel[0], &c, 1) > 0)
+			;
+		_exit(waitpid(g, NULL, 0) == g ? 0 : 1);
+	}
+	close(rel[0]);
+	ids[0] = gettid_();
+	ids[1] = child;
+	assert_ids(_metadata, at(a, "tasks"), ids, 2);
+	assert_ids(_metadata, at(a, "cgroup.procs"), ids, 2);
+
+	ASSERT_EQ(write(cmd[1], &c, 1), 1);
+	ASSERT_EQ(read(rep[0], &grandchild, sizeof(grandchild)), (ssize_t)sizeof(grandchild));
+	ids[0] = child;
+	ids[1] = grandchild;
+	assert_ids(_metadata, at(b, "tasks"), ids, 2);
+	assert_ids(_metadata, at(b, "cgroup.procs"), ids, 2);
+	ids[0] = gettid_();
+	assert_ids(_metadata, at(a, "tasks"), ids, 1);
+
+	/* Reaped processes are in no group. */
+	close(rel[1]);
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+	assert_empty(_metadata, at(b, "tasks"));
+	assert_empty(_metadata, at(b, "cgroup.procs"));
+	assert_ids(_metadata, at(a, "tasks"), ids, 1);
+}
+
+/* What the thread of thread_inherits_creator_group does on command. */
+struct creator {
+	pthread_t th;
+	pid_t tid;
+	int cmd_fd;
+	int rel_fd;
+	int rel_wfd;
+	/* Made by the thread: a thread and a child process. */
+	struct waiter made;
+	pid_t child;
+	/* Atomic: 1 started, 2 made both, 3 fork failed. */
+	int state;
+};
+
+static void *creator_main(void *arg)
+{
+	struct creator *cr = arg;
+	char c;
+
+	cr->tid = gettid_();
+	__atomic_store_n(&cr->state, 1, __ATOMIC_RELEASE);
+	if (read(cr->cmd_fd, &c, 1) != 1)
+		return NULL;
+	cr->made.rfd = cr->rel_fd;
+	if (pthread_create(&cr->made.th, NULL, waiter_main, &cr->made))
+		return NULL;
+	while (!__atomic_load_n(&cr->made.ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	cr->child = fork();
+	if (!cr->child) {
+		close(cr->rel_wfd);
+		while (read(cr->rel_fd, &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	__atomic_store_n(&cr->state, cr->child > 0 ? 2 : 3, __ATOMIC_RELEASE);
+	while (read(cr->rel_fd, &c, 1) > 0)
+		;
+	pthread_join(cr->made.th, NULL);
+	if (cr->child > 0)
+		waitpid(cr->child, NULL, 0);
+	return NULL;
+}
+
+/*
+ * A new thread or child starts in the groups of the thread that created it,
+ * not in those of its thread group's leader.
+ */
+TEST_F(tasks, thread_inherits_creator_group)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	struct creator cr = { 0 };
+	pid_t ids[4];
+	int rel[2], cmd[2];
+	char c = 'c';
+
+	write_ok(_metadata, at(a, "tasks"), "0");
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(cmd, O_CLOEXEC), 0);
+	cr.cmd_fd = cmd[0];
+	cr.rel_fd = rel[0];
+	cr.rel_wfd = rel[1];
+	ASSERT_EQ(pthread_create(&cr.th, NULL, creator_main, &cr), 0);
+	while (!__atomic_load_n(&cr.state, __ATOMIC_ACQUIRE))
+		sched_yield();
+	ids[0] = gettid_();
+	ids[1] = cr.tid;
+	assert_ids(_metadata, at(a, "tasks"), ids, 2);
+
+	write_id_ok(_metadata, at(b, "tasks"), cr.tid);
+	ASSERT_EQ(write(cmd[1], &c, 1), 1);
+	while (__atomic_load_n(&cr.state, __ATOMIC_ACQUIRE) < 2)
+		sched_yield();
+	ASSERT_EQ(__atomic_load_n(&cr.state, __ATOMIC_ACQUIRE), 2) {
+		TH_LOG("fork from the creator thread failed");
+	}
+	ids[0] = cr.tid;
+	ids[1] = cr.made.tid;
+	ids[2] = cr.child;
+	assert_ids(_metadata, at(b, "tasks"), ids, 3);
+	ids[0] = getpid();
+	ids[1] = cr.child;
+	assert_ids(_metadata, at(b, "cgroup.procs"), ids, 2);
+	ids[0] = gettid_();
+	assert_ids(_metadata, at(a, "tasks"), ids, 1);
+	assert_ids(_metadata, at(a, "cgroup.procs"), ids, 1);
+
+	/* All three exit: b empties (threads leave after their join, so poll). */
+	close(rel[1]);
+	ASSERT_EQ(pthread_join(cr.th, NULL), 0);
+	wait_ids(_metadata, at(b, "tasks"), NULL, 0);
+	assert_empty(_metadata, at(b, "cgroup.procs"));
+	assert_ids(_metadata, at(a, "tasks"), ids, 1);
+}
+
+/* An exiting thread leaves its group; its process stays listed by its other threads. */
+TEST_F(tasks, exit_removes_thread)
+{
+	const char *a = self->grp[0];
+	struct waiter w[2];
+	int p[2][2];
+	pid_t ids[3];
+
+	write_ok(_metadata, at(a, "tasks"), "0");
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(pipe2(p[i], O_CLOEXEC), 0);
+		start_waiter(_metadata, &w[i], p[i][0]);
+	}
+	ids[0] = gettid_();
+	ids[1] = w[0].tid;
+	ids[2] = w[1].tid;
+	assert_ids(_metadata, at(a, "tasks"), ids, 3);
+
+	close(p[0][1]);
+	ASSERT_EQ(pthread_join(w[0].th, NULL), 0);
+	ids[1] = w[1].tid;
+	wait_ids(_metadata, at(a, "tasks"), ids, 2);
+	assert_ids(_metadata, at(a, "cgroup.procs"), ids, 1);
+
+	close(p[1][1]);
+	ASSERT_EQ(pthread_join(w[1].th, NULL), 0);
+	wait_ids(_metadata, at(a, "tasks"), ids, 1);
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), w[0].tid));
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), w[1].tid));
+}
+
+/* In a holder whose leader exits: the main thread waits on fd 5, then exits alone. */
+static void spawn_leader_exit_holder(struct __test_metadata *_metadata, struct holder *h,
+				     int nr, int *cmd_wfd)
+{
+	int rel[2], rep[2], cmd[2];
+
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(cmd, O_CLOEXEC), 0);
+	h->nr = nr;
+	h->pid = fork();
+	ASSERT_GE(h->pid, 0);
+	if (!h->pid) {
+		pthread_t th;
+		char c;
+
+		if (dup2(rel[0], 3) < 0 || dup2(rep[1], 4) < 0 || dup2(cmd[0], 5) < 0)
+			_exit(1);
+		close_from(6);
+		for (int i = 1; i < nr; i++)
+			if (pthread_create(&th, NULL, holder_thread, NULL))
+				_exit(1);
+		h->tids[0] = getpid();
+		if (write(4, &h->tids[0], sizeof(pid_t)) != sizeof(pid_t))
+			_exit(1);
+		if (read(5, &c, 1) == 1)
+			pthread_exit(NULL);
+		_exit(0);
+	}
+	close(rel[0]);
+	close(rep[1]);
+	close(cmd[0]);
+	h->wfd = rel[1];
+	*cmd_wfd = cmd[1];
+	for (int i = 0; i < nr; i++)
+		ASSERT_EQ(read(rep[0], &h->tids[i], sizeof(pid_t)), (ssize_t)sizeof(pid_t));
+	close(rep[0]);
+	qsort(h->tids, nr, sizeof(pid_t), cmp_pid);
+}
+
+/*
+ * The leader exits before its other threads: it leaves the group, the
+ * process is still listed in cgroup.procs, and writing its id to
+ * cgroup.procs moves the threads that are alive.
+ */
+TEST_F(tasks, exited_leader_procs)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	pid_t live[MAX_THREADS];
+	struct holder h;
+	int cmd, n = 0, ret;
+	char c = 'x';
+
+	spawn_leader_exit_holder(_metadata, &h, 3, &cmd);
+	for (int i = 0; i < h.nr; i++)
+		if (h.tids[i] != h.pid)
+			live[n++] = h.tids[i];
+	write_id_ok(_metadata, at(a, "cgroup.procs"), h.pid);
+	assert_ids(_metadata, at(a, "tasks"), h.tids, h.nr);
+
+	ASSERT_EQ(write(cmd, &c, 1), 1);
+	wait_ids(_metadata, at(a, "tasks"), live, n);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
+
+	write_id_ok(_metadata, at(b, "cgroup.procs"), h.pid);
+	assert_ids(_metadata, at(b, "tasks"), live, n);
+	assert_ids(_metadata, at(b, "cgroup.procs"), &h.pid, 1);
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(a, "cgroup.procs"));
+
+	/* The exited leader is listed nowhere; alone, through tasks, not moved. */
+	ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), h.pid));
+	ret = write_id(at(a, "tasks"), h.pid);
+	assert_err(_metadata, ret, variant->exited_task_err,
+		   "moving the exited leader through tasks");
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_ids(_metadata, at(b, "tasks"), live, n);
+	close(cmd);
+	release_holder(_metadata, &h);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pid namespaces                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* What the init of the new pid namespace saw and did. */
+struct ns_report {
+	char a_tasks[TEXT_BUF];
+	char a_procs[TEXT_BUF];
+	char root_tasks[TEXT_BUF];
+	char b_tasks[TEXT_BUF];
+	char root_procs[TEXT_BUF];
+	int move_sibling;
+	int move_outsider;
+	int move_self;
+	int failed;
+};
+
+static void copy_listing(char *dst, const char *path)
+{
+	char *buf = read_chunks(path, SMALL_READ);
+
+	snprintf(dst, TEXT_BUF, "%s", buf ? buf : "(error)");
+	free(buf);
+}
+
+/*
+ * Forks, after unshare(CLONE_NEWPID), the init of a new pid namespace: it
+ * moves itself into a, forks its second task (pid 2 there) and reads the
+ * listings; with @do_write, then moves pid 2 into b, tries @outsider (a task
+ * without an id in the namespace), moves itself into b and reads b. Returns
+ * its global pid; @r is filled when @done_fd becomes readable.
+ */
+static pid_t start_ns_init(struct __test_metadata *_metadata, struct _test_data_tasks *self,
+			   struct ns_report *r, bool do_write, pid_t outsider, int *rel_wfd)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	int rel[2], rep[2];
+	pid_t init;
+	char c;
+
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	ASSERT_EQ(unshare(CLONE_NEWPID), 0) {
+		TH_LOG("unshare(CLONE_NEWPID): %s", strerror(errno));
+	}
+	init = fork();
+	ASSERT_GE(init, 0);
+	if (!init) {
+		char a_tasks[PATH_MAX], a_procs[PATH_MAX], b_tasks[PATH_MAX], b_procs[PATH_MAX];
+		char root_tasks[PATH_MAX], root_procs[PATH_MAX];
+		pid_t second;
+
+		snprintf(a_tasks, sizeof(a_tasks), "%s/tasks", a);
+		snprintf(a_procs, sizeof(a_procs), "%s/cgroup.procs", a);
+		snprintf(b_tasks, sizeof(b_tasks), "%s/tasks", b);
+		snprintf(b_procs, sizeof(b_procs), "%s/cgroup.procs", b);
+		snprintf(root_tasks, sizeof(root_tasks), "%s/tasks", self->mnt[0]);
+		snprintf(root_procs, sizeof(root_procs), "%s/cgroup.procs", self->mnt[0]);
+		close(rel[1]);
+		r->failed = getpid() != 1 || write_str(a_procs, "0");
+		second = fork();
+		if (second < 0)
+			_exit(1);
+		if (!second) {
+			while (read(rel[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		r->failed |= second != 2;
+		copy_listing(r->a_tasks, a_tasks);
+		copy_listing(r->a_procs, a_procs);
+		copy_listing(r->root_tasks, root_tasks);
+		copy_listing(r->root_procs, root_procs);
+		if (do_write) {
+			r->move_sibling = write_str(b_tasks, "2");
+			r->move_outsider = write_id(b_tasks, outsider);
+			r->move_self = write_str(b_procs, "1");
+			copy_listing(r->b_tasks, b_tasks);
+		}
+		if (write(rep[1], "d", 1) != 1)
+			_exit(1);
+		while (read(rel[0], &c, 1) > 0)
+			;
+		waitpid(second, NULL, 0);
+		_exit(0);
+	}
+	close(rel[0]);
+	close(rep[1]);
+	*rel_wfd = rel[1];
+	ASSERT_EQ(read(rep[0], &c, 1), 1) {
+		TH_LOG("the namespace's init did not report");
+	}
+	close(rep[0]);
+	return init;
+}
+
+/*
+ * A reader in another pid namespace sees the ids of that namespace, and
+ * tasks without an id there are left out.
+ */
+TEST_F(tasks, pidns_reader_sees_own_ids)
+{
+	const char *a = self->grp[0];
+	struct ns_report *r;
+	struct holder h;
+	pid_t init, ids[3];
+	char *buf;
+	int rel;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(r, MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	spawn_holder(_metadata, &h, 1);
+	write_id_ok(_metadata, at(a, "tasks"), h.pid);
+	init = start_ns_init(_metadata, self, r, false, 0, &rel);
+	ASSERT_EQ(r->failed, 0);
+	EXPECT_STREQ("1\n2\n", r->a_tasks);
+	EXPECT_STREQ("1\n2\n", r->a_procs);
+	/* Every other task of the root group has no id in the namespace. */
+	EXPECT_STREQ("", r->root_tasks);
+	EXPECT_STREQ("", r->root_procs);
+
+	/* Seen from here: the holder, the init and its child, by global ids. */
+	buf = read_chunks(at(a, "tasks"), LARGE_READ);
+	ASSERT_NE(buf, NULL);
+	ASSERT_TRUE(lists(at(a, "tasks"), init));
+	ASSERT_TRUE(lists(at(a, "tasks"), h.pid));
+	ids[0] = h.pid;
+	ids[1] = init;
+	ids[2] = 0;
+	for (char *p = buf; *p; p = strchr(p, '\n') + 1)
+		if (atoi(p) != h.pid && atoi(p) != init)
+			ids[2] = atoi(p);
+	free(buf);
+	ASSERT_GT(ids[2], 2);
+	assert_ids(_metadata, at(a, "tasks"), ids, 3);
+	close(rel);
+	ASSERT_EQ(waitpid(init, NULL, 0), init);
+	release_holder(_metadata, &h);
+	munmap(r, sizeof(*r));
+}
+
+/*
+ * A writer in another pid namespace names tasks by the ids of that
+ * namespace: "2" is its second task, not kthreadd; a task without an id
+ * there cannot be named.
+ */
+TEST_F(tasks, pidns_writer_uses_own_ids)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	pid_t init, second = 0, ids[2];
+	struct ns_report *r;
+	struct holder h;
+	char *buf;
+	int rel;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(r, MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	spawn_holder(_metadata, &h, 1);
+	write_id_ok(_metadata, at(a, "tasks"), h.pid);
+	init = start_ns_init(_metadata, self, r, true, h.pid, &rel);
+	ASSERT_EQ(r->failed, 0);
+	assert_err(_metadata, r->move_sibling, 0, "moving pid 2 of the namespace");
+	assert_err(_metadata, r->move_outsider, ESRCH,
+		   "moving a task without an id in the namespace by its global id");
+	assert_err(_metadata, r->move_self, 0, "moving pid 1 of the namespace");
+	EXPECT_STREQ("1\n2\n", r->b_tasks);
+
+	buf = read_chunks(at(b, "tasks"), LARGE_READ);
+	ASSERT_NE(buf, NULL);
+	for (char *p = buf; *p; p = strchr(p, '\n') + 1)
+		if (atoi(p) != init)
+			second = atoi(p);
+	free(buf);
+	ASSERT_GT(second, 2);
+	ids[0] = init;
+	ids[1] = second;
+	assert_ids(_metadata, at(b, "tasks"), ids, 2);
+	assert_ids(_metadata, at(a, "tasks"), &h.pid, 1);
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), 2));
+	close(rel);
+	ASSERT_EQ(waitpid(init, NULL, 0), init);
+	release_holder(_metadata, &h);
+	munmap(r, sizeof(*r));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Large groups and moves racing with thread creation                     */
+/* ---------------------------------------------------------------------- */
+
+/* Threads of the test that wait on one pipe. */
+struct crowd {
+	pthread_t *th;
+	pid_t *tids;
+	int n;
+	/* Threads that took an index; threads that wrote their id. */
+	int started;
+	int reported;
+	int rel[2];
+};
+
+static void *crowd_member(void *arg)
+{
+	struct crowd *c = arg;
+	int i = __atomic_fetch_add(&c->started, 1, __ATOMIC_ACQ_REL);
+	char x;
+
+	c->tids[i] = gettid_();
+	__atomic_fetch_add(&c->reported, 1, __ATOMIC_RELEASE);
+	while (read(c->rel[0], &x, 1) > 0)
+		;
+	return NULL;
+}
+
+/*
+ * Starts @n - 1 threads, so that the test process has @n; tids[] holds
+ * every thread id, the caller's included. Returns 0 or a negative errno.
+ */
+static int crowd_start(struct crowd *c, int n)
+{
+	pthread_attr_t attr;
+	int err = 0;
+
+	c->th = calloc(n, sizeof(*c->th));
+	c->tids = calloc(n, sizeof(*c->tids));
+	c->started = 0;
+	c->reported = 0;
+	c->n = 1;
+	if (!c->th || !c->tids || pipe2(c->rel, O_CLOEXEC))
+		return -ENOMEM;
+	c->tids[n - 1] = gettid_();
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN + 16384);
+	for (; c->n < n; c->n++) {
+		err = -pthread_create(&c->th[c->n - 1], &attr, crowd_member, c);
+		if (err)
+			break;
+	}
+	pthread_attr_destroy(&attr);
+	/* Until every started thread has written its id. */
+	while (__atomic_load_n(&c->reported, __ATOMIC_ACQUIRE) < c->n - 1)
+		sched_yield();
+	/* The caller's id goes last: tids[0 .. n-2] are the threads'. */
+	if (c->n < n)
+		c->tids[c->n - 1] = c->tids[n - 1];
+	return err;
+}
+
+static void crowd_stop(struct crowd *c)
+{
+	close(c->rel[1]);
+	for (int i = 0; i < c->n - 1; i++)
+		pthread_join(c->th[i], NULL);
+	close(c->rel[0]);
+	free(c->th);
+	free(c->tids);
+}
+
+/*
+ * MANY_TASKS threads started in a group are all listed, in order, whatever
+ * the read size; cgroup.procs lists their process once.
+ */
+TEST_F_TIMEOUT(tasks, many_tasks_listed, 300)
+{
+	const char *a = self->grp[0];
+	pid_t pid = getpid();
+	struct crowd c;
+	int err;
+
+	write_ok(_metadata, at(a, "cgroup.procs"), "0");
+	err = crowd_start(&c, MANY_TASKS);
+	ASSERT_EQ(err, 0) {
+		TH_LOG("started %d of %d threads: %s", c.n, MANY_TASKS, err_str(err));
+		crowd_stop(&c);
+	}
+	assert_ids(_metadata, at(a, "tasks"), c.tids, c.n);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &pid, 1);
+	crowd_stop(&c);
+	wait_ids(_metadata, at(a, "tasks"), &pid, 1);
+}
+
+/* cgroup.procs moves a process of MANY_TASKS threads, all of them. */
+TEST_F_TIMEOUT(tasks, many_tasks_procs_move, 300)
+{
+	const char *b = self->grp[1];
+	pid_t pid = getpid();
+	struct crowd c;
+	int err;
+
+	err = crowd_start(&c, MANY_TASKS);
+	ASSERT_EQ(err, 0) {
+		TH_LOG("started %d of %d threads: %s", c.n, MANY_TASKS, err_str(err));
+		crowd_stop(&c);
+	}
+	write_id_ok(_metadata, at(b, "cgroup.procs"), pid);
+	assert_ids(_metadata, at(b, "tasks"), c.tids, c.n);
+	assert_ids(_metadata, at(b, "cgroup.procs"), &pid, 1);
+	write_id_ok(_metadata, at(self->mnt[0], "cgroup.procs"), pid);
+	assert_empty(_metadata, at(b, "tasks"));
+	crowd_stop(&c);
+}
+
+/* The state of procs_moves_threads_being_created, shared with its spawner thread. */
+struct spawner {
+	pthread_t th;
+	pid_t tid;
+	/* Rounds asked for and done; creating while active. */
+	int round;
+	int done;
+	int active;
+	int quit;
+	int rel_fd;
+	int nr;
+	struct waiter w[CREATE_ROUNDS * CREATE_PER_ROUND];
+};
+
+static void *spawner_main(void *arg)
+{
+	struct spawner *s = arg;
+	int done = 0;
+
+	s->tid = gettid_();
+	for (;;) {
+		int n = 0;
+
+		while (__atomic_load_n(&s->round, __ATOMIC_ACQUIRE) == done &&
+		       !__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		if (__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		while (__atomic_load_n(&s->active, __ATOMIC_ACQUIRE) && n < CREATE_PER_ROUND) {
+			struct waiter *w = &s->w[s->nr];
+
+			w->rfd = s->rel_fd;
+			w->ready = 0;
+			if (pthread_create(&w->th, NULL, waiter_main, w))
+				break;
+			while (!__atomic_load_n(&w->ready, __ATOMIC_ACQUIRE))
+				sched_yield();
+			n++;
+			__atomic_store_n(&s->nr, s->nr + 1, __ATOMIC_RELEASE);
+		}
+		done++;
+		__atomic_store_n(&s->done, done, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Writing to cgroup.procs while the process creates threads: once the write
+ * has returned, every thread of the process -- the ones created during the
+ * move included -- is in the new group.
+ */
+TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
+{
+	const char *g[2] = { self->grp[0], self->grp[1] };
+	pid_t ids[CREATE_ROUNDS * CREATE_PER_ROUND + 2];
+	struct spawner *s = calloc(1, sizeof(*s));
+	int rel[2];
+
+	ASSERT_NE(s, NULL);
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	s->rel_fd = rel[0];
+	ASSERT_EQ(pthread_create(&s->th, NULL, spawner_main, s), 0);
+	for (int r = 1; r <= CREATE_ROUNDS; r++) {
+		const char *to = g[r % 2], *from = g[(r + 1) % 2];
+		int before = __atomic_load_n(&s->nr, __ATOMIC_ACQUIRE);
+		double deadline = now_s() + POLL_LIMIT_S;
+		int n = 0;
+
+		__atomic_store_n(&s->active, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->round, r, __ATOMIC_RELEASE);
+		/* Move while the spawner is at work. */
+		while (__atomic_load_n(&s->nr, __ATOMIC_ACQUIRE) < before + 2 && now_s() < deadline)
+			sched_yield();
+		write_id_ok(_metadata, at(to, "cgroup.procs"), getpid());
+		__atomic_store_n(&s->active, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) < r && now_s() < deadline)
+			usleep(1000);
+		ASSERT_EQ(s->done, r) {
+			TH_LOG("the spawner did not finish round %d", r);
+		}
+		ids[n++] = gettid_();
+		ids[n++] = s->tid;
+		for (int i = 0; i < s->nr; i++)
+			ids[n++] = s->w[i].tid;
+		assert_ids(_metadata, at(to, "tasks"), ids, n);
+		assert_empty(_metadata, at(from, "tasks"));
+		TH_LOG("round %d: %d threads moved, %d created meanwhile", r, n,
+		       s->nr - before);
+	}
+	__atomic_store_n(&s->quit, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(pthread_join(s->th, NULL), 0);
+	close(rel[1]);
+	for (int i = 0; i < s->nr; i++)
+		pthread_join(s->w[i].th, NULL);
+	free(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The debug subsystem                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* Checks that the file @path reads exactly @expected. */
+static void assert_text(struct __test_metadata *_metadata, const char *path,
+			const char *expected)
+{
+	char *buf = read_chunks(path, LARGE_READ);
+
+	ASSERT_NE(buf, NULL) {
+		TH_LOG("reading %s: %s", path, strerror(errno));
+	}
+	EXPECT_STREQ(expected, buf) {
+		TH_LOG("contents of %s", path);
+	}
+	free(buf);
+}
+
+static void assert_count(struct __test_metadata *_metadata, const char *path, int n)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%d\n", n);
+	assert_text(_metadata, path, text);
+}
+
+/*
+ * debug.taskcount counts a group's tasks whichever css_set they share with
+ * the groups of another hierarchy: tasks that share x of the debug hierarchy
+ * but are in different groups of the first hierarchy, moves in the first
+ * hierarchy that must not change x, moves and exits that must.
+ */
+TEST_F(tasks, debug_taskcount_across_hierarchies)
+{
+	const char *x, *y, *a = self->grp[0], *b = self->grp[1];
+	struct holder p1, p2;
+
+	if (!variant->has_debug)
+		SKIP(return, "no debug subsystem on %s here", variant->fstype);
+	mount_hier(_metadata, self, variant, 1, "debug");
+	x = join2(self, 0);
+	y = join2(self, 1);
+	mkdir_ok(_metadata, x);
+	mkdir_ok(_metadata, y);
+	assert_count(_metadata, at(x, "debug.taskcount"), 0);
+
+	spawn_holder(_metadata, &p1, 3);
+	spawn_holder(_metadata, &p2, 2);
+	write_id_ok(_metadata, at(x, "cgroup.procs"), p1.pid);
+	write_id_ok(_metadata, at(x, "cgroup.procs"), p2.pid);
+	assert_count(_metadata, at(x, "debug.taskcount"), 5);
+	/* Two css_sets {a, x} and {b, x}; then one thread of p1 in {b, x}. */
+	write_id_ok(_metadata, at(a, "cgroup.procs"), p1.pid);
+	write_id_ok(_metadata, at(b, "cgroup.procs"), p2.pid);
+	write_id_ok(_metadata, at(b, "tasks"), p1.tids[0]);
+	assert_count(_metadata, at(x, "debug.taskcount"), 5);
+	assert_count(_metadata, at(y, "debug.taskcount"), 0);
+	/* The first hierarchy has no debug files; its listings agree. */
+	assert_ids(_metadata, at(a, "tasks"), &p1.tids[1], 2);
+	/* Out of x: one thread, then a whole process. */
+	write_id_ok(_metadata, at(y, "tasks"), p2.tids[1]);
+	assert_count(_metadata, at(x, "debug.taskcount"), 4);
+	assert_count(_metadata, at(y, "debug.taskcount"), 1);
+	write_id_ok(_metadata, at(self->mnt[1], "cgroup.procs"), p1.pid);
+	assert_count(_metadata, at(x, "debug.taskcount"), 1);
+	assert_ids(_metadata, at(x, "tasks"), &p2.tids[0], 1);
+	/* p1 left x but not a and b. */
+	assert_ids(_metadata, at(a, "tasks"), &p1.tids[1], 2);
+	/* Exits. */
+	release_holder(_metadata, &p2);
+	assert_count(_metadata, at(x, "debug.taskcount"), 0);
+	assert_count(_metadata, at(y, "debug.taskcount"), 0);
+	release_holder(_metadata, &p1);
+	assert_empty(_metadata, at(a, "tasks"));
+	assert_empty(_metadata, at(b, "tasks"));
+	/* Tasks are not references of debug.refcount: only debug.hold is. */
+	assert_count(_metadata, at(x, "debug.refcount"), 0);
+}
+
+/* debug.taskcount follows fork, thread creation and exit. */
+TEST_F(tasks, debug_taskcount_fork_exit)
+{
+	pid_t child, me = gettid_();
+	int p[2], rel[2];
+	struct waiter w;
+	const char *x;
+	char c;
+
+	if (!variant->has_debug)
+		SKIP(return, "no debug subsystem on %s here", variant->fstype);
+	mount_hier(_metadata, self, variant, 1, "debug");
+	x = join2(self, 0);
+	mkdir_ok(_metadata, x);
+	write_ok(_metadata, at(x, "tasks"), "0");
+	assert_count(_metadata, at(x, "debug.taskcount"), 1);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	start_waiter(_metadata, &w, p[0]);
+	assert_count(_metadata, at(x, "debug.taskcount"), 2);
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		close(rel[1]);
+		while (read(rel[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rel[0]);
+	assert_count(_metadata, at(x, "debug.taskcount"), 3);
+	close(rel[1]);
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+	assert_count(_metadata, at(x, "debug.taskcount"), 2);
+	close(p[1]);
+	ASSERT_EQ(pthread_join(w.th, NULL), 0);
+	wait_ids(_metadata, at(x, "tasks"), &me, 1);
+	assert_count(_metadata, at(x, "debug.taskcount"), 1);
+}
+
+TEST_HARNESS_MAIN
