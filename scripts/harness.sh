@@ -59,6 +59,10 @@ do_selftests() {
 	step "building the kselftests (TARGETS=tcgroup, static)"
 	# Copied, not linked, into the kernel tree: the target is built exactly as
 	# a user who copies it there builds it (lib.mk is found as ../lib.mk).
+	# The kernel tree is shared by every checkout using the cache: one copy
+	# and build at a time (the objects go to this checkout's build directory).
+	exec 9>"$TCGROUP_CACHE/selftests-$KVER.lock"
+	flock 9
 	if [ -L "$ksrc/tools/testing/selftests/tcgroup" ]; then
 		rm -f "$ksrc/tools/testing/selftests/tcgroup" # a symlink of older harnesses
 	fi
@@ -69,6 +73,7 @@ do_selftests() {
 		O="$build/kselftest-obj" LDFLAGS=-static \
 		KSFT_INSTALL_PATH="$build/kselftest" install >"$build/kselftest-build.log" 2>&1 ||
 		{ cat "$build/kselftest-build.log"; die "selftests build failed"; }
+	exec 9>&-
 	info "installed in $build/kselftest: $(tr '\n' ' ' <"$build/kselftest/kselftest-list.txt")"
 }
 
