@@ -217,6 +217,8 @@ struct Move {
     task: ARef<Task>,
     old: Option<Arc<CssSet>>,
     new: Option<Arc<CssSet>>,
+    /// Found exiting under the lock, in a move that leaves exiting tasks where they are.
+    skip: bool,
 }
 
 /// The groups of `old` with `hier`'s replaced by `group` (left out if it is the root).
@@ -243,10 +245,25 @@ fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
         .and_then(|c| guard.find(c).cloned())
 }
 
+/// Which tasks of a move may be exiting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exiting {
+    /// None: an exiting task fails the move with `ESRCH` (`tasks`).
+    Fail,
+    /// Any: those stay where they are, as v1's `cgroup_migrate_add_task()` leaves them
+    /// (`cgroup.procs`, where a thread may exit while its group moves).
+    Skip,
+}
+
 /// Moves `tasks` into `group` of `hier`, all at once for readers.
 ///
 /// The caller holds [`TCGROUP_MUTEX`], so no other move changes these tasks' css_sets.
-fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> Result {
+fn move_tasks(
+    hier: &Hierarchy,
+    group: &Arc<Group>,
+    tasks: KVec<ARef<Task>>,
+    exiting: Exiting,
+) -> Result {
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
     for t in tasks {
         let old = current_cset(&t);
@@ -263,18 +280,31 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
                 GFP_KERNEL,
             )?)
         };
-        moves.push(Move { task: t, old, new }, GFP_KERNEL)?;
+        moves.push(
+            Move {
+                task: t,
+                old,
+                new,
+                skip: false,
+            },
+            GFP_KERNEL,
+        )?;
     }
 
     let mut guard = CSS_SET_LOCK.lock();
     guard.csets.reserve(moves.len(), GFP_ATOMIC)?;
     // As v1: a task that is exiting cannot be moved. The exit probe takes this lock too, so a
     // task seen alive here is moved before its probe runs, and the probe undoes the move.
-    if moves.iter().any(|m| task::is_exiting(&m.task)) {
-        return Err(ESRCH);
+    for m in moves.iter_mut() {
+        if task::is_exiting(&m.task) {
+            if exiting == Exiting::Fail {
+                return Err(ESRCH);
+            }
+            m.skip = true;
+        }
     }
     // Share existing css_sets with the same groups; list the new ones (unused for now).
-    for m in moves.iter_mut() {
+    for m in moves.iter_mut().filter(|m| !m.skip) {
         if let Some(n) = &m.new {
             if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
                 m.new = Some(c);
@@ -286,7 +316,7 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
     // Publish; on an allocation failure put back what was published.
     let mut done = 0;
     let mut failed = None;
-    for m in moves.iter() {
+    for m in moves.iter().filter(|m| !m.skip) {
         let key = task::key(&m.task);
         let res = match &m.new {
             Some(n) => TASKS.store(key, n),
@@ -302,7 +332,7 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
         done += 1;
     }
     if let Some(e) = failed {
-        for m in moves.iter().take(done) {
+        for m in moves.iter().filter(|m| !m.skip).take(done) {
             let key = task::key(&m.task);
             // Restoring an existing slot or erasing one does not allocate.
             match &m.old {
@@ -325,7 +355,7 @@ fn move_tasks(hier: &Hierarchy, group: &Arc<Group>, tasks: KVec<ARef<Task>>) -> 
         }
         return Err(e);
     }
-    for m in moves.iter() {
+    for m in moves.iter().filter(|m| !m.skip) {
         if let Some(n) = &m.new {
             Membership::get_ref(&mut guard, n);
         }
@@ -382,7 +412,7 @@ pub(crate) fn attach(
     if !threadgroup {
         let mut v = KVec::new();
         v.push(t, GFP_KERNEL)?;
-        return move_tasks(hier, group, v);
+        return move_tasks(hier, group, v, Exiting::Fail);
     }
     let tgid = task::tgid(&t);
     // Threads created while the group moves start in their creator's css_set of the moment:
@@ -399,7 +429,7 @@ pub(crate) fn attach(
         if pending.is_empty() {
             return Ok(());
         }
-        move_tasks(hier, group, pending)?;
+        move_tasks(hier, group, pending, Exiting::Skip)?;
     }
     Err(EAGAIN)
 }

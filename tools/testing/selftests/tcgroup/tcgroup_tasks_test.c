@@ -1992,6 +1992,50 @@ static void assert_count(struct __test_metadata *_metadata, const char *path, in
 	assert_text(_metadata, path, text);
 }
 
+/* The churner of procs_move_with_threads_exiting: threads that exit at once. */
+static void *exit_at_once(void *arg)
+{
+	return arg;
+}
+
+static void *churner_main(void *arg)
+{
+	int *quit = arg;
+	pthread_t th;
+
+	while (!__atomic_load_n(quit, __ATOMIC_ACQUIRE))
+		if (!pthread_create(&th, NULL, exit_at_once, NULL))
+			pthread_join(th, NULL);
+	return NULL;
+}
+
+/*
+ * Moving a process through cgroup.procs while its threads keep exiting: the
+ * exiting ones stay behind, as in v1, and every write succeeds. (tcgroup
+ * failed a whole move with ESRCH when a thread began to exit during it.)
+ */
+TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
+{
+	pid_t pid = getpid();
+	int quit = 0, failures = 0, ret = 0;
+	pthread_t churner;
+
+	ASSERT_EQ(pthread_create(&churner, NULL, churner_main, &quit), 0);
+	for (int i = 0; i < 500; i++) {
+		ret = write_id(at(self->grp[i % 2], "cgroup.procs"), pid);
+		if (ret) {
+			failures++;
+			TH_LOG("move %d: %s", i, err_str(-ret));
+		}
+	}
+	__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
+	pthread_join(churner, NULL);
+	EXPECT_EQ(failures, 0);
+	/* Only the main thread is left, in the last group written. */
+	wait_ids(_metadata, at(self->grp[1], "tasks"), &pid, 1);
+	assert_empty(_metadata, at(self->grp[0], "tasks"));
+}
+
 /*
  * debug.taskcount counts a group's tasks whichever css_set they share with
  * the groups of another hierarchy: tasks that share x of the debug hierarchy
