@@ -12,8 +12,9 @@
 //!   events happen in atomic context too (the exit probe), so queueing only sets the group's
 //!   `release_queued` flag and schedules the release work; it never allocates or sleeps
 //!   beyond a `GFP_ATOMIC` work allocation.
-//! - The release work, on the module's own workqueue, takes every queued group off (clearing the
-//!   flag), builds its path under [`TCGROUP_MUTEX`], copies the agent, drops the locks and runs
+//! - The release work, on the module's own workqueue, builds every queued group's path under
+//!   [`TCGROUP_MUTEX`], copies the agent, takes the group off (clearing the flag; a group whose
+//!   job could not be allocated stays queued for the next run), drops the locks and runs
 //!   the agent with `UMH_WAIT_EXEC`. A group repopulated after being queued still gets its call
 //!   (as in v1; the agent's `rmdir` then fails with `EBUSY`); a group removed meanwhile does
 //!   not.
@@ -40,7 +41,8 @@ use kernel::{
         atomic::{
             Atomic,
             Full,
-            Relaxed, //
+            Relaxed,
+            Release, //
         },
         lock::GlobalGuard,
         Arc,
@@ -116,21 +118,30 @@ fn collect(guard: &GlobalGuard<TCGROUP_MUTEX>, h: &Arc<Hierarchy>, jobs: &mut KV
         for c in g.tree.as_ref(guard).children.iter() {
             stack.push(c.clone(), GFP_KERNEL)?;
         }
-        if !g.release_queued.xchg(false, Full) || g.dead.load(Relaxed) {
+        if !g.release_queued.load(Relaxed) {
             continue;
         }
+        if g.dead.load(Relaxed) {
+            g.release_queued.store(false, Relaxed);
+            continue;
+        }
+        // Only the work clears the flag, under this mutex: it cannot be cleared meanwhile.
+        // It is cleared once the job is ready, so an allocation failure leaves the group
+        // queued for the next run instead of losing its call.
         let agent = h.release_agent()?;
-        if agent.is_empty() {
-            continue;
+        if !agent.is_empty() {
+            jobs.push(
+                Job {
+                    hier: h.clone(),
+                    agent: cstring(&agent)?,
+                    path: path(guard, &g)?,
+                },
+                GFP_KERNEL,
+            )?;
         }
-        jobs.push(
-            Job {
-                hier: h.clone(),
-                agent: cstring(&agent)?,
-                path: path(guard, &g)?,
-            },
-            GFP_KERNEL,
-        )?;
+        // A release event from now on queues the group again. Pairs with the exchange in
+        // `check_locked()`.
+        g.release_queued.store(false, Release);
     }
     Ok(())
 }
@@ -144,7 +155,12 @@ fn run() {
         let list = TCGROUP_MUTEX.lock();
         for h in list.iter() {
             if collect(&list, h, &mut jobs).is_err() {
-                pr_warn!("out of memory collecting groups to release\n");
+                // What was not collected stays queued: retried by the next run, which the
+                // next release event anywhere schedules. Logged once: only fault injection
+                // makes these small GFP_KERNEL allocations fail.
+                kernel::pr_warn_once!(
+                    "out of memory collecting groups to release; retrying at the next release\n"
+                );
             }
         }
     }
