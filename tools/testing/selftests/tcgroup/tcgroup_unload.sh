@@ -67,6 +67,20 @@ reset() {
 	! mod_loaded || rmmod_poll || ktap_print_msg "reset: tcgroup stays loaded"
 }
 
+# Unmounts $tmp/mnt, polling (10 ms steps, at most 30 s) while it is busy: a
+# release agent may be inside it for a moment, removing its group.
+umount_poll() {
+	n=0
+	while ! umount "$tmp/mnt" 2>/dev/null; do
+		n=$((n + 1))
+		if [ $n -ge 3000 ]; then
+			ktap_print_msg "umount $tmp/mnt: still busy after 30 s"
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
 ktap_print_header
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -202,7 +216,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		[ -d "$d" ] || continue
 		rmdir "$d" 2>/dev/null || [ ! -d "$d" ] || ktap_print_msg "rmdir $d failed"
 	done
-	umount "$tmp/mnt" || break
+	umount_poll || break
 	rmmod_poll || break
 	calls=$((calls + $(wc -l <"$tmp/agent.log")))
 	ok=1
