@@ -767,7 +767,7 @@ TEST_F(release, no_second_call_without_release)
  * MANY_GROUPS groups, each with one process blocked on a shared pipe; the
  * pipe closes and all of them exit at once. Each group gets exactly one call.
  */
-TEST_F_TIMEOUT(release, many_groups_released_at_once, 110)
+TEST_F_TIMEOUT(release, many_groups_released_at_once, 400)
 {
 	static pid_t pids[MANY_GROUPS];
 	int p[2], *count, seen, bad = 0;
