@@ -15,9 +15,10 @@
 //! - The release work, on the module's own workqueue, builds every queued group's path under
 //!   [`TCGROUP_MUTEX`], copies the agent, takes the group off (clearing the flag; a group whose
 //!   job could not be allocated stays queued for the next run), drops the locks and runs
-//!   the agent with `UMH_WAIT_EXEC`. A group repopulated after being queued still gets its call
-//!   (as in v1; the agent's `rmdir` then fails with `EBUSY`); a group removed meanwhile does
-//!   not.
+//!   the agent with `UMH_WAIT_EXEC`, each call in a work item of its own so that one agent's
+//!   exec does not wait for another's (v1 has a work item per group). A group repopulated
+//!   after being queued still gets its call (as in v1; the agent's `rmdir` then fails with
+//!   `EBUSY`); a group removed meanwhile does not.
 
 use crate::{
     group::{
@@ -111,7 +112,11 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Arc<Group>) -> Result<CString> {
 }
 
 /// Collects the queued groups of `h` into `jobs`.
-fn collect(guard: &GlobalGuard<TCGROUP_MUTEX>, h: &Arc<Hierarchy>, jobs: &mut KVec<Job>) -> Result {
+fn collect(
+    guard: &GlobalGuard<TCGROUP_MUTEX>,
+    h: &Arc<Hierarchy>,
+    jobs: &mut KVec<Arc<Job>>,
+) -> Result {
     let mut stack = KVec::new();
     stack.push(h.root().clone(), GFP_KERNEL)?;
     while let Some(g) = stack.pop() {
@@ -130,7 +135,7 @@ fn collect(guard: &GlobalGuard<TCGROUP_MUTEX>, h: &Arc<Hierarchy>, jobs: &mut KV
         // queued for the next run instead of losing its call.
         let agent = h.release_agent()?;
         if !agent.is_empty() {
-            jobs.push(
+            let job = Arc::new(
                 Job {
                     hier: h.clone(),
                     agent: cstring(&agent)?,
@@ -138,6 +143,7 @@ fn collect(guard: &GlobalGuard<TCGROUP_MUTEX>, h: &Arc<Hierarchy>, jobs: &mut KV
                 },
                 GFP_KERNEL,
             )?;
+            jobs.push(job, GFP_KERNEL)?;
         }
         // A release event from now on queues the group again. Pairs with the exchange in
         // `check_locked()`.
@@ -164,18 +170,41 @@ fn run() {
             }
         }
     }
-    for job in jobs.iter() {
+    // Each call in a work item of its own, as v1 has one per group: an agent's exec does not
+    // wait for the previous one's. If the item cannot be allocated, the call is made here.
+    for job in jobs {
+        // Counted when dispatched: once a later release's call has run, every earlier one
+        // is counted, wherever its exec stands.
         job.hier.stats.launched.fetch_add(1, Relaxed);
-        if let Err(e) = task::run_usermode_helper(&job.agent, &job.path) {
-            let failed = job.hier.stats.failed.fetch_add(1, Relaxed) + 1;
-            job.hier.stats.last_error.store(e.to_errno(), Relaxed);
+        let spawned = {
+            let guard = CSS_SET_LOCK.lock();
+            match guard.queue.as_ref() {
+                Some(q) => {
+                    let j = job.clone();
+                    q.queue().try_spawn(GFP_ATOMIC, move || j.run()).is_ok()
+                }
+                None => false,
+            }
+        };
+        if !spawned {
+            job.run();
+        }
+    }
+}
+
+impl Job {
+    /// Runs the agent and counts the outcome.
+    fn run(&self) {
+        if let Err(e) = task::run_usermode_helper(&self.agent, &self.path) {
+            let failed = self.hier.stats.failed.fetch_add(1, Relaxed) + 1;
+            self.hier.stats.last_error.store(e.to_errno(), Relaxed);
             // Rate-limited by count: a broken agent fails at every release, and the stats
             // file has the totals.
             if failed <= 10 || failed % 1000 == 0 {
                 pr_warn!(
                     "release agent {} for {} failed: {:?} (failure {})\n",
-                    job.agent.to_str().unwrap_or("?"),
-                    job.path.to_str().unwrap_or("?"),
+                    self.agent.to_str().unwrap_or("?"),
+                    self.path.to_str().unwrap_or("?"),
                     e,
                     failed
                 );
@@ -186,7 +215,7 @@ fn run() {
 
 /// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
 pub(crate) struct Stats {
-    /// Calls started.
+    /// Calls dispatched to their work items.
     pub(crate) launched: Atomic<u64>,
     /// Calls whose exec failed.
     pub(crate) failed: Atomic<u64>,
@@ -212,7 +241,8 @@ pub(crate) struct Releaser(());
 impl Releaser {
     /// Creates the workqueue.
     pub(crate) fn new() -> Result<Self> {
-        let q = OwnedQueue::new(c"tcgroup_release")?;
+        // Calls run concurrently, up to the default number of active items.
+        let q = OwnedQueue::new(c"tcgroup_release", 0)?;
         CSS_SET_LOCK.lock().queue = Some(q);
         Ok(Self(()))
     }

@@ -299,11 +299,16 @@ unsafe impl Send for OwnedQueue {}
 unsafe impl Sync for OwnedQueue {}
 
 impl OwnedQueue {
-    /// Allocates an unbound workqueue named `name` running one item at a time.
-    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
+    /// Allocates an unbound workqueue named `name` running up to `max_active` items at a time
+    /// (0: the workqueue default).
+    pub(crate) fn new(name: &'static CStr, max_active: i32) -> Result<Self> {
         // SAFETY: `name` is a NUL-terminated format without conversions; the flags are valid.
         let wq = unsafe {
-            bindings::alloc_workqueue_noprof(name.as_char_ptr(), bindings::wq_flags_WQ_UNBOUND, 1)
+            bindings::alloc_workqueue_noprof(
+                name.as_char_ptr(),
+                bindings::wq_flags_WQ_UNBOUND,
+                max_active,
+            )
         };
         if wq.is_null() {
             return Err(ENOMEM);

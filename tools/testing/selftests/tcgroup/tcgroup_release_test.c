@@ -13,9 +13,11 @@
  * The tests wait for agent calls by polling the log (10 ms steps, giving up
  * after 10 s without a new call), never by sleeping a fixed time; the
  * processes that populate groups wait on pipes. That a call did *not* happen is
- * shown by a sentinel group released afterwards: tcgroup's release work runs
- * the calls one run at a time, each run taking every group queued by then, so
- * once the sentinel's call is logged every earlier release has been handled.
+ * shown by a sentinel group released afterwards: tcgroup's release work
+ * collects the queued groups one run at a time, each run taking every group
+ * queued by then and dispatching (and counting in release_agent.stats) their
+ * calls before the next, so once the sentinel's call is logged every earlier
+ * release has been dispatched and counted; its call may still be running.
  * On cgroup v1 each group has a work item of its own on a per-CPU workqueue,
  * and the sentinel is a practical bound rather than a guaranteed one.
  *
@@ -891,7 +893,7 @@ TEST_F(release, rmdir_of_queued_group)
 			TH_LOG("rmdir of a just released group %s: %s", g, strerror(errno));
 		}
 	}
-	/* tcgroup: the second sentinel's run starts after the first's ended. */
+	/* tcgroup: the second sentinel's run starts after the first's dispatched everything. */
 	sentinel(_metadata, self, self->mnt[0], "sentinel1");
 	sentinel(_metadata, self, self->mnt[0], "sentinel2");
 	if (variant->has_stats) {
