@@ -107,7 +107,7 @@ boot() {
 	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
 		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
-		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)"
+		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
 }
 
 do_check() {

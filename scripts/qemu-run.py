@@ -238,6 +238,9 @@ def main():
         problems.append(f"the guest did not finish within {args.timeout}s")
     elif "tcgroup-guest: done" not in console:
         problems.append("the guest did not reach the end of its init (no 'tcgroup-guest: done')")
+    m = re.search(r"tcgroup-guest: (tcgroup stays loaded after the tests.*)", console)
+    if m:
+        problems.append(m.group(1))
     m = re.search(r"tcgroup-guest: .*, (\d+) CPUs", console)
     if not m or m.group(1) != "2":
         problems.append(f"the guest saw {m.group(1) if m else 'an unknown number of'} CPUs, not 2")

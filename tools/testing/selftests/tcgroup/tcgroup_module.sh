@@ -86,9 +86,18 @@ restore() {
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
-if [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); then
-	ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
-fi
+# The previous test's release work may hold the module for a moment: poll
+# (10 ms steps, at most 30 s) before giving up.
+n=0
+while [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); do
+	n=$((n + 1))
+	if [ $n -ge 3000 ]; then
+		ktap_print_msg "module references: $(cat /sys/module/tcgroup/refcnt);" \
+			"mounted: $(awk '$3 == "tcgroup" { printf "%s ", $2 }' /proc/mounts)"
+		ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
+	fi
+	sleep 0.01
+done
 mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 
 ktap_set_plan $((CYCLES + 8))
