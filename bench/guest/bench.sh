@@ -1,0 +1,242 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of `make bench` (TCGROUP_MODE=bench): runs every workload of
+# /bench/tcgroup-bench on tcgroup and on a named cgroup v1 hierarchy, in
+# alternating order, in this one boot. Results are "BENCH {json}" lines on
+# standard output (the second serial port), progress is "# ..." lines.
+# Settings come from the kernel command line (init's environment):
+#   TCGROUP_BENCH_NS      release/events group counts, comma-separated (100,1000,10000)
+#   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3,2,1)
+#   TCGROUP_BENCH_FORK    fork and thread loop length (2000)
+#   TCGROUP_BENCH_ROUNDS  rounds of the fork conditions (3)
+#   TCGROUP_BENCH_ATTACH  single moves per attach run (2000)
+#   TCGROUP_BENCH_MEMORY  groups per memory run (2000)
+#   TCGROUP_BENCH_PROFILE groups per profiled release run (1000; 0: none)
+
+B=/bench/tcgroup-bench
+NS=$(echo "${TCGROUP_BENCH_NS:-100,1000,10000}" | tr , ' ')
+REPS=$(echo "${TCGROUP_BENCH_REPS:-3,2,1}" | tr , ' ')
+FORK=${TCGROUP_BENCH_FORK:-2000}
+ROUNDS=${TCGROUP_BENCH_ROUNDS:-3}
+ATTACH=${TCGROUP_BENCH_ATTACH:-2000}
+MEMORY=${TCGROUP_BENCH_MEMORY:-2000}
+PROFILE=${TCGROUP_BENCH_PROFILE:-1000}
+T=/sys/kernel/tracing
+TC=/mnt/tc
+V1=/mnt/v1
+
+note() {
+	echo "# $(cut -d' ' -f1 /proc/uptime)s $*"
+}
+
+fail() {
+	note "error: $*"
+	echo "BENCH {\"kind\": \"error\", \"what\": \"$*\"}"
+}
+
+# run ARGS...: one workload; a failure is reported, not fatal.
+run() {
+	$B "$@" || fail "$*"
+}
+
+mount_both() {
+	mkdir -p $TC $V1
+	mount -t tcgroup -o none,name=bench,release_agent=/bench/agent-tcgroup none $TC &&
+		mount -t cgroup -o none,name=ref,release_agent=/bench/agent-cgroup cgroup $V1
+}
+
+umount_both() {
+	umount $TC && umount $V1
+}
+
+# abba A B: the order A B B A, which cancels a linear drift.
+abba() {
+	echo "$1 $2 $2 $1"
+}
+
+# nth LIST I: the I-th (from 1) word of LIST, or its last.
+nth() {
+	set -- $1 "$2"
+	eval "i=\${$#}"
+	n=$(($# - 1))
+	[ "$i" -gt "$n" ] && i=$n
+	eval "echo \${$i}"
+}
+
+# kprobe EVENT SPEC: adds a kprobe event in group "bench".
+kprobe() {
+	echo "$1:bench/$2 $3" >>$T/kprobe_events || note "no kprobe $2 on $3"
+}
+
+# profile FS ARGS...: runs one release workload with the usermode-helper calls
+# traced and the release functions counted (not part of the figures), and
+# prints what the trace shows: calls, distinct calling threads, most calls in
+# flight at once, mean time a caller waits in call_usermodehelper_exec().
+profile() {
+	fs=$1
+	shift
+	echo >$T/trace
+	echo 1 >$T/events/bench/enable
+	$B "$@" >/dev/null || fail "profiled $*"
+	echo 0 >$T/events/bench/enable
+	awk -v fs="$fs" -v n="$PROFILE" '
+	/ umh_(in|out): / {
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^umh_(in|out):$/) {
+				ev = $i
+				ts = $(i - 1)
+				break
+			}
+		sub(/:$/, "", ts)
+		task = $1
+		if (ev == "umh_in:") {
+			calls++
+			if (++busy > max)
+				max = busy
+			start[task] = ts
+			callers[task] = 1
+		} else if (task in start) {
+			busy--
+			sum += ts - start[task]
+			done++
+			delete start[task]
+		}
+	}
+	END {
+		for (c in callers)
+			nc++
+		printf "BENCH {\"kind\": \"profile\", \"fs\": \"%s\", ", fs
+		printf "\"n\": %d, \"calls\": %d, \"callers\": %d, ", n, calls, nc
+		printf "\"max_inflight\": %d, ", max
+		printf "\"mean_call_us\": %.1f", done ? sum / done * 1e6 : 0
+	}' $T/trace
+	awk '{
+		printf ", \"%s\": %d", $1, $2
+		if ($3)
+			printf ", \"%s_missed\": %d", $1, $3
+	}' $T/kprobe_profile
+	echo "}"
+	# Hit counts start again from zero for the next profile.
+	echo 0 >$T/events/bench/enable
+	grep -v '^#' $T/kprobe_events | sed 's/^\([pr]\)[0-9]*:\([^ ]*\).*/-:\2/' >/tmp/kprobe_del
+	while read -r del; do
+		echo "$del" >>$T/kprobe_events
+	done </tmp/kprobe_del
+}
+
+# profile_setup: the kprobes of profile(), on the functions of both release paths.
+profile_setup() {
+	[ -d $T/events ] || mount -t tracefs nodev $T || return 1
+	echo mono >$T/trace_clock
+	echo 8192 >$T/buffer_size_kb
+	kprobe p umh_in call_usermodehelper_exec
+	kprobe r1024 umh_out call_usermodehelper_exec
+	# tcgroup: each run of the release work, and each release check.
+	sym=$(awk '/try_spawn.*7release3run/ { print $3; exit }' /proc/kallsyms)
+	[ -n "$sym" ] && kprobe p tcgroup_release_runs "$sym"
+	sym=$(awk '/tcgroup_main7release5check / { print $3; exit }' /proc/kallsyms)
+	[ -n "$sym" ] && kprobe p tcgroup_checks "$sym"
+	# cgroup v1: each group's release work.
+	kprobe p cgroup1_release_agent_runs cgroup1_release_agent
+}
+
+mkdir -p /run/bench
+# 10 000 worker threads, agents and kworkers: more than the 1 GiB guest's
+# default threads-max.
+echo 100000 >/proc/sys/kernel/threads-max
+
+echo "BENCH {\"kind\": \"conditions\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc)," \
+	"\"memtotal_kb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo)," \
+	"\"ns\": \"$NS\", \"reps\": \"$REPS\", \"fork_m\": $FORK, \"rounds\": $ROUNDS," \
+	"\"attach_k\": $ATTACH, \"memory_k\": $MEMORY}"
+
+note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
+# A warm-up run, not reported: the first loop pays page cache and slab growth.
+$B fork warmup "$FORK" >/dev/null
+run fork baseline "$FORK"
+insmod /lib/modules/tcgroup.ko || fail "insmod tcgroup.ko"
+run fork loaded "$FORK"
+mount_both || fail "mount"
+mkdir $TC/f $V1/f
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	if [ $((r % 2)) -eq 1 ]; then
+		order="tcgroup-root cgroup-root tcgroup-group cgroup-group"
+	else
+		order="cgroup-group tcgroup-group cgroup-root tcgroup-root"
+	fi
+	for c in $order; do
+		case $c in
+		tcgroup-root) run fork $c "$FORK" $TC/tasks ;;
+		tcgroup-group) run fork $c "$FORK" $TC/f/tasks ;;
+		cgroup-root) run fork $c "$FORK" $V1/tasks ;;
+		cgroup-group) run fork $c "$FORK" $V1/f/tasks ;;
+		esac
+	done
+	r=$((r + 1))
+done
+rmdir $TC/f $V1/f
+umount_both || fail "umount"
+run fork loaded "$FORK"
+rmmod tcgroup || fail "rmmod tcgroup"
+run fork baseline "$FORK"
+
+insmod /lib/modules/tcgroup.ko || fail "insmod tcgroup.ko"
+insmod /bench/tcgroup_umh_bench.ko agent=/bench/agent-umh || fail "insmod tcgroup_umh_bench.ko"
+mount_both || fail "mount"
+
+note "attach: $ATTACH single moves, 1000 threads"
+for fs in $(abba tcgroup cgroup); do
+	[ $fs = tcgroup ] && run attach $fs $TC "$ATTACH" || run attach $fs $V1 "$ATTACH"
+done
+
+note "memory: $MEMORY groups and css_sets"
+for fs in $(abba tcgroup cgroup); do
+	[ $fs = tcgroup ] && run memory $fs $TC "$MEMORY" || run memory $fs $V1 "$MEMORY"
+done
+
+j=1
+for n in $NS; do
+	reps=$(nth "$REPS" $j)
+	note "release: $n groups, $reps repetitions"
+	r=1
+	while [ $r -le "$reps" ]; do
+		if [ $(((j + r) % 2)) -eq 0 ]; then
+			order="tcgroup cgroup umh"
+		else
+			order="umh cgroup tcgroup"
+		fi
+		for fs in $order; do
+			case $fs in
+			tcgroup) run release tcgroup $TC "$n" ;;
+			cgroup) run release cgroup $V1 "$n" ;;
+			umh) run umh "$n" ;;
+			esac
+		done
+		r=$((r + 1))
+	done
+	note "events: $n groups"
+	run events tcgroup $TC "$n"
+	j=$((j + 1))
+done
+
+if [ "$PROFILE" -gt 0 ]; then
+	note "profile: release of $PROFILE groups, traced"
+	for fs in tcgroup cgroup umh; do
+		profile_setup || {
+			fail "no tracefs"
+			break
+		}
+		case $fs in
+		tcgroup) profile $fs release tcgroup $TC "$PROFILE" ;;
+		cgroup) profile $fs release cgroup $V1 "$PROFILE" ;;
+		umh) profile $fs umh "$PROFILE" ;;
+		esac
+	done
+fi
+
+umount_both || fail "umount"
+rmmod tcgroup_umh_bench
+rmmod tcgroup || fail "rmmod tcgroup"
+note "bench finished"

@@ -1,0 +1,918 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest side of `make bench`: one workload per call, on one mounted
+ * hierarchy (tcgroup or a named cgroup v1 one), each printing one line
+ * "BENCH {json}" on standard output for bench/report.py. bench/guest/bench.sh
+ * calls it for both filesystems in alternating order.
+ *
+ *   tcgroup-bench fork LABEL M [TASKS]      fork+exit and thread create+exit, M each
+ *   tcgroup-bench attach FS MNT K           K single moves; 1000 threads moved
+ *   tcgroup-bench memory FS MNT K           kernel memory of K groups, K css_sets
+ *   tcgroup-bench release FS MNT N          N groups released at once, via the agent
+ *   tcgroup-bench events FS MNT N           N groups emptied at once, via cgroup.events
+ *   tcgroup-bench umh N                     the limit module runs the agent N times
+ *
+ * FS names the agent's log (/run/bench/FS.log, see tcgroup_bench_agent.c);
+ * MNT is the hierarchy's mount point. Every wait is a bounded poll. Times are
+ * CLOCK_MONOTONIC, as the agent's.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PATH_BUF 256
+/* Worker threads need little stack: they wait on a futex and exit. */
+#define WORKER_STACK (64 * 1024)
+/* Bounded polls: 5 ms steps; give up after 60 s without progress. */
+#define POLL_STEP_NS 5000000L
+#define POLL_STALL_NS 60000000000LL
+/* Threads moved at once by the attach workload. */
+#define ATTACH_TASKS 1000
+/* Slab caches listed per memory figure. */
+#define TOP_CACHES 6
+#define MAX_CACHES 512
+#define UMH_PARAM "/sys/module/tcgroup_umh_bench/parameters/"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "tcgroup-bench: ");
+	vfprintf(stderr, fmt, ap);
+	if (errno)
+		fprintf(stderr, ": %s", strerror(errno));
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void nap(long ns)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
+
+	nanosleep(&ts, NULL);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open %s", path);
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die("write %s to %s", val, path);
+	close(fd);
+}
+
+/* Writes @val at offset 0 of the open control file @fd. */
+static void pwrite_str(int fd, const char *val, const char *what)
+{
+	if (pwrite(fd, val, strlen(val), 0) != (ssize_t)strlen(val))
+		die("write %s to %s", val, what);
+}
+
+static void group_path(char *buf, const char *mnt, int i, const char *file)
+{
+	snprintf(buf, PATH_BUF, "%s/g%d%s%s", mnt, i, file ? "/" : "", file ? file : "");
+}
+
+static void make_groups(const char *mnt, int n)
+{
+	char p[PATH_BUF];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, NULL);
+		if (mkdir(p, 0755))
+			die("mkdir %s", p);
+	}
+}
+
+/* Removes groups g0..g(n-1), retrying (bounded) while one is still busy. */
+static void remove_groups(const char *mnt, int n)
+{
+	long long last = now_ns();
+	char p[PATH_BUF];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, NULL);
+		while (rmdir(p)) {
+			if (errno != EBUSY || now_ns() - last > POLL_STALL_NS)
+				die("rmdir %s", p);
+			nap(POLL_STEP_NS);
+		}
+		last = now_ns();
+	}
+}
+
+/* Worker threads: each reports its tid, waits for the start word, then exits. */
+struct worker {
+	pthread_t thread;
+	pid_t tid;
+	long long exit_ns;
+};
+
+static int start_word;
+static int ready_count;
+
+static void futex_wait(int *word, int val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	__atomic_add_fetch(&ready_count, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&start_word, __ATOMIC_ACQUIRE))
+		futex_wait(&start_word, 0);
+	w->exit_ns = now_ns();
+	return NULL;
+}
+
+static struct worker *start_workers(int n)
+{
+	struct worker *w = calloc(n, sizeof(*w));
+	pthread_attr_t attr;
+	long long last;
+	int i;
+
+	if (!w)
+		die("calloc");
+	start_word = 0;
+	ready_count = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	for (i = 0; i < n; i++) {
+		errno = pthread_create(&w[i].thread, &attr, worker_fn, &w[i]);
+		if (errno)
+			die("pthread_create %d", i);
+	}
+	pthread_attr_destroy(&attr);
+	last = now_ns();
+	while (__atomic_load_n(&ready_count, __ATOMIC_SEQ_CST) < n) {
+		if (now_ns() - last > POLL_STALL_NS)
+			die("workers not ready");
+		nap(POLL_STEP_NS);
+	}
+	return w;
+}
+
+/* Lets every worker exit; returns the time just before the wake-up. */
+static long long release_workers(void)
+{
+	long long t0 = now_ns();
+
+	__atomic_store_n(&start_word, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &start_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	return t0;
+}
+
+/* Joins every worker; their exit times stay readable until free(). */
+static void join_workers(struct worker *w, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		pthread_join(w[i].thread, NULL);
+}
+
+/* Moves worker i into group gi (tasks file), for every worker. */
+static void place_workers(const char *mnt, struct worker *w, int n)
+{
+	char p[PATH_BUF], v[16];
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, "tasks");
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			die("open %s", p);
+		snprintf(v, sizeof(v), "%d", w[i].tid);
+		pwrite_str(fd, v, p);
+		close(fd);
+	}
+}
+
+/* JSON output: one line "BENCH {...}" per result. */
+static void json_begin(const char *kind)
+{
+	printf("BENCH {\"kind\": \"%s\"", kind);
+}
+
+static void json_str(const char *k, const char *v)
+{
+	printf(", \"%s\": \"%s\"", k, v);
+}
+
+static void json_num(const char *k, double v)
+{
+	printf(", \"%s\": %.6g", k, v);
+}
+
+static void json_int(const char *k, long long v)
+{
+	printf(", \"%s\": %lld", k, v);
+}
+
+static void json_end(void)
+{
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* Latencies in microseconds, as a JSON array. */
+static void json_us_array(const char *k, const long long *ns, int n)
+{
+	int i;
+
+	printf(", \"%s\": [", k);
+	for (i = 0; i < n; i++)
+		printf("%s%lld", i ? "," : "", ns[i] / 1000);
+	printf("]");
+}
+
+/* fork LABEL M [TASKS]: ns per fork+exit+wait and per thread create+exit+join. */
+static void *empty_thread(void *arg)
+{
+	return arg;
+}
+
+static int cmd_fork(int argc, char **argv)
+{
+	int m = atoi(argv[1]), i, status;
+	long long t0, fork_ns, thread_ns;
+	pthread_t t;
+	pid_t pid;
+
+	if (argc > 2)
+		write_file(argv[2], "0");
+	t0 = now_ns();
+	for (i = 0; i < m; i++) {
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid)
+			_exit(0);
+		if (waitpid(pid, &status, 0) != pid)
+			die("waitpid");
+	}
+	fork_ns = (now_ns() - t0) / m;
+	t0 = now_ns();
+	for (i = 0; i < m; i++) {
+		errno = pthread_create(&t, NULL, empty_thread, NULL);
+		if (errno)
+			die("pthread_create");
+		pthread_join(t, NULL);
+	}
+	thread_ns = (now_ns() - t0) / m;
+	json_begin("fork");
+	json_str("label", argv[0]);
+	json_int("m", m);
+	json_int("fork_ns", fork_ns);
+	json_int("thread_ns", thread_ns);
+	json_end();
+	return 0;
+}
+
+/* attach FS MNT K: K moves of one task between two groups; 1000 threads moved. */
+static int cmd_attach(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int k = atoi(argv[2]), i, fd[2];
+	long long t0, single_ns, each_ns, procs_ns;
+	char p[PATH_BUF], v[16];
+	struct worker *w;
+
+	make_groups(mnt, 2);
+	w = start_workers(1);
+	for (i = 0; i < 2; i++) {
+		group_path(p, mnt, i, "tasks");
+		fd[i] = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd[i] < 0)
+			die("open %s", p);
+	}
+	snprintf(v, sizeof(v), "%d", w[0].tid);
+	t0 = now_ns();
+	for (i = 0; i < k; i++)
+		pwrite_str(fd[i & 1], v, "tasks");
+	single_ns = now_ns() - t0;
+	release_workers();
+	join_workers(w, 1);
+	free(w);
+
+	/* 1000 threads, one write each into g0; then all at once into g1. */
+	w = start_workers(ATTACH_TASKS);
+	t0 = now_ns();
+	for (i = 0; i < ATTACH_TASKS; i++) {
+		snprintf(v, sizeof(v), "%d", w[i].tid);
+		pwrite_str(fd[0], v, "tasks");
+	}
+	each_ns = now_ns() - t0;
+	close(fd[0]);
+	close(fd[1]);
+	group_path(p, mnt, 1, "cgroup.procs");
+	snprintf(v, sizeof(v), "%d", getpid());
+	t0 = now_ns();
+	write_file(p, v);
+	procs_ns = now_ns() - t0;
+	/* Back to the root before the groups go. */
+	snprintf(p, sizeof(p), "%s/cgroup.procs", mnt);
+	write_file(p, v);
+	release_workers();
+	join_workers(w, ATTACH_TASKS);
+	free(w);
+	remove_groups(mnt, 2);
+
+	json_begin("attach");
+	json_str("fs", fs);
+	json_int("k", k);
+	json_num("single_moves_per_s", k * 1e9 / single_ns);
+	json_num("single_move_us", single_ns / 1e3 / k);
+	json_int("tasks", ATTACH_TASKS);
+	json_num("tasks_moves_per_s", ATTACH_TASKS * 1e9 / each_ns);
+	json_num("tasks_total_ms", each_ns / 1e6);
+	json_num("procs_total_ms", procs_ns / 1e6);
+	json_end();
+	return 0;
+}
+
+/* Kernel memory, from /proc/meminfo and /proc/slabinfo. */
+struct slab_cache {
+	char name[64];
+	long long bytes;
+};
+
+struct mem_snap {
+	long long slab_kb, percpu_kb, avail_kb, stack_kb;
+	long long slab_bytes;
+	int ncaches;
+	struct slab_cache caches[MAX_CACHES];
+};
+
+/* Sets *@v to the value of @key if @line is its /proc/meminfo line. */
+static void meminfo_field(const char *line, const char *key, long long *v)
+{
+	size_t n = strlen(key);
+
+	if (!strncmp(line, key, n) && line[n] == ':')
+		*v = atoll(line + n + 1);
+}
+
+static void snap(struct mem_snap *s)
+{
+	char line[512], name[64];
+	long long active, num, size;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f)) {
+		meminfo_field(line, "Slab", &s->slab_kb);
+		meminfo_field(line, "Percpu", &s->percpu_kb);
+		meminfo_field(line, "MemAvailable", &s->avail_kb);
+		meminfo_field(line, "KernelStack", &s->stack_kb);
+	}
+	fclose(f);
+	f = fopen("/proc/slabinfo", "re");
+	if (!f)
+		die("/proc/slabinfo");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &num, &size) != 4)
+			continue;
+		s->slab_bytes += active * size;
+		if (s->ncaches < MAX_CACHES) {
+			snprintf(s->caches[s->ncaches].name, sizeof(s->caches[0].name), "%s", name);
+			s->caches[s->ncaches++].bytes = active * size;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * Shrinks every slab cache: SLUB's counts of active objects leave out only
+ * the free objects of the per-node partial lists, so free objects in per-CPU
+ * slabs would count as used until they are flushed there.
+ */
+static void shrink_slabs(void)
+{
+	char line[512], name[64], p[PATH_BUF];
+	FILE *f = fopen("/proc/slabinfo", "re");
+	int fd;
+
+	if (!f)
+		die("/proc/slabinfo");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s", name) != 1 || name[0] == '#')
+			continue;
+		snprintf(p, sizeof(p), "/sys/kernel/slab/%s/shrink", name);
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (write(fd, "1", 1) != 1)
+			die("write %s", p);
+		close(fd);
+	}
+	fclose(f);
+	errno = 0;
+}
+
+/*
+ * Shrinks and snapshots until two snapshots in a row agree on the slab total
+ * within a page, so that the frees RCU defers have happened (bounded: 100
+ * tries, 20 ms apart).
+ */
+static void settled_snap(struct mem_snap *s)
+{
+	static struct mem_snap prev;
+	int i;
+
+	shrink_slabs();
+	snap(&prev);
+	for (i = 0; i < 100; i++) {
+		nap(20 * 1000 * 1000);
+		shrink_slabs();
+		snap(s);
+		if (llabs(s->slab_bytes - prev.slab_bytes) < 4096)
+			return;
+		prev = *s;
+	}
+}
+
+/* Prints the memory figures of going from @a to @b, per object of @n. */
+static void json_mem(const char *k, const struct mem_snap *a, const struct mem_snap *b, int n)
+{
+	long long d[MAX_CACHES];
+	int i, j, best, shown = 0;
+
+	printf(", \"%s\": {\"slabinfo_bytes\": %.1f, \"meminfo_slab_bytes\": %.1f", k,
+	       (double)(b->slab_bytes - a->slab_bytes) / n,
+	       (double)(b->slab_kb - a->slab_kb) * 1024 / n);
+	printf(", \"percpu_bytes\": %.1f, \"memavailable_bytes\": %.1f",
+	       (double)(b->percpu_kb - a->percpu_kb) * 1024 / n,
+	       (double)(a->avail_kb - b->avail_kb) * 1024 / n);
+	for (i = 0; i < b->ncaches; i++) {
+		d[i] = b->caches[i].bytes;
+		for (j = 0; j < a->ncaches; j++)
+			if (!strcmp(a->caches[j].name, b->caches[i].name)) {
+				d[i] -= a->caches[j].bytes;
+				break;
+			}
+	}
+	printf(", \"caches\": {");
+	while (shown < TOP_CACHES) {
+		best = -1;
+		for (i = 0; i < b->ncaches; i++)
+			if (d[i] > 0 && (best < 0 || d[i] > d[best]))
+				best = i;
+		if (best < 0)
+			break;
+		printf("%s\"%s\": %.1f", shown ? ", " : "", b->caches[best].name,
+		       (double)d[best] / n);
+		d[best] = 0;
+		shown++;
+	}
+	printf("}}");
+}
+
+static int cmd_memory(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int k = atoi(argv[2]);
+	struct mem_snap *s = calloc(5, sizeof(*s));
+	char p[PATH_BUF], v[16];
+	struct worker *w;
+	struct stat st;
+	int i;
+
+	if (!s)
+		die("calloc");
+	w = start_workers(k);
+	settled_snap(&s[0]);
+	make_groups(mnt, k);
+	settled_snap(&s[1]);
+	/*
+	 * Both filesystems make a file's inode and dentry at its first lookup:
+	 * look the tasks files up first, so the moves count only membership.
+	 */
+	for (i = 0; i < k; i++) {
+		group_path(p, mnt, i, "tasks");
+		if (stat(p, &st))
+			die("stat %s", p);
+	}
+	settled_snap(&s[2]);
+	place_workers(mnt, w, k);
+	settled_snap(&s[3]);
+	/* The workers back to the root, for the removal. */
+	snprintf(p, sizeof(p), "%s/cgroup.procs", mnt);
+	snprintf(v, sizeof(v), "%d", getpid());
+	write_file(p, v);
+	remove_groups(mnt, k);
+	settled_snap(&s[4]);
+	release_workers();
+	join_workers(w, k);
+	free(w);
+
+	json_begin("memory");
+	json_str("fs", fs);
+	json_int("k", k);
+	json_mem("per_group", &s[0], &s[1], k);
+	json_mem("per_file_lookup", &s[1], &s[2], k);
+	json_mem("per_css_set", &s[2], &s[3], k);
+	json_mem("left_after_rmdir", &s[0], &s[4], k);
+	json_end();
+	free(s);
+	return 0;
+}
+
+/* Lines of the agent log /run/bench/FS.log: "/gI NS". */
+static char *read_log(const char *fs, size_t *len)
+{
+	char path[PATH_BUF];
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/bench/%s.log", fs);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*len = 0;
+		return NULL;
+	}
+	if (fstat(fd, &st))
+		die("stat %s", path);
+	buf = malloc(st.st_size + 1);
+	if (!buf)
+		die("malloc");
+	r = read(fd, buf, st.st_size);
+	if (r < 0)
+		die("read %s", path);
+	buf[r] = 0;
+	*len = r;
+	close(fd);
+	return buf;
+}
+
+static void clear_log(const char *fs)
+{
+	char path[PATH_BUF];
+
+	snprintf(path, sizeof(path), "/run/bench/%s.log", fs);
+	if (unlink(path) && errno != ENOENT)
+		die("unlink %s", path);
+	errno = 0;
+}
+
+static int count_lines(const char *buf, size_t len)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
+/* Polls the agent log until it has @n lines; returns them. */
+static char *wait_log(const char *fs, int n, size_t *len)
+{
+	long long last = now_ns();
+	int seen = 0, c;
+	char *buf;
+
+	for (;;) {
+		buf = read_log(fs, len);
+		c = buf ? count_lines(buf, *len) : 0;
+		if (c >= n)
+			return buf;
+		free(buf);
+		if (c > seen) {
+			seen = c;
+			last = now_ns();
+		} else if (now_ns() - last > POLL_STALL_NS) {
+			errno = 0;
+			die("%s: %d of %d agent calls, none for 60 s", fs, c, n);
+		}
+		nap(POLL_STEP_NS * 4);
+	}
+}
+
+/* Parses the log into agent[i] = time of the call for /gI; returns the last. */
+static long long parse_log(char *buf, long long *agent, int n)
+{
+	long long last = 0, ts;
+	char *line, *save;
+	int i;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "/g%d %lld", &i, &ts) != 2 || i < 0 || i >= n)
+			die("bad agent line '%s'", line);
+		agent[i] = ts;
+		if (ts > last)
+			last = ts;
+	}
+	return last;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static long long stats_file_launched(const char *mnt)
+{
+	char p[PATH_BUF], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/release_agent.stats", mnt);
+	f = fopen(p, "re");
+	if (!f) {
+		errno = 0;
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "launched %lld", &v);
+	fclose(f);
+	return v;
+}
+
+/* Prints the summary of latencies @lat (sorted in place) and the array. */
+static void json_latencies(long long *lat, int n)
+{
+	qsort(lat, n, sizeof(*lat), cmp_ll);
+	json_num("lat_p50_us", lat[n / 2] / 1e3);
+	json_num("lat_p90_us", lat[n * 9 / 10] / 1e3);
+	json_num("lat_p99_us", lat[n * 99 / 100] / 1e3);
+	json_num("lat_max_us", lat[n - 1] / 1e3);
+	json_us_array("lat_us", lat, n);
+}
+
+/* Groups g0..g(n-1) of @mnt, with a worker thread each, ready to exit. */
+static struct worker *populate(const char *mnt, int n, long long *t_mkdir, long long *t_place)
+{
+	struct worker *w;
+	long long t0;
+
+	t0 = now_ns();
+	make_groups(mnt, n);
+	*t_mkdir = now_ns() - t0;
+	w = start_workers(n);
+	t0 = now_ns();
+	place_workers(mnt, w, n);
+	*t_place = now_ns() - t0;
+	return w;
+}
+
+/* release FS MNT N: N groups with notify_on_release, one thread each, all exit. */
+static int cmd_release(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int n = atoi(argv[2]), i;
+	long long t0, t_mkdir, t_place, t_rmdir, last_agent, last_exit = 0, first_agent = LLONG_MAX;
+	long long *agent = calloc(n, sizeof(*agent)), *lat = calloc(n, sizeof(*lat));
+	long long launched0 = stats_file_launched(mnt);
+	char p[PATH_BUF];
+	struct worker *w;
+	size_t len;
+	char *log;
+
+	if (!agent || !lat)
+		die("calloc");
+	/* Children inherit it; the root itself is never released. */
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "1");
+	clear_log(fs);
+	w = populate(mnt, n, &t_mkdir, &t_place);
+
+	t0 = release_workers();
+	log = wait_log(fs, n, &len);
+	last_agent = parse_log(log, agent, n);
+	free(log);
+	join_workers(w, n);
+	for (i = 0; i < n; i++) {
+		if (!agent[i])
+			die("no agent call for /g%d", i);
+		lat[i] = agent[i] - w[i].exit_ns;
+		if (w[i].exit_ns > last_exit)
+			last_exit = w[i].exit_ns;
+		if (agent[i] < first_agent)
+			first_agent = agent[i];
+	}
+	free(w);
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "0");
+	t_rmdir = now_ns();
+	remove_groups(mnt, n);
+	t_rmdir = now_ns() - t_rmdir;
+
+	json_begin("release");
+	json_str("fs", fs);
+	json_int("n", n);
+	json_num("total_ms", (last_agent - t0) / 1e6);
+	json_num("rate_per_s", n * 1e9 / (last_agent - t0));
+	json_num("exits_ms", (last_exit - t0) / 1e6);
+	json_num("first_call_ms", (first_agent - t0) / 1e6);
+	json_num("mkdir_per_s", n * 1e9 / t_mkdir);
+	json_num("place_per_s", n * 1e9 / t_place);
+	json_num("rmdir_per_s", n * 1e9 / t_rmdir);
+	if (launched0 >= 0)
+		json_int("launched", stats_file_launched(mnt) - launched0);
+	json_latencies(lat, n);
+	json_end();
+	free(agent);
+	free(lat);
+	return 0;
+}
+
+/* events FS MNT N: as release, but observed through cgroup.events and epoll. */
+static int cmd_events(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int n = atoi(argv[2]), i, ep, got = 0, wakeups = 0, nev, j;
+	long long t0, t_mkdir, t_place, last = 0, *seen = calloc(n, sizeof(*seen));
+	long long *lat = calloc(n, sizeof(*lat));
+	struct epoll_event ev, *evs = calloc(64, sizeof(*evs));
+	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
+	int *fds = calloc(n, sizeof(*fds));
+	char p[PATH_BUF], buf[64];
+	struct worker *w;
+	ssize_t r;
+
+	if (!seen || !lat || !evs || !fds)
+		die("calloc");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "0");
+	w = populate(mnt, n, &t_mkdir, &t_place);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, "cgroup.events");
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die("open %s", p);
+		if (pread(fds[i], buf, sizeof(buf) - 1, 0) < 0)
+			die("read %s", p);
+		ev.events = EPOLLPRI;
+		ev.data.u32 = i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+			die("epoll_ctl");
+	}
+
+	t0 = release_workers();
+	while (got < n) {
+		nev = epoll_wait(ep, evs, 64, POLL_STALL_NS / 1000000);
+		if (nev <= 0)
+			die("epoll_wait: %d of %d groups emptied", got, n);
+		wakeups++;
+		for (j = 0; j < nev; j++) {
+			i = evs[j].data.u32;
+			r = pread(fds[i], buf, sizeof(buf) - 1, 0);
+			if (r < 0)
+				die("read cgroup.events");
+			buf[r] = 0;
+			if (!seen[i] && strstr(buf, "populated 0")) {
+				seen[i] = now_ns();
+				last = seen[i];
+				got++;
+			}
+		}
+	}
+	join_workers(w, n);
+	for (i = 0; i < n; i++) {
+		lat[i] = seen[i] - w[i].exit_ns;
+		close(fds[i]);
+	}
+	close(ep);
+	free(w);
+	remove_groups(mnt, n);
+
+	json_begin("events");
+	json_str("fs", fs);
+	json_int("n", n);
+	json_num("total_ms", (last - t0) / 1e6);
+	json_num("rate_per_s", n * 1e9 / (last - t0));
+	json_int("epoll_wakeups", wakeups);
+	json_latencies(lat, n);
+	json_end();
+	free(seen);
+	free(lat);
+	free(evs);
+	free(fds);
+	return 0;
+}
+
+static long long read_param(const char *name)
+{
+	char p[PATH_BUF], buf[32];
+	ssize_t r;
+	int fd;
+
+	snprintf(p, sizeof(p), UMH_PARAM "%s", name);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", p);
+	r = read(fd, buf, sizeof(buf) - 1);
+	if (r < 0)
+		die("read %s", p);
+	buf[r] = 0;
+	close(fd);
+	return atoll(buf);
+}
+
+/* umh N: the limit module runs the agent N times, one after the other. */
+static int cmd_umh(int argc, char **argv)
+{
+	int n = atoi(argv[0]), i;
+	long long t0, last, *agent = calloc(n, sizeof(*agent)), *gap = calloc(n, sizeof(*gap));
+	char v[16];
+	size_t len;
+	char *log;
+
+	if (!agent || !gap)
+		die("calloc");
+	clear_log("umh");
+	snprintf(v, sizeof(v), "%d", n);
+	t0 = now_ns();
+	write_file(UMH_PARAM "run", v);
+	log = wait_log("umh", n, &len);
+	last = parse_log(log, agent, n);
+	free(log);
+	/* Per call: the time since the previous call (the first: since the write). */
+	qsort(agent, n, sizeof(*agent), cmp_ll);
+	for (i = 0; i < n; i++)
+		gap[i] = agent[i] - (i ? agent[i - 1] : t0);
+
+	json_begin("umh");
+	json_int("n", n);
+	json_num("total_ms", (last - t0) / 1e6);
+	json_num("rate_per_s", n * 1e9 / (last - t0));
+	json_int("failed", read_param("failed"));
+	json_latencies(gap, n);
+	json_end();
+	free(agent);
+	free(gap);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int args;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "fork", 2, cmd_fork },
+	{ "attach", 3, cmd_attach },
+	{ "memory", 3, cmd_memory },
+	{ "release", 3, cmd_release },
+	{ "events", 3, cmd_events },
+	{ "umh", 1, cmd_umh },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; argc > 1 && i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name) && argc - 2 >= cmds[i].args)
+			return cmds[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of tcgroup_bench.c\n");
+	return 2;
+}
