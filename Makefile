@@ -16,6 +16,7 @@
 #	make check-debug  `make check` on the debug kernel (KASAN, lockdep, ...)
 #	make kernel       only build (or reuse) the guest kernel
 #	make paths        print KIMAGE=, KDIR= and MODULE= for the built kernel
+#	make bench        benchmarks against cgroup v1, report in bench/results/
 #
 # Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
 # QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds).
@@ -57,7 +58,7 @@ export LLVM RUSTC RUSTDOC BINDGEN
 
 default: module
 
-setup kernel module selftests initramfs check run shell paths clippy \
+setup kernel module selftests initramfs check run shell paths bench clippy \
 rustfmt rustfmtcheck rust-analyzer checkpatch lint:
 	@$(HARNESS) $@
 
@@ -68,5 +69,5 @@ clean:
 	rm -rf $(CURDIR)/build
 
 .PHONY: default setup kernel module selftests initramfs check check-debug run \
-	shell paths clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean
+	shell paths bench clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean
 endif

@@ -4,7 +4,7 @@
 # The tcgroup harness: each subcommand does what it needs that is missing,
 # reusing every cached step, then its own job. Called by the Makefile:
 #
-#   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths
+#   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
@@ -116,6 +116,58 @@ do_check() {
 	boot check
 }
 
+# The benchmarks (`make bench`, never part of `make check`): the guest
+# programs of bench/ (static), the limit module bench/umh/ built against the
+# same kernel as tcgroup.ko, an initramfs of the check one plus /bench, one
+# boot, then bench/report.py writes bench/results/<date>-<kernel>.{json,md,png}.
+# BENCH_NS, BENCH_REPS, BENCH_FORK, BENCH_ROUNDS, BENCH_ATTACH, BENCH_MEMORY,
+# BENCH_PROFILE and BENCH_DEPTHS override bench/guest/bench.sh's settings.
+do_bench() {
+	local out=$build/bench gen k v val append=
+	do_initramfs
+	if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+		[ "$(id -u)" = 0 ] || die "missing python3-matplotlib; run as root or install it"
+		step "apt: installing python3-matplotlib (the report's plots)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-matplotlib
+	fi
+	step "building the benchmarks (static) and the limit module"
+	mkdir -p "$out/bin" "$out/umh"
+	for p in tcgroup_bench tcgroup_bench_agent; do
+		gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -static -pthread \
+			-o "$out/bin/$p" "$top/bench/$p.c" || die "building bench/$p.c failed"
+	done
+	k=$(kdir)
+	rsync -a "$top/bench/umh/" "$out/umh/"
+	kmake -C "$k" M="$out/umh" modules >"$out/umh-build.log" 2>&1 ||
+		{ cat "$out/umh-build.log"; die "building bench/umh failed"; }
+	gen=$k/usr/gen_init_cpio
+	{
+		echo "dir /bench 0755 0 0"
+		echo "file /bench/tcgroup-bench $out/bin/tcgroup_bench 0755 0 0"
+		echo "file /bench/agent $out/bin/tcgroup_bench_agent 0755 0 0"
+		for a in tcgroup cgroup umh; do
+			echo "slink /bench/agent-$a agent 0777 0 0"
+		done
+		echo "file /bench/tcgroup_umh_bench.ko $out/umh/tcgroup_umh_bench.ko 0644 0 0"
+		echo "file /bench/bench.sh $top/bench/guest/bench.sh 0755 0 0"
+	} >"$out/initramfs.list"
+	# A second archive after the check one: the kernel unpacks both.
+	cp "$build/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
+	"$gen" "$out/initramfs.list" | gzip -1 >>"$out/initramfs.cpio.gz"
+	for v in NS REPS FORK ROUNDS ATTACH MEMORY PROFILE DEPTHS; do
+		eval "val=\${BENCH_$v:-}"
+		if [ -n "$val" ]; then
+			append="$append TCGROUP_BENCH_$v=$val"
+		fi
+	done
+	"$here/qemu-run.py" --kernel "$k/arch/x86/boot/bzImage" \
+		--initrd "$out/initramfs.cpio.gz" --mode bench --outdir "$out/run" \
+		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
+		--append "${append# }"
+	/usr/bin/python3 "$top/bench/report.py" --log "$out/run/bench.log" --kdir "$k" \
+		--accel "$QEMU_ACCEL" --outdir "$top/bench/results"
+}
+
 do_paths() {
 	local k
 	k=$(kdir)
@@ -137,11 +189,12 @@ do_rustfmt() {
 
 do_checkpatch() {
 	do_setup
-	step "checkpatch.pl on the module, scripts and selftests"
+	step "checkpatch.pl on the module, scripts, selftests and benchmarks"
 	# Tracked and new (not ignored) files: what the next commit would hold.
 	(cd "$top" && git ls-files --cached --others --exclude-standard -- 'rust/*.rs' 'rust/*.[ch]' 'rust/Kbuild' 'Kbuild' \
 		'tools/testing/selftests/tcgroup/*.c' 'tools/testing/selftests/tcgroup/*.h' \
-		'tools/testing/selftests/tcgroup/*.sh' | grep -v bindings_generated |
+		'tools/testing/selftests/tcgroup/*.sh' \
+		'bench/*.c' 'bench/umh/*.c' 'bench/umh/Kbuild' 'bench/guest/*.sh' | grep -v bindings_generated |
 		xargs -r "$ksrc/scripts/checkpatch.pl" --no-tree --file --terse --strict \
 			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG) ||
 		die "checkpatch found problems (above)"
@@ -175,6 +228,7 @@ shell)
 	do_initramfs
 	boot shell
 	;;
+bench) do_bench ;;
 paths) do_paths ;;
 clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;

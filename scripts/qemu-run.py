@@ -14,7 +14,11 @@ they arrive. The run fails on:
   lockdep, RCU reports, kmemleak leaks, hung tasks, panics).
 
 It ends with the line ``tcgroup: N passed, N failed, N skipped``.
-In ``run`` and ``shell`` modes the console is the terminal.
+In ``run`` and ``shell`` modes the console is the terminal. In ``bench`` mode
+(``make bench``) the second serial port carries the benchmark results to
+``bench.log`` and its progress lines (``# ...``) are printed; the run fails
+only on the harness problems above (timeout, unfinished guest, CPUs, splats),
+never on a figure.
 """
 
 import argparse
@@ -153,6 +157,25 @@ class Ktap:
             self.errors.append("no top-level KTAP output")
 
 
+class Progress:
+    """The bench mode's reader of the second serial port: prints progress lines."""
+
+    def __init__(self):
+        self.errors = []
+        self.failures = []
+        self.passed = self.failed = self.skipped = 0
+
+    def feed(self, line):
+        line = line.rstrip("\r\n")
+        if line.startswith("# "):
+            print(f"  {line[2:]}", flush=True)
+        elif line.startswith("BENCH ") and '"kind": "error"' in line:
+            print(f"  {line}", flush=True)
+
+    def finish(self):
+        pass
+
+
 def splats(console):
     found = []
     lines = console.splitlines()
@@ -166,7 +189,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
-    ap.add_argument("--mode", choices=["check", "run", "shell"], default="check")
+    ap.add_argument("--mode", choices=["check", "run", "shell", "bench"], default="check")
     ap.add_argument("--outdir", required=True)
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--memory", default="1G")
@@ -176,17 +199,17 @@ def main():
 
     os.makedirs(args.outdir, exist_ok=True)
     console_log = os.path.join(args.outdir, "console.log")
-    ktap_log = os.path.join(args.outdir, "ktap.log")
+    ktap_log = os.path.join(args.outdir, "bench.log" if args.mode == "bench" else "ktap.log")
     for f in (console_log, ktap_log):
         open(f, "w").close()
 
     cmdline = f"console=ttyS0 panic=-1 oops=panic TCGROUP_MODE={args.mode} {args.append}".strip()
-    if args.mode != "check":
+    if args.mode not in ("check", "bench"):
         cmdline += " loglevel=4"
     qemu = ["qemu-system-x86_64", "-accel", args.accel, "-smp", "2", "-m", args.memory,
             "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
             "-no-reboot", "-nodefaults", "-display", "none"]
-    if args.mode == "check":
+    if args.mode in ("check", "bench"):
         qemu += ["-serial", f"file:{console_log}", "-serial", f"file:{ktap_log}", "-monitor", "none"]
     else:
         qemu += ["-serial", "mon:stdio"]
@@ -194,7 +217,7 @@ def main():
     print(f"==> booting {os.path.basename(args.kernel)} in QEMU ({args.accel}, 2 CPUs, {args.memory}), "
           f"mode {args.mode}, timeout {args.timeout}s", flush=True)
     start = time.monotonic()
-    if args.mode != "check":
+    if args.mode not in ("check", "bench"):
         try:
             rc = subprocess.run(qemu, timeout=None if args.mode == "shell" else args.timeout).returncode
         except subprocess.TimeoutExpired:
@@ -202,9 +225,10 @@ def main():
             return 1
         return rc
 
-    print(f"    console: {console_log}\n    ktap:    {ktap_log}", flush=True)
+    print(f"    console: {console_log}\n    {'bench:  ' if args.mode == 'bench' else 'ktap:   '} {ktap_log}",
+          flush=True)
     proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL)
-    ktap = Ktap(lambda s: print(s, flush=True))
+    ktap = Ktap(lambda s: print(s, flush=True)) if args.mode == "check" else Progress()
     pending = ""
     timed_out = False
     with open(ktap_log, "r", errors="replace") as f:
@@ -262,7 +286,10 @@ def main():
     print(f"==> guest ran {elapsed:.0f}s; logs in {args.outdir}")
     if ktap.failures:
         print("==> failed: " + "; ".join(ktap.failures))
-    print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped", flush=True)
+    if args.mode == "bench":
+        print(f"tcgroup: bench {'failed' if ktap.failed else 'finished'}", flush=True)
+    else:
+        print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped", flush=True)
     return 1 if ktap.failed else 0
 
 

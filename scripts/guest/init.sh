@@ -7,6 +7,8 @@
 #          (/dev/ttyS1), kernel console on the first; then scan kmemleak
 #   run    the demo transcript on the console
 #   shell  an interactive shell on the console
+#   bench  the benchmarks of `make bench` (/bench/bench.sh, from the bench
+#          initramfs), results on the second serial port
 # and powers the guest off at the end.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -69,6 +71,10 @@ check)
 	;;
 run)
 	/bin/sh /usr/share/tcgroup/demo.sh </dev/console >/dev/console 2>&1
+	;;
+bench)
+	sh /bench/bench.sh >/dev/ttyS1 2>&1
+	say "bench exited with $?"
 	;;
 shell)
 	insmod /lib/modules/tcgroup.ko
