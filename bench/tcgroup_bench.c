@@ -6,11 +6,13 @@
  * calls it for both filesystems in alternating order.
  *
  *   tcgroup-bench fork LABEL M [TASKS]      fork+exit and thread create+exit, M each
+ *   tcgroup-bench forkbg FS MNT K M         fork, from a group, with K other css_sets
  *   tcgroup-bench attach FS MNT K           K single moves; 1000 threads moved
  *   tcgroup-bench memory FS MNT K           kernel memory of K groups, K css_sets
  *   tcgroup-bench release FS MNT N          N groups released at once, via the agent
  *   tcgroup-bench events FS MNT N           N groups emptied at once, via cgroup.events
- *   tcgroup-bench umh N                     the limit module runs the agent N times
+ *   tcgroup-bench umh FS MNT N              as release, the limit module runs the agent
+ *   tcgroup-bench depth FS MNT D R          release and attach at depth D, R times
  *
  * FS names the agent's log (/run/bench/FS.log, see tcgroup_bench_agent.c);
  * MNT is the hierarchy's mount point. Every wait is a bounded poll. Times are
@@ -262,6 +264,8 @@ static void json_us_array(const char *k, const long long *ns, int n)
 	printf("]");
 }
 
+static struct worker *populate(const char *mnt, int n, long long *t_mkdir, long long *t_place);
+
 /* fork LABEL M [TASKS]: ns per fork+exit+wait and per thread create+exit+join. */
 static void *empty_thread(void *arg)
 {
@@ -302,6 +306,47 @@ static int cmd_fork(int argc, char **argv)
 	json_int("fork_ns", fork_ns);
 	json_int("thread_ns", thread_ns);
 	json_end();
+	return 0;
+}
+
+/*
+ * forkbg FS MNT K M: the fork workload from a child group while K other
+ * groups have one thread each, so that the hierarchy has K + 1 css_sets.
+ */
+static int cmd_forkbg(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int k = atoi(argv[2]), pid, status;
+	long long t_mkdir, t_place;
+	char p[PATH_BUF], label[64], m[16], *args[3];
+	struct worker *w;
+
+	w = populate(mnt, k, &t_mkdir, &t_place);
+	snprintf(p, sizeof(p), "%s/bg", mnt);
+	if (mkdir(p, 0755))
+		die("mkdir %s", p);
+	snprintf(p, sizeof(p), "%s/bg/tasks", mnt);
+	snprintf(label, sizeof(label), "%s-group-%dcsets", fs, k);
+	snprintf(m, sizeof(m), "%s", argv[3]);
+	/* In a child process: the workers stay where they are. */
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		args[0] = label;
+		args[1] = m;
+		args[2] = p;
+		exit(cmd_fork(3, args));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("fork workload");
+	release_workers();
+	join_workers(w, k);
+	free(w);
+	remove_groups(mnt, k);
+	snprintf(p, sizeof(p), "%s/bg", mnt);
+	if (rmdir(p))
+		die("rmdir %s", p);
 	return 0;
 }
 
@@ -840,6 +885,89 @@ static int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * depth FS MNT D R: a chain of D nested groups d/d/...; R times a thread in the
+ * deepest one exits. Reports the median latency from its exit to the agent
+ * call, and the rate of moves of one thread between the root and the deepest
+ * group (v1 and tcgroup both build the agent's path walking up the chain).
+ */
+static int cmd_depth(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int d = atoi(argv[2]), reps = atoi(argv[3]), i, fd_deep, fd_root, moves = 200;
+	long long *lat = calloc(reps, sizeof(*lat)), t0, move_ns;
+	char *p = malloc(PATH_BUF + 2 * d), *q, v[16];
+	struct worker *w;
+	size_t len, plen;
+	char *log;
+
+	if (!lat || !p)
+		die("malloc");
+	snprintf(p, PATH_BUF, "%s/notify_on_release", mnt);
+	write_file(p, "1");
+	plen = snprintf(p, PATH_BUF, "%s", mnt);
+	for (i = 0; i < d; i++) {
+		plen += sprintf(p + plen, "/d");
+		if (mkdir(p, 0755))
+			die("mkdir %s", p);
+	}
+	snprintf(p + plen, PATH_BUF, "/tasks");
+	for (i = 0; i < reps; i++) {
+		clear_log(fs);
+		w = start_workers(1);
+		fd_deep = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd_deep < 0)
+			die("open %s", p);
+		snprintf(v, sizeof(v), "%d", w[0].tid);
+		pwrite_str(fd_deep, v, p);
+		close(fd_deep);
+		release_workers();
+		log = wait_log(fs, 1, &len);
+		join_workers(w, 1);
+		q = strrchr(log, ' ');
+		lat[i] = (q ? atoll(q + 1) : 0) - w[0].exit_ns;
+		free(log);
+		free(w);
+	}
+	w = start_workers(1);
+	fd_deep = open(p, O_WRONLY | O_CLOEXEC);
+	snprintf(p + plen - 2 * d, PATH_BUF, "/tasks");
+	fd_root = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd_deep < 0 || fd_root < 0)
+		die("open tasks");
+	snprintf(v, sizeof(v), "%d", w[0].tid);
+	t0 = now_ns();
+	for (i = 0; i < moves; i++)
+		pwrite_str(i & 1 ? fd_root : fd_deep, v, "tasks");
+	move_ns = now_ns() - t0;
+	close(fd_deep);
+	close(fd_root);
+	release_workers();
+	join_workers(w, 1);
+	free(w);
+	snprintf(p, PATH_BUF, "%s/notify_on_release", mnt);
+	write_file(p, "0");
+	for (i = d; i > 0; i--) {
+		plen = snprintf(p, PATH_BUF, "%s", mnt);
+		for (int j = 0; j < i; j++)
+			plen += sprintf(p + plen, "/d");
+		if (rmdir(p))
+			die("rmdir %s", p);
+	}
+
+	qsort(lat, reps, sizeof(*lat), cmp_ll);
+	json_begin("depth");
+	json_str("fs", fs);
+	json_int("depth", d);
+	json_int("reps", reps);
+	json_num("lat_p50_ms", lat[reps / 2] / 1e6);
+	json_num("moves_per_s", moves * 1e9 / move_ns);
+	json_end();
+	free(lat);
+	free(p);
+	return 0;
+}
+
 static long long read_param(const char *name)
 {
 	char p[PATH_BUF], buf[32];
@@ -858,25 +986,39 @@ static long long read_param(const char *name)
 	return atoll(buf);
 }
 
-/* umh N: the limit module runs the agent N times, one after the other. */
+/*
+ * umh FS MNT N: the limit. The release workload's set-up on MNT (N groups,
+ * one thread each), but without notify_on_release: the threads exit and the
+ * limit module runs the agent N times, one after the other, from the moment
+ * they are woken. Only the group logic differs from "release".
+ */
 static int cmd_umh(int argc, char **argv)
 {
-	int n = atoi(argv[0]), i;
-	long long t0, last, *agent = calloc(n, sizeof(*agent)), *gap = calloc(n, sizeof(*gap));
-	char v[16];
+	const char *mnt = argv[1];
+	int n = atoi(argv[2]), i;
+	long long t0, t_mkdir, t_place, last, *agent = calloc(n, sizeof(*agent));
+	long long *gap = calloc(n, sizeof(*gap));
+	char p[PATH_BUF], v[16];
+	struct worker *w;
 	size_t len;
 	char *log;
 
 	if (!agent || !gap)
 		die("calloc");
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "0");
 	clear_log("umh");
+	w = populate(mnt, n, &t_mkdir, &t_place);
 	snprintf(v, sizeof(v), "%d", n);
-	t0 = now_ns();
+	t0 = release_workers();
 	write_file(UMH_PARAM "run", v);
 	log = wait_log("umh", n, &len);
 	last = parse_log(log, agent, n);
 	free(log);
-	/* Per call: the time since the previous call (the first: since the write). */
+	join_workers(w, n);
+	free(w);
+	remove_groups(mnt, n);
+	/* Per call: the time since the previous call (the first: since the wake-up). */
 	qsort(agent, n, sizeof(*agent), cmp_ll);
 	for (i = 0; i < n; i++)
 		gap[i] = agent[i] - (i ? agent[i - 1] : t0);
@@ -885,6 +1027,7 @@ static int cmd_umh(int argc, char **argv)
 	json_int("n", n);
 	json_num("total_ms", (last - t0) / 1e6);
 	json_num("rate_per_s", n * 1e9 / (last - t0));
+	json_num("first_call_ms", (agent[0] - t0) / 1e6);
 	json_int("failed", read_param("failed"));
 	json_latencies(gap, n);
 	json_end();
@@ -899,11 +1042,13 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
 	{ "fork", 2, cmd_fork },
+	{ "forkbg", 4, cmd_forkbg },
 	{ "attach", 3, cmd_attach },
 	{ "memory", 3, cmd_memory },
 	{ "release", 3, cmd_release },
 	{ "events", 3, cmd_events },
-	{ "umh", 1, cmd_umh },
+	{ "umh", 3, cmd_umh },
+	{ "depth", 4, cmd_depth },
 };
 
 int main(int argc, char **argv)

@@ -8,20 +8,22 @@
 # Settings come from the kernel command line (init's environment):
 #   TCGROUP_BENCH_NS      release/events group counts, comma-separated (100,1000,10000)
 #   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3,2,1)
-#   TCGROUP_BENCH_FORK    fork and thread loop length (2000)
+#   TCGROUP_BENCH_FORK    fork and thread loop length (500)
 #   TCGROUP_BENCH_ROUNDS  rounds of the fork conditions (3)
 #   TCGROUP_BENCH_ATTACH  single moves per attach run (2000)
 #   TCGROUP_BENCH_MEMORY  groups per memory run (2000)
 #   TCGROUP_BENCH_PROFILE groups per profiled release run (1000; 0: none)
+#   TCGROUP_BENCH_DEPTHS  depths of the nesting runs, comma-separated (1,10,100)
 
 B=/bench/tcgroup-bench
 NS=$(echo "${TCGROUP_BENCH_NS:-100,1000,10000}" | tr , ' ')
 REPS=$(echo "${TCGROUP_BENCH_REPS:-3,2,1}" | tr , ' ')
-FORK=${TCGROUP_BENCH_FORK:-2000}
+FORK=${TCGROUP_BENCH_FORK:-500}
 ROUNDS=${TCGROUP_BENCH_ROUNDS:-3}
 ATTACH=${TCGROUP_BENCH_ATTACH:-2000}
 MEMORY=${TCGROUP_BENCH_MEMORY:-2000}
 PROFILE=${TCGROUP_BENCH_PROFILE:-1000}
+DEPTHS=$(echo "${TCGROUP_BENCH_DEPTHS:-1,10,100}" | tr , ' ')
 T=/sys/kernel/tracing
 TC=/mnt/tc
 V1=/mnt/v1
@@ -135,7 +137,7 @@ profile_setup() {
 	# tcgroup: each run of the release work, and each release check.
 	sym=$(awk '/try_spawn.*7release3run/ { print $3; exit }' /proc/kallsyms)
 	[ -n "$sym" ] && kprobe p tcgroup_release_runs "$sym"
-	sym=$(awk '/tcgroup_main7release5check / { print $3; exit }' /proc/kallsyms)
+	sym=$(awk '/tcgroup_main7release5check[[:space:]]/ { print $3; exit }' /proc/kallsyms)
 	[ -n "$sym" ] && kprobe p tcgroup_checks "$sym"
 	# cgroup v1: each group's release work.
 	kprobe p cgroup1_release_agent_runs cgroup1_release_agent
@@ -177,6 +179,12 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 rmdir $TC/f $V1/f
+note "fork/exit from a group with $MEMORY other populated groups (css_sets)"
+for fs in $(abba tcgroup cgroup); do
+	mnt=$V1
+	[ $fs = tcgroup ] && mnt=$TC
+	run forkbg $fs $mnt "$MEMORY" "$FORK"
+done
 umount_both || fail "umount"
 run fork loaded "$FORK"
 rmmod tcgroup || fail "rmmod tcgroup"
@@ -211,7 +219,7 @@ for n in $NS; do
 			case $fs in
 			tcgroup) run release tcgroup $TC "$n" ;;
 			cgroup) run release cgroup $V1 "$n" ;;
-			umh) run umh "$n" ;;
+			umh) run umh tcgroup $TC "$n" ;;
 			esac
 		done
 		r=$((r + 1))
@@ -219,6 +227,13 @@ for n in $NS; do
 	note "events: $n groups"
 	run events tcgroup $TC "$n"
 	j=$((j + 1))
+done
+
+note "depth: release and attach at depth $DEPTHS"
+for d in $DEPTHS; do
+	for fs in $(abba tcgroup cgroup); do
+		[ $fs = tcgroup ] && run depth $fs $TC "$d" 3 || run depth $fs $V1 "$d" 3
+	done
 done
 
 if [ "$PROFILE" -gt 0 ]; then
@@ -231,7 +246,7 @@ if [ "$PROFILE" -gt 0 ]; then
 		case $fs in
 		tcgroup) profile $fs release tcgroup $TC "$PROFILE" ;;
 		cgroup) profile $fs release cgroup $V1 "$PROFILE" ;;
-		umh) profile $fs umh "$PROFILE" ;;
+		umh) profile $fs umh tcgroup $TC "$PROFILE" ;;
 		esac
 	done
 fi
