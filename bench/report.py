@@ -156,9 +156,11 @@ def summarise(results):
             for n in sorted({r["n"] for r in rs}):
                 rn = [r for r in rs if r["n"] == n]
                 lat = sorted(v for r in rn for v in r["lat_us"])
+                total = med([r["total_ms"] for r in rn])
                 entry = {"runs": len(rn),
-                         "total_ms": med([r["total_ms"] for r in rn]),
-                         "rate_per_s": med([r["rate_per_s"] for r in rn]),
+                         "total_ms": total,
+                         # The rate of the median run, so that rate and time agree.
+                         "rate_per_s": n * 1e3 / total,
                          "total_ms_all": [r["total_ms"] for r in rn],
                          "lat_p50_ms": pct(lat, 0.5) / 1e3, "lat_p90_ms": pct(lat, 0.9) / 1e3,
                          "lat_p99_ms": pct(lat, 0.99) / 1e3, "lat_max_ms": lat[-1] / 1e3,
@@ -169,7 +171,22 @@ def summarise(results):
                         entry[k] = med([r[k] for r in rn])
                 s["release"].setdefault(key, {})[str(n)] = entry
 
-    s["profile"] = {r["fs"]: r for r in results if r["kind"] == "profile"}
+    s["profile"] = {}
+    for r in results:
+        if r["kind"] != "profile":
+            continue
+        p = s["profile"].setdefault(r["fs"], {"fs": r["fs"], "n": r.get("n"), "runs": 0, "calls": 0, "callers": 0,
+                                              "max_inflight": 0, "waits": []})
+        p["runs"] += 1
+        p["calls"] += r["calls"]
+        p["callers"] = max(p["callers"], r["callers"])
+        p["max_inflight"] = max(p["max_inflight"], r["max_inflight"])
+        p["waits"].append(r["mean_call_us"])
+        p["mean_call_us"] = statistics.mean(p["waits"])
+        for k in ("tcgroup_release_runs", "tcgroup_checks", "cgroup1_release_agent_runs"):
+            if k in r:
+                p.setdefault(k + "_all", []).append(r[k])
+                p[k] = statistics.mean(p[k + "_all"])
 
     s["depth"] = {}
     for fs in FS:
@@ -242,7 +259,21 @@ def plots(s, outdir, stem):
         fig.savefig(os.path.join(outdir, files["latency"]), dpi=100)
         plt.close(fig)
 
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+        fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(15, 4))
+        for fs, color in (("tcgroup", "C0"), ("cgroup", "C1")):
+            by_n = s["release"].get(fs, {})
+            xs = sorted(int(n) for n in by_n)
+            for k, style, what in (("mkdir_per_s", "-", "mkdir"), ("place_per_s", "--", "tasks write"),
+                                   ("rmdir_per_s", ":", "rmdir")):
+                a3.plot(xs, [1e6 / by_n[str(x)][k] for x in xs], style, color=color, marker="o",
+                        label=f"{FS_NAME[fs]}: {what}")
+        a3.set_xscale("log")
+        a3.set_yscale("log")
+        a3.set_xlabel("N groups (siblings, css_sets)")
+        a3.set_ylabel("µs per operation (TCG guest)")
+        a3.set_title("set-up cost per group with N groups", fontsize=10)
+        a3.grid(True, which="both", alpha=0.3)
+        a3.legend(fontsize=7)
         for key, marker in (("tcgroup", "o"), ("cgroup", "s"), ("umh", "^"), ("events", "x")):
             by_n = s["release"].get(key)
             if not by_n:
@@ -364,6 +395,14 @@ def markdown(s, facts, cfg, files, stem):
                       f"(time / baseline) | {a[key] / base[key]:.3f}x | {b[key] / base[key]:.3f}x | "
                       f"{fmt(ratio(a[key], b[key]))} | {verdict(a[key], b[key], False)}"
                       f"{' (ranges over the rounds overlap: noise)' if overlap else ''} |")
+        bg = sorted(c[len("tcgroup-"):] for c in fk if c.startswith("tcgroup-group-") and c.endswith("csets"))
+        for b in bg:
+            a, v = fk.get("tcgroup-" + b), fk.get("cgroup-" + b)
+            if a and v:
+                for key, what in (("fork_us", "fork+exit"), ("thread_us", "thread create+exit")):
+                    w(f"| {what}, task in a child group, {b.split('-')[1].replace('csets', '')} other "
+                      f"populated groups (time / baseline) | {a[key] / base[key]:.3f}x | {v[key] / base[key]:.3f}x | "
+                      f"{fmt(ratio(a[key], v[key]))} | {verdict(a[key], v[key], False)} |")
     mem = s["memory"]
     if "tcgroup" in mem and "cgroup" in mem:
         for part, what in (("per_group", "memory per empty group (bytes, slab + percpu)"),
@@ -373,19 +412,35 @@ def markdown(s, facts, cfg, files, stem):
             w(f"| {what} | {fmt(a)} | {fmt(b)} | {fmt(ratio(a, b))} | {smaller(a, b)} |")
     ev = rel.get("events", {})
     for n, e in sorted(ev.items(), key=lambda x: int(x[0])):
-        ag = rel.get("tcgroup", {}).get(n)
         v1 = rel.get("cgroup", {}).get(n)
-        if ag:
-            w(f"| N={n}: notifications/s, tcgroup `cgroup.events` poll vs agent (v1 column: v1's agent) | "
-              f"{fmt(e['rate_per_s'])} | {fmt(v1['rate_per_s']) if v1 else 'n/a'} | "
-              f"{fmt(ratio(e['rate_per_s'], ag['rate_per_s']))} (poll / tcgroup agent) | "
-              f"{verdict(e['rate_per_s'], v1['rate_per_s'], True) if v1 else 'n/a'} |")
+        if v1:
+            w(f"| N={n}: notifications/s by each one's fastest path (tcgroup: `cgroup.events` poll; "
+              f"v1: the agent, it has no pollable file) | {fmt(e['rate_per_s'])} | {fmt(v1['rate_per_s'])} | "
+              f"{fmt(ratio(e['rate_per_s'], v1['rate_per_s']))} | "
+              f"{verdict(e['rate_per_s'], v1['rate_per_s'], True)} |")
     w("")
+    if ev:
+        w("## The pollable event path against the agent path\n")
+        w("The same workload as the release runs (N groups, one thread each, all exit at once), observed by "
+          "one process that has every group's `cgroup.events` open in an epoll set and reads a file when "
+          "it is reported (`EPOLLPRI`), until every group read `populated 0`; `notify_on_release` off.\n")
+        w("| N | poll: notifications/s | poll p50 / p99 latency (ms) | epoll wake-ups | tcgroup agent/s | "
+          "v1 agent/s | poll / tcgroup agent |")
+        w("| ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+        for n, e in sorted(ev.items(), key=lambda x: int(x[0])):
+            ag = rel.get("tcgroup", {}).get(n, {})
+            v1 = rel.get("cgroup", {}).get(n, {})
+            w(f"| {n} | {fmt(e['rate_per_s'])} | {fmt(e['lat_p50_ms'])} / {fmt(e['lat_p99_ms'])} | "
+              f"{fmt(e.get('epoll_wakeups'))} | {fmt(ag.get('rate_per_s'))} | {fmt(v1.get('rate_per_s'))} | "
+              f"{fmt(ratio(e['rate_per_s'], ag.get('rate_per_s')))} |")
+        w("")
 
     w("## Release throughput against the limit\n")
     w("The limit module (`bench/umh/tcgroup_umh_bench.c`) runs the same agent N times with "
       "`call_usermodehelper(UMH_WAIT_EXEC)`, one call after the other, from one work item on an unbound "
-      "workqueue with `max_active` 1, as tcgroup's release work does, with no group logic. "
+      "workqueue with `max_active` 1, as tcgroup's release work does, with no group logic. It is started "
+      "when the N threads of the same set-up (N groups on the tcgroup mount, without "
+      "`notify_on_release`) are woken to exit, so only the group logic differs from the release runs. "
       f"Target: tcgroup's rate at least {LIMIT_TARGET:.0%} of it.\n")
     w("| N | limit (calls/s) | tcgroup (calls/s) | tcgroup / limit | cgroup v1 (calls/s) | v1 / limit |")
     w("| ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -399,15 +454,15 @@ def markdown(s, facts, cfg, files, stem):
           f"{fmt(ratio(v1, u) * 100 if ratio(v1, u) else None)} % |")
     w("")
     w("Per N, with every repetition (ms from the exits, or the `run` write, to the last agent call):\n")
-    w("| N | tcgroup | cgroup v1 | limit | tcgroup poll | tcgroup: runs of the release work |")
+    w("| N | tcgroup | cgroup v1 | limit | tcgroup poll | tcgroup: runs of the release work (profiled run) |")
     w("| ---: | --- | --- | --- | --- | ---: |")
     for n in sorted({n for k in rel for n in rel[k]}, key=int):
         cells = []
         for key in ("tcgroup", "cgroup", "umh", "events"):
             e = rel.get(key, {}).get(n)
             cells.append(", ".join(fmt(v) for v in e["total_ms_all"]) if e else "n/a")
-        runs = s["profile"].get("tcgroup", {}).get("tcgroup_release_runs") if str(n) == str(
-            s["profile"].get("tcgroup", {}).get("n", "")) else None
+        ptc = s["profile"].get("tcgroup", {})
+        runs = ptc.get("tcgroup_release_runs") if str(n) == str(ptc.get("n")) else None
         w(f"| {n} | " + " | ".join(cells) + f" | {fmt(runs) if runs is not None else '-'} |")
     w("")
 
@@ -436,6 +491,24 @@ def markdown(s, facts, cfg, files, stem):
             w(f"\n{FS_NAME[fs]}: agent latency grows as depth^{fmt(slope(pts))}, time per move as "
               f"depth^{fmt(slope(mv))}.")
         w("")
+    w("Time per operation against the number N of groups (or css_sets) that exist, from the release "
+      "runs' set-up and clean-up (k = 0: constant per operation, so O(N) for N of them; k = 1: linear per "
+      "operation, O(N^2) in all):\n")
+    w("| operation | tcgroup k | cgroup v1 k |")
+    w("| --- | ---: | ---: |")
+    for k, what in (("mkdir_per_s", "mkdir of one more group in the same parent"),
+                    ("place_per_s", "`tasks` write moving a thread into a group of its own (new css_set)"),
+                    ("rmdir_per_s", "rmdir"), ("exits_ms", "thread exit (per exit, all at once)")):
+        cells = []
+        for fs in FS:
+            by_n = rel.get(fs, {})
+            if k == "exits_ms":
+                pts = [(int(n), e[k] / int(n)) for n, e in by_n.items() if e.get(k)]
+            else:
+                pts = [(int(n), 1 / e[k]) for n, e in by_n.items() if e.get(k)]
+            cells.append(fmt(slope(pts)))
+        w(f"| {what} | " + " | ".join(cells) + " |")
+    w("")
     w("Group creation, placement and removal rates per N (median, per second):\n")
     w("| N | fs | mkdir/s | `tasks` writes/s | rmdir/s | exits took (ms) | first agent call after (ms) |")
     w("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
@@ -455,7 +528,8 @@ def markdown(s, facts, cfg, files, stem):
     w("| condition | runs | fork+exit+wait (µs) | range | ratio | thread create+exit+join (µs) | range | ratio |")
     w("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |")
     base = fk.get("baseline")
-    for cnd in ("baseline", "loaded", "tcgroup-root", "cgroup-root", "tcgroup-group", "cgroup-group"):
+    std = ["baseline", "loaded", "tcgroup-root", "cgroup-root", "tcgroup-group", "cgroup-group"]
+    for cnd in std + sorted(c for c in fk if c not in std and c != "warmup"):
         e = fk.get(cnd)
         if e and base:
             w(f"| {cnd} | {e['runs']} | {fmt(e['fork_us'])} | {fmt(min(e['fork_us_all']))}-"
@@ -502,16 +576,17 @@ def markdown(s, facts, cfg, files, stem):
           "`call_usermodehelper_exec` (entry and return, traced with the `mono` clock), on tcgroup's release "
           "scheduling and checks and on v1's `cgroup1_release_agent`, in one extra run per path that is not "
           "part of the figures above.\n")
-        w("| path | N | agent calls | distinct calling threads | most calls in flight | mean wait in "
-          "`call_usermodehelper_exec` (µs) | release work runs |")
-        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| path | N | profiled runs | agent calls | distinct calling threads (max) | most calls in flight | "
+          "mean wait in `call_usermodehelper_exec` (µs; per run) | release work runs (mean) |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
         for key in ("tcgroup", "cgroup", "umh"):
             p = pr.get(key)
             if p:
                 runs = p.get("tcgroup_release_runs") if key == "tcgroup" else p.get(
                     "cgroup1_release_agent_runs") if key == "cgroup" else None
-                w(f"| {FS_NAME[key]} | {p.get('n', '')} | {p['calls']} | {p['callers']} | {p['max_inflight']} | "
-                  f"{fmt(p['mean_call_us'])} | {fmt(runs) if runs is not None else '-'} |")
+                w(f"| {FS_NAME[key]} | {p.get('n', '')} | {p['runs']} | {p['calls']} | {p['callers']} | "
+                  f"{p['max_inflight']} | {fmt(p['mean_call_us'])} ({', '.join(fmt(x) for x in p['waits'])}) | "
+                  f"{fmt(runs) if runs is not None else '-'} |")
         w("")
     w(ANALYSIS.format(**analysis_values(s)))
 
@@ -525,48 +600,103 @@ def markdown(s, facts, cfg, files, stem):
 
 
 def analysis_values(s):
-    rel, pr = s["release"], s["profile"]
+    rel, pr, fk = s["release"], s["profile"], s["fork"]
     v = {"v1_inflight": pr.get("cgroup", {}).get("max_inflight", "?"),
          "v1_callers": pr.get("cgroup", {}).get("callers", "?"),
          "tc_wait": fmt(pr.get("tcgroup", {}).get("mean_call_us")),
          "v1_wait": fmt(pr.get("cgroup", {}).get("mean_call_us")),
          "umh_wait": fmt(pr.get("umh", {}).get("mean_call_us")),
          "tc_runs": pr.get("tcgroup", {}).get("tcgroup_release_runs", "?"),
+         "tc_checks": pr.get("tcgroup", {}).get("tcgroup_checks", "?"),
          "pn": pr.get("tcgroup", {}).get("n", "?")}
-    fr = [ratio(rel.get("tcgroup", {}).get(n, {}).get("rate_per_s"), rel["umh"][n]["rate_per_s"])
-          for n in rel.get("umh", {})]
-    fr = [f for f in fr if f]
-    v["limit_min"] = f"{min(fr) * 100:.0f}" if fr else "?"
-    v["limit_max"] = f"{max(fr) * 100:.0f}" if fr else "?"
+    fr = {n: ratio(rel.get("tcgroup", {}).get(n, {}).get("rate_per_s"), rel["umh"][n]["rate_per_s"])
+          for n in rel.get("umh", {})}
+    fr = {n: f for n, f in fr.items() if f}
+    v["limit"] = ", ".join(f"{f * 100:.0f} % at N = {n}" for n, f in sorted(fr.items(), key=lambda x: int(x[0])))
+    exps = {}
+    for fs in FS:
+        by_n = rel.get(fs, {})
+        exps[fs] = {k: slope([(int(n), 1 / e[k]) for n, e in by_n.items() if e.get(k)])
+                    for k in ("mkdir_per_s", "place_per_s", "rmdir_per_s")}
+    v["tc_mkdir_k"] = fmt(exps["tcgroup"]["mkdir_per_s"])
+    v["v1_mkdir_k"] = fmt(exps["cgroup"]["mkdir_per_s"])
+    v["tc_place_k"] = fmt(exps["tcgroup"]["place_per_s"])
+    v["v1_place_k"] = fmt(exps["cgroup"]["place_per_s"])
+    big = max((int(n) for n in rel.get("tcgroup", {})), default=0)
+    e_tc, e_v1 = rel.get("tcgroup", {}).get(str(big), {}), rel.get("cgroup", {}).get(str(big), {})
+    v["big"] = big
+    v["tc_mkdir_big"] = fmt(e_tc.get("mkdir_per_s"))
+    v["v1_mkdir_big"] = fmt(e_v1.get("mkdir_per_s"))
+    v["tc_exits_big"] = fmt(e_tc.get("exits_ms"))
+    v["v1_exits_big"] = fmt(e_v1.get("exits_ms"))
+    bg = [c for c in fk if c.startswith("tcgroup-group-") and c.endswith("csets")]
+    base = fk.get("baseline", {}).get("fork_us")
+    if bg and base and fk.get("cgroup" + bg[0][len("tcgroup"):]):
+        a, b = fk[bg[0]], fk["cgroup" + bg[0][len("tcgroup"):]]
+        v["bg"] = (f"with {bg[0].split('-')[2].replace('csets', '')} other populated groups, fork+exit from a "
+                   f"child group took {a['fork_us'] / base:.2f}x the baseline on tcgroup and "
+                   f"{b['fork_us'] / base:.2f}x on v1, thread create+exit {a['thread_us'] / fk['baseline']['thread_us']:.2f}x "
+                   f"and {b['thread_us'] / fk['baseline']['thread_us']:.2f}x")
+    else:
+        v["bg"] = "the forkbg rows were not measured in this run"
     return v
 
 
 ANALYSIS = """## Where tcgroup is behind cgroup v1, and why
 
-**Release throughput.** tcgroup runs its agent calls one after the other: the release work, on
-the module's unbound workqueue with `max_active` 1, takes every queued group off in one pass and
-calls `call_usermodehelper(UMH_WAIT_EXEC)` for each in turn, so each call waits for the previous
-agent's exec (about {tc_wait} µs under TCG in the profiled run; the limit module waits {umh_wait} µs).
-cgroup v1 gives every group a work item of its own (`cgrp->release_agent_work`, `schedule_work()` on
-the per-CPU system workqueue); when one blocks in `UMH_WAIT_EXEC` the worker pool starts another
-kworker, so the calls overlap: the profiled v1 run had up to {v1_inflight} calls in flight from
-{v1_callers} kworkers, each waiting {v1_wait} µs on average because they compete for the 2 vCPUs. The
-exec is the whole cost on both sides: tcgroup reaches {limit_min}-{limit_max} % of the serial limit
-module, and its group logic (one tree walk per run of the release work, {tc_runs} run(s) for
-{pn} groups, and one path build per group) is not what limits it. Where v1 is faster on release
-throughput or tail latency, this concurrency is the reason, and it is bounded by the number of
-CPUs: on 2 vCPUs it can at most use the second CPU while the first is busy with an exec.
-The module fix that would close the gap without changing the semantics: hand each `Job` of a run to
-its own work item on an unbound workqueue with `max_active` > 1 (v1's behaviour: calls in parallel,
-`UMH_WAIT_EXEC` kept, so exec errors are still counted in `release_agent.stats`), instead of calling
-the agents in a loop in the one release work item.
+These explanations come from the counts above and from reading both implementations; the
+module fixes named are proposals, not changes made by the benchmark.
 
-**Poll vs agent.** `cgroup.events` needs no exec: a reader is woken from the exit path, so its rate
-is bounded by the exits themselves and by the reader's reads, not by process creation.
+**Release throughput and latency.** tcgroup runs its agent calls one after the other: the
+release work, on the module's unbound workqueue with `max_active` 1, takes every queued group
+off in one pass ({tc_runs} run(s) of the release work for {pn} groups in the profiled run,
+{tc_checks} release checks) and calls `call_usermodehelper(UMH_WAIT_EXEC)` for each in turn, so
+each call waits for the previous agent's exec ({tc_wait} µs on average under TCG in the profiled
+run; the limit module's calls waited {umh_wait} µs). cgroup v1 gives every group a work item of
+its own (`cgrp->release_agent_work`, `schedule_work()` on the per-CPU system workqueue); when one
+blocks in `UMH_WAIT_EXEC` the worker pool wakes or creates another kworker, so the calls overlap:
+the profiled v1 run had up to {v1_inflight} calls in flight from {v1_callers} kworkers, each
+waiting {v1_wait} µs on average because they all compete for the same 2 vCPUs. Since an exec is
+CPU work, overlapping them can only use the second vCPU while the first is busy, which is why v1
+is ahead at small N (the few calls overlap with the exits and with each other) and level with
+tcgroup at large N, where both are bound by exec throughput. tcgroup's rate against the serial
+limit: {limit}. The part of tcgroup's release path that is not the exec (one tree walk per run of
+the release work, one path build per group) is small next to an exec; what remains between
+tcgroup and the limit is the run-to-run spread of the host (see the per-repetition columns) and
+the time the exits themselves take (tcgroup counts from the wake-up of the exiting threads).
+*Proposed module change* to overlap calls like v1 without losing the exec error accounting: hand
+each `Job` of a run to its own work item on an unbound workqueue with `max_active` > 1 (v1's
+concurrency, `UMH_WAIT_EXEC` kept, so `release_agent.stats` still counts failed execs).
 
-**Everything else** in the summary where tcgroup is behind by more than a few percent is within the
-run-to-run spread of a TCG guest on shared host cores unless the per-repetition columns above agree;
-the fork/exit conditions in particular differ by less than their spread between rounds.
+**mkdir with many siblings.** tcgroup finds a child by name with a linear scan of the parent's
+`children` vector (`Group::child()` in rust/group.rs, used by lookup and thus by every mkdir), and
+rmdir removes from that vector by position. The N-th sibling therefore costs O(N), N of them
+O(N^2): the time per mkdir grows as N^{tc_mkdir_k} (v1: N^{v1_mkdir_k}); at N = {big}, tcgroup
+made {tc_mkdir_big} groups/s against v1's {v1_mkdir_big}. v1's kernfs keeps siblings in an rbtree
+keyed by name hash (O(log N)). *Proposed module change:* index children by name in a
+`kernel::rbtree::RBTree` (or an `XArray` keyed by a name hash with collision lists) next to, or
+instead of, the vector.
+
+**css_sets: fork, exit and attach with many groups populated.** tcgroup's css_set registry
+(`CssSets::csets` in rust/membership.rs) is a vector searched linearly under `CSS_SET_LOCK`: by
+pointer in the fork probe (a child of a task in a non-root group), by position in `put()` at every
+exit and move, and by group vector at every attach. With K css_sets each is O(K) with a spinlock
+held in the fork and exit paths: {bg}; the time per `tasks` write into a new group grows as
+N^{tc_place_k} (v1: N^{v1_place_k}), and the {big} exits at once took {tc_exits_big} ms on tcgroup
+and {v1_exits_big} ms on v1. v1 finds a task's css_set through `task->cgroups` and
+existing css_sets through a hash table (`css_set_table`). *Proposed module change:* keep the
+css_set pointer (already published in `TASKS`) as the handle, store each css_set's index in it so
+`put()` can `swap_remove` in O(1), and hash the group vector for the attach lookup. The same
+per-task lookup and per-task allocation of a new css_set in `move_tasks()` make a `cgroup.procs`
+write of a whole thread group O(threads x css_sets) where v1 migrates per css_set; building the
+target css_set once per distinct source css_set would fix it.
+
+**Poll vs agent.** `cgroup.events` needs no exec: a reader is woken from the exit path, so its
+rate is bounded by the exits and the reader's reads, not by process creation.
+
+**Everything else** where the summary shows tcgroup behind by a few percent is within the
+run-to-run spread of a TCG guest on shared host cores; the fork/exit rows in the root and in a
+single child group in particular differ by less than their spread between rounds (marked).
 """
 
 

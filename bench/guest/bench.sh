@@ -232,13 +232,15 @@ done
 note "depth: release and attach at depth $DEPTHS"
 for d in $DEPTHS; do
 	for fs in $(abba tcgroup cgroup); do
-		[ $fs = tcgroup ] && run depth $fs $TC "$d" 3 || run depth $fs $V1 "$d" 3
+		[ $fs = tcgroup ] && run depth $fs $TC "$d" 5 || run depth $fs $V1 "$d" 5
 	done
 done
 
 if [ "$PROFILE" -gt 0 ]; then
 	note "profile: release of $PROFILE groups, traced"
-	for fs in tcgroup cgroup umh; do
+	# Twice each, in mirrored order: the mean cancels a drift over the phase.
+	order="tcgroup cgroup umh"
+	for fs in $order $(echo "$order" | awk '{ print $3, $2, $1 }'); do
 		profile_setup || {
 			fail "no tracefs"
 			break
