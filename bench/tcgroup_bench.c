@@ -724,6 +724,31 @@ static long long stats_file_launched(const char *mnt)
 	return v;
 }
 
+/*
+ * The median time between consecutive agent calls (@agent is sorted in
+ * place): for a serial caller the cost of one call, and unlike the total
+ * unmoved by a few calls slowed down by the host.
+ */
+static double median_gap_us(long long *agent, int n)
+{
+	long long *gap;
+	double m;
+	int i;
+
+	if (n < 2)
+		return 0;
+	gap = calloc(n - 1, sizeof(*gap));
+	if (!gap)
+		die("calloc");
+	qsort(agent, n, sizeof(*agent), cmp_ll);
+	for (i = 1; i < n; i++)
+		gap[i - 1] = agent[i] - agent[i - 1];
+	qsort(gap, n - 1, sizeof(*gap), cmp_ll);
+	m = gap[(n - 1) / 2] / 1e3;
+	free(gap);
+	return m;
+}
+
 /* Prints the summary of latencies @lat (sorted in place) and the array. */
 static void json_latencies(long long *lat, int n)
 {
@@ -803,6 +828,7 @@ static int cmd_release(int argc, char **argv)
 	json_num("mkdir_per_s", n * 1e9 / t_mkdir);
 	json_num("place_per_s", n * 1e9 / t_place);
 	json_num("rmdir_per_s", n * 1e9 / t_rmdir);
+	json_num("gap_p50_us", median_gap_us(agent, n));
 	if (launched0 >= 0)
 		json_int("launched", stats_file_launched(mnt) - launched0);
 	json_latencies(lat, n);
@@ -1062,6 +1088,7 @@ static int cmd_umh(int argc, char **argv)
 	json_num("rate_per_s", n * 1e9 / (last - t0));
 	json_num("first_call_ms", (agent[0] - t0) / 1e6);
 	json_int("failed", read_param("failed"));
+	json_num("gap_p50_us", median_gap_us(agent, n));
 	json_latencies(gap, n);
 	json_end();
 	free(agent);
