@@ -6,6 +6,14 @@
 //! `kernel/cgroup/cgroup-v1.c`); `releasable` and the `debug` subsystem's files are tcgroup's.
 
 use crate::{
+    compat::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        prelude::*,
+        CString, //
+    },
     group::Group,
     hierarchy::{
         Hierarchy,
@@ -18,16 +26,7 @@ use crate::{
         FileCred, //
     },
 };
-use kernel::{
-    prelude::*,
-    sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        Arc,
-    },
-};
+use kernel::sync::Arc;
 
 /// The longest `release_agent` path, excluding the terminating NUL (`PATH_MAX - 1`, as v1's
 /// buffer allows).
@@ -253,7 +252,7 @@ fn show_bool(out: &mut KVec<u8>, v: bool) -> Result {
 
 /// Appends `n` in decimal and a newline.
 fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
-    let s = kernel::str::CString::try_from_fmt(fmt!("{n}\n"))?;
+    let s = CString::try_from_fmt(fmt!("{n}\n"))?;
     out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
     Ok(())
 }
@@ -278,7 +277,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
         }
         CFile::ReleaseAgentStats => {
             let s = &node.hier.stats;
-            let text = kernel::str::CString::try_from_fmt(fmt!(
+            let text = CString::try_from_fmt(fmt!(
                 "launched {}\nfailed {}\nlast_error {}\n",
                 s.launched.load(Relaxed),
                 s.failed.load(Relaxed),
@@ -289,7 +288,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
         }
         CFile::Procs | CFile::Tasks => {
             for id in membership::list(&node.hier, g, node.file == CFile::Procs)?.iter() {
-                let s = kernel::str::CString::try_from_fmt(fmt!("{id}\n"))?;
+                let s = CString::try_from_fmt(fmt!("{id}\n"))?;
                 out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
             }
             Ok(())

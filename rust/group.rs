@@ -8,6 +8,18 @@
 //! reference.
 
 use crate::{
+    compat::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
+        prelude::*,
+        CString, //
+    },
     files::CFile,
     sync::{
         CSS_SET_LOCK,
@@ -18,21 +30,7 @@ use crate::{
         PollQueue, //
     },
 };
-use kernel::{
-    prelude::*,
-    str::CString,
-    sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        lock::{
-            GlobalGuard,
-            GlobalLockedBy, //
-        },
-        Arc,
-    },
-};
+use kernel::sync::Arc;
 
 /// The shape of the tree around a group, protected by [`TCGROUP_MUTEX`].
 pub(crate) struct Tree {

@@ -7,13 +7,25 @@
  * are 48 bytes off on 7.3), so Rust must not read task_struct fields itself;
  * these accessors do it in C. for_each_process_thread() is a macro over RCU
  * lists, which Rust cannot call.
+ *
+ * The static inline functions, macros and fields below have no Rust binding of
+ * the same shape on every supported kernel line (6.12's kernel crate has no
+ * helper for them; alloc_workqueue() is a function there but a macro on 7.3;
+ * i_ino is unsigned long there but u64 on 7.3, d_name is in a union on 7.3):
+ * wrapping them here gives every line the same declarations, with no version
+ * check.
  */
 
 #include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "helpers.h"
 
@@ -65,4 +77,56 @@ void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data)
 
 	for_each_process_thread(p, t)
 		fn(t, data);
+}
+
+/* An empty XArray with default flags. */
+void tcgroup_xa_init(struct xarray *xa)
+{
+	xa_init(xa);
+}
+
+/* The errno an XArray store returned @entry for, or 0. */
+int tcgroup_xa_err(void *entry)
+{
+	return xa_err(entry);
+}
+
+/*
+ * An unbound workqueue named @name (no format conversions) running up to
+ * @max_active items at a time (0: the default). alloc_workqueue() is a macro.
+ */
+struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active)
+{
+	return alloc_workqueue("%s", WQ_UNBOUND, max_active, name);
+}
+
+/* rcu_read_lock() and rcu_read_unlock(), for kernels whose Rust has no helper. */
+void tcgroup_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void tcgroup_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+/* The name of @dentry, of *@len bytes; stable while the caller keeps it so. */
+const unsigned char *tcgroup_dentry_name(struct dentry *dentry, unsigned int *len)
+{
+	*len = dentry->d_name.len;
+	return dentry->d_name.name;
+}
+
+/* Sets the inode number of @inode. */
+void tcgroup_set_ino(struct inode *inode, u64 ino)
+{
+	inode->i_ino = ino;
+}
+
+/* poll_wait(): queues the poller of @pt (if any) on @wq. */
+void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
+		       struct poll_table_struct *pt)
+{
+	poll_wait(file, wq, pt);
 }

@@ -9,7 +9,14 @@
 #include <linux/types.h>
 
 struct cred;
+struct dentry;
+struct file;
+struct inode;
+struct poll_table_struct;
 struct task_struct;
+struct wait_queue_head;
+struct workqueue_struct;
+struct xarray;
 
 unsigned int tcgroup_task_flags(struct task_struct *task);
 unsigned long tcgroup_task_key(struct task_struct *task);
@@ -17,5 +24,15 @@ pid_t tcgroup_task_tgid(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
+
+void tcgroup_xa_init(struct xarray *xa);
+int tcgroup_xa_err(void *entry);
+struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active);
+void tcgroup_rcu_read_lock(void);
+void tcgroup_rcu_read_unlock(void);
+const unsigned char *tcgroup_dentry_name(struct dentry *dentry, unsigned int *len);
+void tcgroup_set_ino(struct inode *inode, u64 ino);
+void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
+		       struct poll_table_struct *pt);
 
 #endif /* TCGROUP_HELPERS_H */

@@ -8,6 +8,12 @@
 //! mounting it again by name brings the same tree back.
 
 use crate::{
+    compat::{
+        atomic,
+        lock::GlobalLockedBy,
+        prelude::*,
+        CString, //
+    },
     files::{
         self,
         CFile,
@@ -32,14 +38,9 @@ use crate::{
         Parsed, //
     },
 };
-use kernel::{
-    prelude::*,
-    str::CString,
-    sync::{
-        lock::GlobalLockedBy,
-        Arc,
-        SpinLock, //
-    },
+use kernel::sync::{
+    Arc,
+    SpinLock, //
 };
 
 /// The `debug` subsystem's bit in a subsystem mask.
@@ -52,7 +53,7 @@ const SUBSYS_ALL: u32 = SUBSYS_DEBUG;
 const SUBSYSTEMS: [(&CStr, u32); 1] = [(c"debug", SUBSYS_DEBUG)];
 
 /// The id of the next hierarchy.
-static NEXT_ID: kernel::sync::atomic::Atomic<u64> = kernel::sync::atomic::Atomic::new(1);
+static NEXT_ID: atomic::Atomic<u64> = atomic::Atomic::new(1);
 
 /// The longest hierarchy name, as v1's `MAX_CGROUP_ROOT_NAMELEN - 1`.
 const NAME_MAX: usize = 63;
@@ -314,7 +315,7 @@ impl vfs::FileSystem for TcgroupFs {
             mode: 0o555,
             owner: fc.owner(),
         };
-        let id = NEXT_ID.fetch_add(1, kernel::sync::atomic::Relaxed);
+        let id = NEXT_ID.fetch_add(1, atomic::Relaxed);
         let root = Group::new(
             id,
             CString::try_from(c"")?,
@@ -419,7 +420,7 @@ impl vfs::FileSystem for TcgroupFs {
         if !agent.is_empty() {
             m.option(c"release_agent", Some(&agent));
         }
-        if h.root.clone_children.load(kernel::sync::atomic::Relaxed) {
+        if h.root.clone_children.load(atomic::Relaxed) {
             m.option(c"clone_children", None);
         }
         if let Some(name) = &h.name {
@@ -518,9 +519,7 @@ impl vfs::FileSystem for TcgroupFs {
             .as_mut(&mut guard)
             .children
             .push(group.clone(), GFP_KERNEL)?;
-        parent
-            .nr_children
-            .fetch_add(1, kernel::sync::atomic::Relaxed);
+        parent.nr_children.fetch_add(1, atomic::Relaxed);
         Ok(group)
     }
 
@@ -528,23 +527,21 @@ impl vfs::FileSystem for TcgroupFs {
         let mut guard = TCGROUP_MUTEX.lock();
         if !victim.tree.as_ref(&guard).children.is_empty()
             || victim.has_tasks()
-            || victim.refs.load(kernel::sync::atomic::Relaxed) != 0
+            || victim.refs.load(atomic::Relaxed) != 0
         {
             return Err(EBUSY);
         }
         victim.tree.as_mut(&mut guard).removed = true;
-        victim.dead.store(true, kernel::sync::atomic::Relaxed);
+        victim.dead.store(true, atomic::Relaxed);
         let children = &mut parent.tree.as_mut(&mut guard).children;
         let removed = match children.iter().position(|c| core::ptr::eq(&**c, victim)) {
             Some(i) => children.remove(i).ok(),
             None => None,
         };
         if removed.is_some() {
-            parent
-                .nr_children
-                .fetch_sub(1, kernel::sync::atomic::Relaxed);
+            parent.nr_children.fetch_sub(1, atomic::Relaxed);
             // The parent had a child and lost it.
-            parent.releasable.store(true, kernel::sync::atomic::Relaxed);
+            parent.releasable.store(true, atomic::Relaxed);
             crate::release::check_locked(parent);
         }
         // The list's reference is dropped after the lock.

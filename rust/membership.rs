@@ -14,6 +14,19 @@
 //! freed only after a grace period ([`drop_after_gp`]), since readers may still hold it.
 
 use crate::{
+    compat::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
+        prelude::*,
+        rcu,
+        ARef, //
+    },
     group::Group,
     hierarchy::Hierarchy,
     rcu::{
@@ -33,20 +46,8 @@ use crate::{
     vfs::FileCred,
 };
 use kernel::{
-    prelude::*,
-    sync::{
-        aref::ARef,
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        lock::{
-            GlobalGuard,
-            GlobalLockedBy, //
-        },
-        rcu, Arc,
-    },
-    task::Task,
+    sync::Arc,
+    task::Task, //
 };
 
 /// How often a listing is retried when tasks appear faster than its buffer grows.
@@ -381,7 +382,7 @@ fn parse_pid(buf: &[u8]) -> Result<i32> {
 /// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
 fn target(pid: i32, cred: &FileCred<'_>) -> Result<ARef<Task>> {
     let t = if pid == 0 {
-        ARef::from(&**kernel::current!())
+        ARef::from(crate::compat::current_task!())
     } else {
         task::find_by_vpid(pid).ok_or(ESRCH)?
     };

@@ -13,15 +13,18 @@
 //!
 //! C header: [`include/linux/xarray.h`](srctree/include/linux/xarray.h)
 
+use crate::{
+    compat::{
+        prelude::*,
+        rcu, //
+    },
+    vfs::ffi, //
+};
 use core::marker::PhantomData;
 use kernel::{
     bindings,
-    prelude::*,
-    sync::{
-        rcu,
-        Arc, //
-    },
-    types::Opaque,
+    sync::Arc,
+    types::Opaque, //
 };
 
 /// An `rcu_head` embedded in an object that [`drop_after_gp`] frees.
@@ -126,7 +129,7 @@ impl<T: Send + Sync> TaskMap<T> {
     pub(crate) unsafe fn init(&'static self) {
         // SAFETY: `xa` is static storage that nothing uses yet.
         // INVARIANT: The XArray is initialised.
-        unsafe { bindings::xa_init_flags(self.xa.get(), 0) };
+        unsafe { ffi::tcgroup_xa_init(self.xa.get()) };
     }
 
     /// Frees the map's internal nodes.
@@ -159,7 +162,7 @@ impl<T: Send + Sync> TaskMap<T> {
         let old =
             unsafe { bindings::xa_store(self.xa.get(), key as c_ulong, p, bindings::GFP_ATOMIC) };
         // SAFETY: `xa_err` only decodes the returned entry.
-        kernel::error::to_result(unsafe { bindings::xa_err(old) })
+        kernel::error::to_result(unsafe { ffi::tcgroup_xa_err(old) })
     }
 
     /// Unpublishes the entry of `key`, if any.

@@ -21,6 +21,17 @@
 //!   `EBUSY`); a group removed meanwhile does not.
 
 use crate::{
+    compat::{
+        atomic::{
+            Atomic,
+            Full,
+            Relaxed,
+            Release, //
+        },
+        lock::GlobalGuard,
+        prelude::*,
+        CString, //
+    },
     group::{
         cstring,
         Group, //
@@ -35,20 +46,7 @@ use crate::{
         OwnedQueue, //
     },
 };
-use kernel::{
-    prelude::*,
-    str::CString,
-    sync::{
-        atomic::{
-            Atomic,
-            Full,
-            Relaxed,
-            Release, //
-        },
-        lock::GlobalGuard,
-        Arc,
-    },
-};
+use kernel::sync::Arc;
 
 /// Whether the release work is queued and has not started its scan yet.
 static SCHEDULED: Atomic<bool> = Atomic::new(false);
@@ -84,7 +82,9 @@ fn schedule(guard: &mut GlobalGuard<CSS_SET_LOCK>) {
     if q.queue().try_spawn(GFP_ATOMIC, run).is_err() {
         // The queued flags stay set: the next event schedules the work again.
         SCHEDULED.store(false, Relaxed);
-        kernel::pr_warn_once!("cannot allocate the release work; retrying at the next release\n");
+        crate::compat::pr_warn_once!(
+            "cannot allocate the release work; retrying at the next release\n"
+        );
     }
 }
 
@@ -164,7 +164,7 @@ fn run() {
                 // What was not collected stays queued: retried by the next run, which the
                 // next release event anywhere schedules. Logged once: only fault injection
                 // makes these small GFP_KERNEL allocations fail.
-                kernel::pr_warn_once!(
+                crate::compat::pr_warn_once!(
                     "out of memory collecting groups to release; retrying at the next release\n"
                 );
             }

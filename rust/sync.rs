@@ -9,6 +9,14 @@
 //! table and the groups' task counts. See `Documentation/design.rst` for the lock order.
 
 use crate::{
+    compat::{
+        atomic::{
+            Atomic,
+            Full, //
+        },
+        prelude::*,
+        SetOnce, //
+    },
     hierarchy::Hierarchy,
     membership::{
         CssSet,
@@ -17,25 +25,17 @@ use crate::{
     rcu::TaskMap,
 };
 use kernel::{
-    prelude::*,
-    sync::{
-        atomic::{
-            Atomic,
-            Full, //
-        },
-        Arc,
-        SetOnce, //
-    },
+    sync::Arc,
     ThisModule, //
 };
 
-kernel::sync::global_lock! {
+crate::compat::lock::global_lock! {
     // SAFETY: `init` calls `TCGROUP_MUTEX.init()` before anything can use the lock, and makes
     // sure it is called only once.
     pub(crate) unsafe(uninit) static TCGROUP_MUTEX: Mutex<KVec<Arc<Hierarchy>>> = KVec::new();
 }
 
-kernel::sync::global_lock! {
+crate::compat::lock::global_lock! {
     // SAFETY: `Globals::new` calls `CSS_SET_LOCK.init()` before anything can use the lock, and
     // only once.
     pub(crate) unsafe(uninit) static CSS_SET_LOCK: SpinLock<Membership> = Membership::new();

@@ -13,13 +13,17 @@
 //! C headers: [`include/linux/sched.h`](srctree/include/linux/sched.h),
 //! [`include/linux/tracepoint.h`](srctree/include/linux/tracepoint.h)
 
-use crate::vfs::ffi;
+use crate::{
+    compat::{
+        prelude::*,
+        rcu,
+        ARef, //
+    },
+    vfs::ffi, //
+};
 use kernel::{
     bindings,
-    prelude::*,
-    sync::aref::ARef, //
-    sync::rcu,
-    task::Task,
+    task::Task, //
 };
 
 /// A key that identifies a live task, stable from fork to the exit probe: derived from its
@@ -169,8 +173,6 @@ unsafe extern "C" fn find_tracepoint(tp: *mut bindings::tracepoint, data: *mut c
     }
 }
 
-use kernel::str::CStrExt;
-
 impl<T: ForkExit> Probes<T> {
     /// The `sched_process_fork` probe.
     ///
@@ -207,9 +209,7 @@ impl<T: ForkExit> Probes<T> {
             exit: core::ptr::null_mut(),
         };
         // SAFETY: `find_tracepoint` matches the callback type and `found` outlives the call.
-        unsafe {
-            bindings::for_each_kernel_tracepoint(Some(find_tracepoint), (&raw mut found).cast())
-        };
+        unsafe { ffi::for_each_kernel_tracepoint(Some(find_tracepoint), (&raw mut found).cast()) };
         if found.fork.is_null() || found.exit.is_null() {
             pr_err!("sched_process_fork/exit tracepoints not found (CONFIG_TRACEPOINTS?)\n");
             return Err(ENOENT);
@@ -217,7 +217,7 @@ impl<T: ForkExit> Probes<T> {
         // SAFETY: `found.fork` is a valid tracepoint whose probes take `(data, parent,
         // child)`, which `fork_probe` does.
         kernel::error::to_result(unsafe {
-            bindings::tracepoint_probe_register(
+            ffi::tracepoint_probe_register(
                 found.fork,
                 Self::fork_probe as *mut c_void,
                 core::ptr::null_mut(),
@@ -225,7 +225,7 @@ impl<T: ForkExit> Probes<T> {
         })?;
         // SAFETY: As above, for `(data, task, group_dead)`.
         let ret = unsafe {
-            bindings::tracepoint_probe_register(
+            ffi::tracepoint_probe_register(
                 found.exit,
                 Self::exit_probe as *mut c_void,
                 core::ptr::null_mut(),
@@ -234,7 +234,7 @@ impl<T: ForkExit> Probes<T> {
         if let Err(e) = kernel::error::to_result(ret) {
             // SAFETY: The fork probe was registered just above.
             unsafe {
-                bindings::tracepoint_probe_unregister(
+                ffi::tracepoint_probe_unregister(
                     found.fork,
                     Self::fork_probe as *mut c_void,
                     core::ptr::null_mut(),
@@ -260,7 +260,7 @@ fn synchronize_probes() {
     // SAFETY: `tracepoint_srcu` is the kernel's static SRCU domain of tracepoint probes; both
     // calls only wait.
     unsafe {
-        bindings::synchronize_srcu(&raw mut bindings::tracepoint_srcu);
+        bindings::synchronize_srcu(&raw mut ffi::tracepoint_srcu);
         bindings::synchronize_rcu();
     }
 }
@@ -269,12 +269,12 @@ impl<T: ForkExit> Drop for Probes<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant both probes are registered on these tracepoints.
         unsafe {
-            bindings::tracepoint_probe_unregister(
+            ffi::tracepoint_probe_unregister(
                 self.fork,
                 Self::fork_probe as *mut c_void,
                 core::ptr::null_mut(),
             );
-            bindings::tracepoint_probe_unregister(
+            ffi::tracepoint_probe_unregister(
                 self.exit,
                 Self::exit_probe as *mut c_void,
                 core::ptr::null_mut(),
@@ -302,14 +302,9 @@ impl OwnedQueue {
     /// Allocates an unbound workqueue named `name` running up to `max_active` items at a time
     /// (0: the workqueue default).
     pub(crate) fn new(name: &'static CStr, max_active: i32) -> Result<Self> {
-        // SAFETY: `name` is a NUL-terminated format without conversions; the flags are valid.
-        let wq = unsafe {
-            bindings::alloc_workqueue_noprof(
-                name.as_char_ptr(),
-                bindings::wq_flags_WQ_UNBOUND,
-                max_active,
-            )
-        };
+        // SAFETY: `name` is a NUL-terminated string, which the helper uses as the workqueue's
+        // name (not as a format).
+        let wq = unsafe { ffi::tcgroup_alloc_workqueue(name.as_char_ptr(), max_active) };
         if wq.is_null() {
             return Err(ENOMEM);
         }

@@ -11,6 +11,7 @@
 //! lifetimes and lock order.
 //!
 //! - [`vfs`]: the safe VFS layer (the only `unsafe` code, with [`sync`]).
+//! - [`compat`]: the kernel-API differences between the supported kernel lines (`unsafe`).
 //! - [`sync`]: the global lock and the module handle.
 //! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
 //! - [`group`]: groups, the directories of a hierarchy.
@@ -20,8 +21,9 @@
 //! - [`rcu`]: the RCU-read task map and frees after a grace period (`unsafe`).
 //! - [`files`]: the control files.
 
-use kernel::prelude::*;
+use crate::compat::prelude::*;
 
+mod compat;
 mod files;
 mod group;
 mod hierarchy;
@@ -56,7 +58,7 @@ struct Tcgroup {
     _globals: sync::Globals,
 }
 
-impl kernel::InPlaceModule for Tcgroup {
+impl compat::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _globals: sync::Globals::new(module)?,

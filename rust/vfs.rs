@@ -20,14 +20,13 @@
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
 //! [`include/linux/fs_context.h`](srctree/include/linux/fs_context.h)
 
+use crate::compat::{
+    prelude::*,
+    CString, //
+};
 use core::marker::PhantomData;
 use kernel::{
     error::to_result,
-    prelude::*,
-    str::{
-        CStrExt,
-        CString, //
-    },
     sync::Arc,
     types::Opaque,
     ThisModule, //
@@ -498,7 +497,7 @@ impl PollQueue {
                     ffi::__init_waitqueue_head(
                         slot,
                         c"tcgroup::PollQueue".as_char_ptr(),
-                        kernel::static_lock_class!().as_ptr(),
+                        crate::compat::static_lock_class_ptr!(),
                     )
                 })
             },

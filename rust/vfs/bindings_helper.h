@@ -6,5 +6,7 @@
 
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/poll.h>
+#include <linux/tracepoint.h>
 
 #include "../helpers.h"

@@ -28,7 +28,6 @@
 )]
 
 use kernel::ffi;
-use pin_init::MaybeZeroable;
 
 pub(crate) use kernel::bindings::*;
 

@@ -25,22 +25,21 @@ use super::{
     Parsed,
     SUPER_MAGIC, //
 };
+use crate::compat::{
+    self,
+    prelude::*, //
+};
 use core::marker::PhantomData;
 use kernel::{
     error::from_result,
     new_mutex,
-    prelude::*,
-    str::CStrExt,
     sync::{
         Arc,
         ArcBorrow,
         Mutex, //
     },
     types::ForeignOwnable,
-    uaccess::{
-        UserPtr,
-        UserSlice, //
-    },
+    uaccess::UserSlice,
 };
 
 /// How often a mount starts over because the state it chose went away meanwhile.
@@ -73,7 +72,7 @@ impl<T: FileSystem> Tables<T> {
 
     const SUPER_OPS: ffi::super_operations = ffi::super_operations {
         statfs: Some(ffi::simple_statfs),
-        drop_inode: Some(ffi::inode_just_drop),
+        drop_inode: Some(compat::inode_just_drop),
         evict_inode: Some(Self::evict_inode_callback),
         show_options: Some(Self::show_options_callback),
         // SAFETY: All-zero is a valid `super_operations`: every other operation is absent.
@@ -135,7 +134,7 @@ impl<T: FileSystem> Tables<T> {
             // by `free_callback` from now on, which the VFS calls exactly once for a context
             // whose `ops` are set; `CONTEXT_OPS` is a promoted constant and lives forever.
             unsafe {
-                (*fc).fs_private = opts.into_foreign().cast();
+                (*fc).fs_private = compat::into_foreign(opts).cast();
                 (*fc).ops = &Self::CONTEXT_OPS;
             }
             Ok(0)
@@ -210,7 +209,7 @@ impl<T: FileSystem> Tables<T> {
             for _ in 0..GET_TREE_RETRIES {
                 // SAFETY: This is a serialised callback of a context set up by us.
                 let data = T::get_data(unsafe { Self::options(fc) }, &ctx)?;
-                let key = data.into_foreign();
+                let key = compat::into_foreign(data);
                 // SAFETY: `fc` is valid. `get_tree_keyed` puts `key` into `fc->s_fs_info`;
                 // `sget_fc` moves it into a new superblock's `s_fs_info` (which then owns the
                 // reference) or leaves it there when it shares an existing superblock with the
@@ -371,7 +370,7 @@ impl<T: FileSystem> Tables<T> {
         }
         // SAFETY: `inode` is new and not yet visible to anyone else.
         unsafe {
-            (*inode).i_ino = ino;
+            ffi::tcgroup_set_ino(inode, ino);
             (*inode).i_mode = mode as u16;
             (*inode).i_uid = owner.uid;
             (*inode).i_gid = owner.gid;
@@ -414,7 +413,7 @@ impl<T: FileSystem> Tables<T> {
             (*inode).i_op = &Self::DIR_IOPS;
             (*inode).__bindgen_anon_3.i_fop = &Self::DIR_FOPS;
             ffi::set_nlink(inode, nlink);
-            (*inode).i_private = dir.into_foreign();
+            (*inode).i_private = compat::into_foreign(dir);
         }
     }
 
@@ -436,7 +435,7 @@ impl<T: FileSystem> Tables<T> {
         // on (released in `evict_inode_callback`).
         unsafe {
             (*inode).__bindgen_anon_3.i_fop = &Self::FILE_FOPS;
-            (*inode).i_private = node.into_foreign();
+            (*inode).i_private = compat::into_foreign(node);
         }
         Ok(inode)
     }
@@ -471,11 +470,9 @@ impl<T: FileSystem> Tables<T> {
         // SAFETY: Per the function's contract the name is valid and stable; `len` bytes of it
         // are initialised.
         unsafe {
-            let name = &(*dentry).__bindgen_anon_1.d_name;
-            core::slice::from_raw_parts(
-                name.name,
-                name.__bindgen_anon_1.__bindgen_anon_1.len as usize,
-            )
+            let mut len = 0;
+            let name = ffi::tcgroup_dentry_name(dentry, &mut len);
+            core::slice::from_raw_parts(name, len as usize)
         }
     }
 
@@ -535,13 +532,10 @@ impl<T: FileSystem> Tables<T> {
         dir: *mut ffi::inode,
         dentry: *mut ffi::dentry,
         mode: ffi::umode_t,
-    ) -> *mut ffi::dentry {
-        // SAFETY: The callback contract is forwarded.
-        match unsafe { Self::mkdir_inner(idmap, dir, dentry, mode) } {
-            // A null return means `dentry` itself was instantiated.
-            Ok(()) => core::ptr::null_mut(),
-            Err(e) => e.to_ptr(),
-        }
+    ) -> compat::MkdirReturn {
+        // SAFETY: The callback contract is forwarded. On success `dentry` itself was
+        // instantiated.
+        compat::mkdir_return(unsafe { Self::mkdir_inner(idmap, dir, dentry, mode) })
     }
 
     /// Creates the directory `dentry` in `dir` and instantiates `dentry` with its inode.
@@ -756,7 +750,7 @@ impl<T: FileSystem> Tables<T> {
             )?;
             // SAFETY: `file` is new and exclusively ours; `private_data` owns the state until
             // `release_callback`.
-            unsafe { (*file).private_data = of.into_foreign() };
+            unsafe { (*file).private_data = compat::into_foreign(of) };
             Ok(0)
         })
     }
@@ -811,7 +805,7 @@ impl<T: FileSystem> Tables<T> {
                 return Ok(0);
             };
             let n = rest.len().min(count);
-            UserSlice::new(UserPtr::from_ptr(buf.cast()), n)
+            UserSlice::new(compat::user_ptr(buf.cast()), n)
                 .writer()
                 .write_slice(&rest[..n])?;
             // SAFETY: `ppos` is valid for the call.
@@ -834,15 +828,9 @@ impl<T: FileSystem> Tables<T> {
         let Some(q) = T::poll_queue(&of.node) else {
             return default;
         };
-        // SAFETY: As `poll_wait()`: the table's `_qproc` queues the caller on `q`, whose
-        // lifetime covers the file's (the node keeps it alive), which outlives the poll.
-        unsafe {
-            if !pt.is_null() {
-                if let Some(qproc) = (*pt)._qproc {
-                    qproc(file, q.wq.get(), pt);
-                }
-            }
-        }
+        // SAFETY: `poll_wait()` queues the caller (if `pt` has a queueing function) on `q`,
+        // whose lifetime covers the file's (the node keeps it alive), which outlives the poll.
+        unsafe { ffi::tcgroup_poll_wait(file, q.wq.get(), pt) };
         if T::poll_pending(&of.node, &of.open) {
             default | super::POLL_EVENT
         } else {
@@ -872,7 +860,7 @@ impl<T: FileSystem> Tables<T> {
                 None => count.min(kernel::page::PAGE_SIZE),
             };
             let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
-            UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), len)
+            UserSlice::new(compat::user_ptr(buf.cast_mut().cast()), len)
                 .read_all(&mut v, GFP_KERNEL)?;
             let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
             // INVARIANT: `file` is valid and open for the call.
