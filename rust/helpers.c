@@ -36,14 +36,20 @@ unsigned int tcgroup_task_flags(struct task_struct *task)
 }
 
 /*
- * A dense, unique key for @task while it lives: its address divided by the
- * size of a task_struct (the starts of two live ones are at least that far
- * apart), so that the tasks of one slab have neighbouring keys and share
- * XArray nodes instead of each needing its own.
+ * A dense, unique key for @task while it lives: its address divided by a
+ * lower bound of the space every task_struct takes (the starts of two live
+ * ones are at least that far apart), so that the tasks of one slab have
+ * neighbouring keys and share XArray nodes instead of each needing its own.
+ *
+ * The bound is not sizeof(*task): an architecture may size task_struct at
+ * boot (arch_task_struct_size), and x86 on 6.12 allocates less than
+ * sizeof, cutting the static FPU register buffer at the end of thread_struct
+ * down to the CPU's xstate size, so that two live tasks can start less than
+ * sizeof apart. Everything before the CPU state is always allocated.
  */
 unsigned long tcgroup_task_key(struct task_struct *task)
 {
-	return (unsigned long)task / sizeof(*task);
+	return (unsigned long)task / offsetof(struct task_struct, thread);
 }
 
 /* The global thread-group id of @task. */
