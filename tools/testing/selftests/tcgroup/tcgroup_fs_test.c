@@ -40,7 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 
 #define MNTPT_TEMPLATE "/tmp/tcgfs_XXXXXX"
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 
 #define NOBODY_ID 65534
 #define MAX_INPUT 5000

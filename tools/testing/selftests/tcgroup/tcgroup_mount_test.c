@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <linux/mount.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 
 /* statfs(2)'s f_type of a tcgroup superblock: "tcgr". */
 #define TCGROUP_SUPER_MAGIC 0x74636772

@@ -66,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 
 #define EPISODE_WORKERS 2
 #define CHAOS_WORKERS 3

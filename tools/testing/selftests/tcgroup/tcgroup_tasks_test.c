@@ -47,7 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 
 #define TMPDIR_TEMPLATE "/tmp/tcgtask_XXXXXX"
 
