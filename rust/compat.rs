@@ -763,19 +763,70 @@ pub(crate) trait InPlaceModule: Sync + Send {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error>;
 }
 
-/// An [`InPlaceModule`] as this kernel crate's `Module`: pinned in a box, which owns it until
-/// the module is unloaded.
+/// Static storage for the state of an [`InPlaceModule`], which [`module!`] declares.
+///
+/// The state must be in static memory, as newer kernel crates' `module!` puts it: lockdep only
+/// accepts the lock class keys that live in it (those of a `file_system_type`, for one) if they
+/// are static.
+///
+/// # Invariants
+///
+/// The storage holds an initialised `T` while a [`PinnedModule<T>`] exists.
 #[cfg(not(tcgroup_in_place_module))]
-pub(crate) struct PinnedModule<T: InPlaceModule> {
-    _module: Pin<KBox<T>>,
+pub(crate) struct ModuleStorage<T>(core::cell::UnsafeCell<core::mem::MaybeUninit<T>>);
+
+// SAFETY: The value is written once by `PinnedModule::init`, before anything can share it, and
+// dropped by `PinnedModule::drop`, after; in between it is only shared, and `T` is `Sync`.
+#[cfg(not(tcgroup_in_place_module))]
+unsafe impl<T: Sync> Sync for ModuleStorage<T> {}
+
+#[cfg(not(tcgroup_in_place_module))]
+impl<T> ModuleStorage<T> {
+    /// Empty storage.
+    pub(crate) const fn new() -> Self {
+        Self(core::cell::UnsafeCell::new(core::mem::MaybeUninit::uninit()))
+    }
+}
+
+/// An [`InPlaceModule`] with its [`ModuleStorage`]; implemented by [`module!`].
+#[cfg(not(tcgroup_in_place_module))]
+pub(crate) trait HasModuleStorage: InPlaceModule + Sized + 'static {
+    /// The module's storage, used by [`PinnedModule`] only.
+    fn storage() -> &'static ModuleStorage<Self>;
+}
+
+/// An [`InPlaceModule`] as this kernel crate's `Module`: the state is initialised in place in
+/// its [`ModuleStorage`] and dropped there when the module is unloaded.
+///
+/// # Invariants
+///
+/// `T::storage()` holds an initialised `T`, owned by this value (the kernel crate's `module!`
+/// makes one `PinnedModule` per module).
+#[cfg(not(tcgroup_in_place_module))]
+pub(crate) struct PinnedModule<T: HasModuleStorage> {
+    _p: core::marker::PhantomData<T>,
 }
 
 #[cfg(not(tcgroup_in_place_module))]
-impl<T: InPlaceModule> kernel::Module for PinnedModule<T> {
+impl<T: HasModuleStorage> kernel::Module for PinnedModule<T> {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let slot = T::storage().0.get().cast::<T>();
+        // SAFETY: `slot` is static, so pinned, and empty: `module!` calls `init` once, before
+        // any other use of the storage. On error `__pinned_init` leaves it uninitialised.
+        unsafe { T::init(module).__pinned_init(slot)? };
+        // INVARIANT: The storage was just initialised.
         Ok(Self {
-            _module: KBox::try_pin_init(T::init(module), GFP_KERNEL)?,
+            _p: core::marker::PhantomData,
         })
+    }
+}
+
+#[cfg(not(tcgroup_in_place_module))]
+impl<T: HasModuleStorage> Drop for PinnedModule<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the storage holds a `T` that this value owns; it is
+        // dropped once, in place (it is pinned).
+        unsafe { core::ptr::drop_in_place(T::storage().0.get().cast::<T>()) };
     }
 }
 
@@ -803,12 +854,21 @@ macro_rules! module_type {
     };
 }
 
-/// Declares `ModuleType`, the type `module!` takes: the module, pinned in a box.
+/// Declares `ModuleType`, the type `module!` takes: the module, initialised in place in a
+/// static [`ModuleStorage`].
 #[cfg(not(tcgroup_in_place_module))]
 macro_rules! module_type {
     ($type:ident) => {
-        /// The module type `module!` takes: the module, pinned in a box.
+        /// The module type `module!` takes: the module in its static storage.
         type ModuleType = $crate::compat::PinnedModule<$type>;
+
+        impl $crate::compat::HasModuleStorage for $type {
+            fn storage() -> &'static $crate::compat::ModuleStorage<Self> {
+                static STORAGE: $crate::compat::ModuleStorage<$type> =
+                    $crate::compat::ModuleStorage::new();
+                &STORAGE
+            }
+        }
     };
 }
 
