@@ -256,17 +256,38 @@ enum Exiting {
     Skip,
 }
 
+/// How often [`move_tasks`] plans again when fork probes keep changing its tasks.
+const MOVE_RETRIES: usize = 16;
+
 /// Moves `tasks` into `group` of `hier`, all at once for readers.
 ///
-/// The caller holds [`TCGROUP_MUTEX`], so no other move changes these tasks' css_sets.
+/// The caller holds [`TCGROUP_MUTEX`], so no other move changes these tasks' css_sets. The fork
+/// probe may, though: a new thread found by pid before its probe ran gets its creator's css_set
+/// between the planning (without the spinlock, as it allocates) and the publication. The plan
+/// is then stale, and made again.
 fn move_tasks(
     hier: &Hierarchy,
     group: &Arc<Group>,
     tasks: KVec<ARef<Task>>,
     exiting: Exiting,
 ) -> Result {
+    for _ in 0..MOVE_RETRIES {
+        if try_move_tasks(hier, group, &tasks, exiting)? {
+            return Ok(());
+        }
+    }
+    Err(EAGAIN)
+}
+
+/// One attempt of [`move_tasks`]: `Ok(false)` if a task's css_set changed since it was read.
+fn try_move_tasks(
+    hier: &Hierarchy,
+    group: &Arc<Group>,
+    tasks: &[ARef<Task>],
+    exiting: Exiting,
+) -> Result<bool> {
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
-    for t in tasks {
+    for t in tasks.iter().cloned() {
         let old = current_cset(&t);
         let groups = replaced(old.as_ref(), hier.id, group)?;
         let new = if groups.is_empty() {
@@ -294,6 +315,20 @@ fn move_tasks(
 
     let mut guard = CSS_SET_LOCK.lock();
     guard.csets.reserve(moves.len(), GFP_ATOMIC)?;
+    // Under the lock the fork and exit probes take: each task still has the css_set planned
+    // from, or the plan (its `new` groups, the reference it puts) is wrong.
+    {
+        let rcu = rcu::read_lock();
+        let stale = moves.iter().any(|m| {
+            let now = TASKS
+                .load(&rcu, task::key(&m.task))
+                .map(core::ptr::from_ref);
+            now != m.old.as_deref().map(core::ptr::from_ref)
+        });
+        if stale {
+            return Ok(false);
+        }
+    }
     // As v1: a task that is exiting cannot be moved. The exit probe takes this lock too, so a
     // task seen alive here is moved before its probe runs, and the probe undoes the move.
     for m in moves.iter_mut() {
@@ -365,7 +400,7 @@ fn move_tasks(
         }
     }
     drop(guard);
-    Ok(())
+    Ok(true)
 }
 
 /// Parses a pid written to `tasks` or `cgroup.procs` as v1's `cgroup_procs_write_start()`
