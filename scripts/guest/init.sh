@@ -55,14 +55,20 @@ check)
 	(cd /kselftest && ./run_kselftest.sh "$@") >/dev/ttyS1 2>&1
 	say "kselftests exited with $?"
 	# Everything the tests made must be gone: the module unloads (release
-	# work may hold it for a moment), else something leaked a hierarchy.
+	# work may hold it for a while: up to 120 s), else something leaked.
 	umount -a -t tcgroup 2>/dev/null
 	n=0
 	while grep -q '^tcgroup ' /proc/modules && ! rmmod tcgroup 2>/dev/null; do
 		n=$((n + 1))
-		if [ $n -ge 300 ]; then
+		if [ $n -ge 1200 ]; then
 			say "tcgroup stays loaded after the tests:" \
 				"$(cat /sys/module/tcgroup/refcnt) references"
+			for m in /proc/[0-9]*/mountinfo; do
+				grep -q tcgroup "$m" 2>/dev/null &&
+					say "$m: $(grep tcgroup "$m" | tr '\n' ' ')" &&
+					say "$(cat "${m%/mountinfo}/cmdline" | tr '\0' ' ')"
+			done
+			ps >/dev/console
 			break
 		fi
 		sleep 0.1

@@ -86,12 +86,12 @@ restore() {
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
-# The previous test's release work may hold the module for a moment: poll
-# (10 ms steps, at most 30 s) before giving up.
+# The previous test's release work may hold the module for a while on a
+# loaded debug guest: poll (10 ms steps, at most 120 s) before giving up.
 n=0
 while [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); do
 	n=$((n + 1))
-	if [ $n -ge 3000 ]; then
+	if [ $n -ge 12000 ]; then
 		ktap_print_msg "module references: $(cat /sys/module/tcgroup/refcnt);" \
 			"mounted: $(awk '$3 == "tcgroup" { printf "%s ", $2 }' /proc/mounts)"
 		ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
