@@ -525,13 +525,19 @@ pub(crate) fn next_ino() -> u64 {
     u64::from(unsafe { ffi::get_next_ino() })
 }
 
+/// `s` with a NUL appended, for the kernel's string parsers.
+fn nul_terminated(s: &[u8]) -> Result<KVec<u8>> {
+    let mut buf = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
+    buf.extend_from_slice(s, GFP_KERNEL)?;
+    buf.push(0, GFP_KERNEL)?;
+    Ok(buf)
+}
+
 /// Parses an unsigned number as `kstrtoull(s, 0, &v)`: decimal, `0` octal or `0x` hex, an
 /// optional `+` and one trailing newline. `EINVAL` if it is not a number, `ERANGE` if it
 /// overflows.
 pub(crate) fn parse_u64(s: &[u8]) -> Result<u64> {
-    let mut buf = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
-    buf.extend_from_slice(s, GFP_KERNEL)?;
-    buf.push(0, GFP_KERNEL)?;
+    let buf = nul_terminated(s)?;
     let mut v: u64 = 0;
     // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
     to_result(unsafe { ffi::kstrtoull(buf.as_ptr(), 0, &mut v) })?;
@@ -541,9 +547,7 @@ pub(crate) fn parse_u64(s: &[u8]) -> Result<u64> {
 /// Parses a signed number as `kstrtoint(s, 0, &v)`: as [`parse_u64`] with an optional `-`
 /// (so `-0` is `0`). `EINVAL` if it is not a number, `ERANGE` if it does not fit an `i32`.
 pub(crate) fn parse_i32(s: &[u8]) -> Result<i32> {
-    let mut buf = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
-    buf.extend_from_slice(s, GFP_KERNEL)?;
-    buf.push(0, GFP_KERNEL)?;
+    let buf = nul_terminated(s)?;
     let mut v: kernel::ffi::c_int = 0;
     // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
     to_result(unsafe { ffi::kstrtoint(buf.as_ptr(), 0, &mut v) })?;
