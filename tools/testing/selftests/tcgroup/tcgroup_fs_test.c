@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 #define MNTPT_TEMPLATE "/tmp/tcgfs_XXXXXX"
 
@@ -133,50 +134,6 @@ FIXTURE_VARIANT_ADD(fs, cgroup_v1) {
 	.number_strips_blanks = false,
 	.empty_number_write_err = 0,
 };
-
-/* Whether /proc/filesystems lists @fstype. */
-static bool fs_registered(const char *fstype)
-{
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/filesystems", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strrchr(line, '\t');
-
-		name = name ? name + 1 : line;
-		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, fstype))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
-/* The text of an errno, or "success" for 0. */
-static const char *err_str(int err)
-{
-	if (err < 0)
-		err = -err;
-	return err ? strerror(err) : "success";
-}
-
-/* "@dir/@rel" in one of a few rotating static buffers. */
-static const char *at(const char *dir, const char *rel)
-{
-	static char buf[8][PATH_MAX];
-	static unsigned int next;
-	char *b = buf[next++ % 8];
-	char path[PATH_MAX];
-
-	/* @dir may be an earlier result. */
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	memcpy(b, path, strlen(path) + 1);
-	return b;
-}
 
 /*
  * Makes up a new hierarchy name of @len characters (0: as short as it comes)
@@ -320,87 +277,6 @@ static bool has_option(const char *opts, const char *item)
 	return false;
 }
 
-/* Reads the file @path into @buf, NUL-terminated; returns the length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	size_t total = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		total += n;
-	}
-	buf[total] = '\0';
-	close(fd);
-	return total;
-}
-
-/*
- * Writes @len bytes of @buf to the file @path with a single write(2); returns
- * 0 (all written, or nothing for @len 0), -EIO for a short write, or -errno.
- */
-static int write_buf(const char *path, const char *buf, size_t len)
-{
-	ssize_t n;
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	ret = n < 0 ? -errno : ((size_t)n == len ? 0 : -EIO);
-	close(fd);
-	return ret;
-}
-
-static int write_str(const char *path, const char *str)
-{
-	return write_buf(path, str, strlen(str));
-}
-
-/*
- * Removes every group under @dir, deepest first. Returns the number of groups
- * that could not be removed.
- */
-static int remove_groups(struct __test_metadata *_metadata, const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	int left = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		left += remove_groups(_metadata, path);
-		if (rmdir(path)) {
-			TH_LOG("teardown: rmdir(%s): %s", path, strerror(errno));
-			left++;
-		}
-	}
-	closedir(d);
-	return left;
-}
-
 FIXTURE_SETUP(fs)
 {
 	if (geteuid() != 0)
@@ -442,7 +318,7 @@ FIXTURE_TEARDOWN(fs)
 #endif
 	for (int i = 0; i < 2; i++) {
 		for (int n = 0; n < 8; n++) {
-			remove_groups(_metadata, self->mnt[i]);
+			remove_groups(self->mnt[i]);
 			if (umount2(self->mnt[i], MNT_DETACH))
 				break;
 		}
@@ -452,7 +328,7 @@ FIXTURE_TEARDOWN(fs)
 		snprintf(opts, sizeof(opts), "name=%s", self->names[i]);
 		if (fs_mount(variant, self->mnt[0], opts))
 			continue;
-		if (remove_groups(_metadata, self->mnt[0]))
+		if (remove_groups(self->mnt[0]))
 			TH_LOG("teardown: hierarchy %s keeps groups", self->names[i]);
 		umount2(self->mnt[0], MNT_DETACH);
 	}

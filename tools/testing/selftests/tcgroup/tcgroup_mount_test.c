@@ -29,6 +29,7 @@
 #include <linux/mount.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 /* statfs(2)'s f_type of a tcgroup superblock: "tcgr". */
 #define TCGROUP_SUPER_MAGIC 0x74636772
@@ -68,40 +69,12 @@ static int sys_move_mount(int from_dfd, const char *from_path, int to_dfd,
 		       flags);
 }
 
-/* Whether /proc/filesystems lists tcgroup ("nodev\ttcgroup"). */
-static bool tcgroup_registered(void)
-{
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/filesystems", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strrchr(line, '\t');
-
-		name = name ? name + 1 : line;
-		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, "tcgroup"))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 /* mount(2)s a tcgroup on @dir with the options @opts; returns 0 or -errno. */
 static int mount_tcgroup(const char *dir, const char *opts)
 {
 	if (mount("none", dir, "tcgroup", 0, opts))
 		return -errno;
 	return 0;
-}
-
-/* The text of a negated errno, or "success" for 0, for log messages. */
-static const char *err_str(int ret)
-{
-	return ret ? strerror(ret < 0 ? -ret : ret) : "success";
 }
 
 /*
@@ -222,21 +195,6 @@ static int child_wait(pid_t pid, int fd, struct child_report *r)
 	return 0;
 }
 
-/* Writes @buf to the file @path; returns 0 or an errno. */
-static int write_file(const char *path, const char *buf)
-{
-	ssize_t len = strlen(buf), n;
-	int fd, err;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, buf, len);
-	err = n < 0 ? errno : (n == len ? 0 : EIO);
-	close(fd);
-	return err;
-}
-
 /* Checks that a tcgroup is mounted at @dir: statfs(2) sees its magic. */
 static void assert_tcgroup_at(struct __test_metadata *_metadata, const char *dir)
 {
@@ -306,7 +264,7 @@ FIXTURE_SETUP(tcgroup)
 {
 	if (geteuid() != 0)
 		SKIP(return, "the tcgroup mount tests need root");
-	if (!tcgroup_registered())
+	if (!fs_registered("tcgroup"))
 		SKIP(return, "tcgroup is not in /proc/filesystems (tcgroup.ko not loaded?)");
 
 	ASSERT_EQ(unshare(CLONE_NEWNS), 0) {
@@ -593,15 +551,15 @@ TEST_F(tcgroup, userns_root_mount_eperm)
 		close(pipefd[0]);
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
 			child_report(pipefd[1], STEP_UNSHARE, errno);
-		err = write_file("/proc/self/setgroups", "deny");
+		err = -write_str("/proc/self/setgroups", "deny");
 		if (err)
 			child_report(pipefd[1], STEP_DENY_SETGROUPS, err);
 		snprintf(map, sizeof(map), "0 %u 1", uid);
-		err = write_file("/proc/self/uid_map", map);
+		err = -write_str("/proc/self/uid_map", map);
 		if (err)
 			child_report(pipefd[1], STEP_UID_MAP, err);
 		snprintf(map, sizeof(map), "0 %u 1", gid);
-		err = write_file("/proc/self/gid_map", map);
+		err = -write_str("/proc/self/gid_map", map);
 		if (err)
 			child_report(pipefd[1], STEP_GID_MAP, err);
 		if (mount("none", self->dir[0], "tcgroup", 0, NULL))

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 #define TMPDIR_TEMPLATE "/tmp/tcgrel_XXXXXX"
 
@@ -124,45 +125,6 @@ FIXTURE_VARIANT_ADD(release, cgroup_v1) {
 	.has_debug = false,
 };
 
-/* Whether /proc/filesystems lists @fstype. */
-static bool fs_registered(const char *fstype)
-{
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/filesystems", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strrchr(line, '\t');
-
-		name = name ? name + 1 : line;
-		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, fstype))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
-/*
- * "@dir/@rel" in one of a few rotating static buffers, for immediate use:
- * paths kept across calls go to buffers of their own (join()).
- */
-static const char *at(const char *dir, const char *rel)
-{
-	static char buf[8][PATH_MAX];
-	static unsigned int next;
-	char *b = buf[next++ % 8];
-	char path[PATH_MAX];
-
-	/* @dir may be an earlier result. */
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	memcpy(b, path, strlen(path) + 1);
-	return b;
-}
-
 /* Sets @buf (PATH_BUF bytes) to "@dir/@rel"; returns @buf. */
 static char *join(char *buf, const char *dir, const char *rel)
 {
@@ -173,51 +135,6 @@ static char *join(char *buf, const char *dir, const char *rel)
 static void poll_step(void)
 {
 	usleep(POLL_STEP_US);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Closes every descriptor from @from on. */
-static void close_from(int from)
-{
-#ifdef __NR_close_range
-	if (!syscall(__NR_close_range, from, ~0U, 0))
-		return;
-#endif
-	for (int fd = from; fd < 1024; fd++)
-		close(fd);
-}
-
-/* Reads the file @path into @buf, NUL-terminated; returns the length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	size_t total = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		total += n;
-	}
-	buf[total] = '\0';
-	close(fd);
-	return total;
 }
 
 /* The whole file @path, NUL-terminated, in a malloc()ed buffer; NULL on error. */
@@ -251,22 +168,6 @@ static char *read_all(const char *path)
 	buf[total] = '\0';
 	close(fd);
 	return buf;
-}
-
-/* Writes @str to @path with a single write(2); returns 0, -EIO (short) or -errno. */
-static int write_str(const char *path, const char *str)
-{
-	size_t len = strlen(str);
-	ssize_t n;
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, str, len);
-	ret = n < 0 ? -errno : ((size_t)n == len ? 0 : -EIO);
-	close(fd);
-	return ret;
 }
 
 /* Writes the number @pid to the tasks file of the group @group. */
@@ -566,38 +467,6 @@ static void mount_with_agent(struct __test_metadata *_metadata,
 	mount_hier(_metadata, self, variant, 0, "none", self->agent);
 }
 
-/*
- * Removes every group under @dir, deepest first. Returns the number of groups
- * that could not be removed.
- */
-static int remove_groups(struct __test_metadata *_metadata, const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	int left = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		left += remove_groups(_metadata, path);
-		if (rmdir(path)) {
-			TH_LOG("teardown: rmdir(%s): %s", path, strerror(errno));
-			left++;
-		}
-	}
-	closedir(d);
-	return left;
-}
-
 /* Removes the files and empty directories in the test's temporary directory. */
 static void remove_tmpdir(struct __test_metadata *_metadata, const char *dir)
 {
@@ -679,7 +548,7 @@ FIXTURE_TEARDOWN(release)
 	for (int i = 0; i < 2; i++) {
 		for (int n = 0; n < 8; n++) {
 			write_str(at(self->mnt[i], "tasks"), "0");
-			remove_groups(_metadata, self->mnt[i]);
+			remove_groups(self->mnt[i]);
 			if (umount2(self->mnt[i], MNT_DETACH))
 				break;
 		}
@@ -690,7 +559,7 @@ FIXTURE_TEARDOWN(release)
 		if (mount("none", self->mnt[0], variant->fstype, 0, opts))
 			continue;
 		write_str(at(self->mnt[0], "tasks"), "0");
-		if (remove_groups(_metadata, self->mnt[0]))
+		if (remove_groups(self->mnt[0]))
 			TH_LOG("teardown: hierarchy %s keeps groups", self->names[i]);
 		umount2(self->mnt[0], MNT_DETACH);
 	}

@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 #define EPISODE_WORKERS 2
 #define CHAOS_WORKERS 3
@@ -151,22 +152,8 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Writes @s in one write(2): 0 or -errno. */
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Reads the whole file, in @chunk-byte reads: its length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size, size_t chunk)
+static ssize_t slurp(const char *path, char *buf, size_t size, size_t chunk)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t len = 0;
@@ -214,7 +201,8 @@ struct config {
 
 static const struct config *cfg;
 
-static const char *at(const char *base, const char *rel, char *buf)
+/* "@base@rel" (@rel starts with "/") in @buf, PATH_BUF bytes. */
+static const char *cat(const char *base, const char *rel, char *buf)
 {
 	snprintf(buf, PATH_BUF, "%.*s%.*s", DIR_BUF, base, REL_BUF, rel);
 	return buf;
@@ -312,7 +300,7 @@ static void *chaos_thread(void *arg)
 	while (!stopping()) {
 		chaos_group(&seed, rel);
 		strcat(rel, "/tasks");
-		err = write_str(at(cfg->h1, rel, path), tid);
+		err = write_str(cat(cfg->h1, rel, path), tid);
 		check_racy("move thread to", rel, err, 0);
 		count(OP_MOVE_THREAD);
 		if (!pthread_create(&th, NULL, thread_exit, NULL)) {
@@ -340,20 +328,20 @@ static void chaos_worker(int id)
 		chaos_group(&seed, rel);
 		switch (rand_r(&seed) % 10) {
 		case 0:
-			err = mkdir(at(cfg->h1, rel, path), 0755) ? -errno : 0;
+			err = mkdir(cat(cfg->h1, rel, path), 0755) ? -errno : 0;
 			check_racy("mkdir", rel, err, -EEXIST);
 			count(OP_MKDIR);
 			break;
 		case 1:
 			if (!strcmp(rel, "/c"))
 				break;
-			err = rmdir(at(cfg->h1, rel, path)) ? -errno : 0;
+			err = rmdir(cat(cfg->h1, rel, path)) ? -errno : 0;
 			check_racy("rmdir", rel, err, -EBUSY);
 			count(OP_RMDIR);
 			break;
 		case 2:
 			strcat(rel, "/cgroup.procs");
-			err = write_str(at(cfg->h1, rel, path), "0");
+			err = write_str(cat(cfg->h1, rel, path), "0");
 			check_racy("move process to", rel, err, 0);
 			count(OP_MOVE_PROC);
 			break;
@@ -361,7 +349,7 @@ static void chaos_worker(int id)
 			pid = fork();
 			if (pid == 0) {
 				strcat(rel, "/tasks");
-				write_str(at(cfg->h1, rel, path), "0");
+				write_str(cat(cfg->h1, rel, path), "0");
 				_exit(0);
 			}
 			if (pid > 0)
@@ -373,7 +361,7 @@ static void chaos_worker(int id)
 			if (!strcmp(rel, "/c"))
 				break;
 			strcat(rel, "/notify_on_release");
-			err = write_str(at(cfg->h1, rel, path), rand_r(&seed) % 2 ? "1" : "0");
+			err = write_str(cat(cfg->h1, rel, path), rand_r(&seed) % 2 ? "1" : "0");
 			check_racy("notify_on_release", rel, err, 0);
 			count(OP_NOTIFY);
 			break;
@@ -386,14 +374,14 @@ static void chaos_worker(int id)
 				break;
 			}
 			strcat(rel, "/debug.hold");
-			holds[slot] = open(at(cfg->h1, rel, path), O_RDONLY | O_CLOEXEC);
+			holds[slot] = open(cat(cfg->h1, rel, path), O_RDONLY | O_CLOEXEC);
 			check_racy("open", rel, holds[slot] < 0 ? -errno : 0, 0);
 			count(OP_HOLD);
 			break;
 		}
 		case 6:
 			strcat(rel, "/cgroup.events");
-			pfd.fd = open(at(cfg->h1, rel, path), O_RDONLY | O_CLOEXEC);
+			pfd.fd = open(cat(cfg->h1, rel, path), O_RDONLY | O_CLOEXEC);
 			if (pfd.fd < 0) {
 				check_racy("open", rel, -errno, 0);
 				break;
@@ -407,8 +395,8 @@ static void chaos_worker(int id)
 		default:
 			snprintf(file, sizeof(file), "%s/%s", rel,
 				 group_files[rand_r(&seed) % ARRAY_SIZE(group_files)]);
-			err = read_file(at(cfg->h1, file, path), buf, sizeof(buf),
-					1 + rand_r(&seed) % 600);
+			err = slurp(cat(cfg->h1, file, path), buf, sizeof(buf),
+				    1 + rand_r(&seed) % 600);
 			check_racy("read", file, err < 0 ? err : 0, 0);
 			count(OP_READ);
 			break;
@@ -490,12 +478,12 @@ static void episode_trigger(int k, const char *rel, const char *parent)
 		close(pipefd[0]);
 		snprintf(pidstr, sizeof(pidstr), "%d", pid);
 		snprintf(sub, sizeof(sub), "%s/%s", rel, k % 8 < 4 ? "tasks" : "cgroup.procs");
-		err = write_str(at(cfg->h1, sub, path), pidstr);
+		err = write_str(cat(cfg->h1, sub, path), pidstr);
 		if (err)
 			fail("episode: attach %d to %s: %s", pid, sub, strerror(-err));
 		if (k % 4 == 1) {
 			snprintf(sub, sizeof(sub), "%s/tasks", parent);
-			err = write_str(at(cfg->h1, sub, path), pidstr);
+			err = write_str(cat(cfg->h1, sub, path), pidstr);
 			if (err)
 				fail("episode: move %d to %s: %s", pid, sub, strerror(-err));
 		}
@@ -504,14 +492,14 @@ static void episode_trigger(int k, const char *rel, const char *parent)
 		break;
 	case 2: /* the last child group is removed */
 		snprintf(sub, sizeof(sub), "%s/child", rel);
-		if (mkdir(at(cfg->h1, sub, path), 0755) || rmdir(path))
+		if (mkdir(cat(cfg->h1, sub, path), 0755) || rmdir(path))
 			fail("episode: mkdir/rmdir %s: %s", sub, strerror(errno));
 		break;
 	default: { /* the last debug.hold reference is dropped */
 		int fd;
 
 		snprintf(sub, sizeof(sub), "%s/debug.hold", rel);
-		fd = open(at(cfg->h1, sub, path), O_RDONLY | O_CLOEXEC);
+		fd = open(cat(cfg->h1, sub, path), O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			fail("episode: open %s: %s", sub, strerror(errno));
 		else
@@ -530,12 +518,12 @@ static void episode_worker(int id)
 	snprintf(parent, sizeof(parent), "/e%d", id);
 	for (int k = 0; !stopping(); k++) {
 		snprintf(rel, sizeof(rel), "%s/n%d", parent, k);
-		if (mkdir(at(cfg->h1, rel, path), 0755)) {
+		if (mkdir(cat(cfg->h1, rel, path), 0755)) {
 			fail("episode: mkdir %s: %s", rel, strerror(errno));
 			break;
 		}
 		snprintf(sub, sizeof(sub), "%s/notify_on_release", rel);
-		err = write_str(at(cfg->h1, sub, path), "1");
+		err = write_str(cat(cfg->h1, sub, path), "1");
 		if (err) {
 			fail("episode: %s: %s", sub, strerror(-err));
 			break;
@@ -560,11 +548,11 @@ static void check_p_group(int n, pid_t pid)
 
 	snprintf(want, sizeof(want), "%d\n", pid);
 	snprintf(rel, sizeof(rel), "/p%d/tasks", n);
-	len = read_file(at(cfg->h1, rel, path), buf, sizeof(buf), sizeof(buf));
+	len = slurp(cat(cfg->h1, rel, path), buf, sizeof(buf), sizeof(buf));
 	if (len < 0 || strcmp(buf, want))
 		fail("%s: \"%s\" (%zd), expected \"%d\"", rel, len < 0 ? "" : buf, len, pid);
 	snprintf(rel, sizeof(rel), "/p%d/debug.taskcount", n);
-	len = read_file(at(cfg->h1, rel, path), buf, sizeof(buf), sizeof(buf));
+	len = slurp(cat(cfg->h1, rel, path), buf, sizeof(buf), sizeof(buf));
 	if (len < 0 || strcmp(buf, "1\n"))
 		fail("%s: \"%s\" (%zd), expected 1", rel, len < 0 ? "" : buf, len);
 	count(OP_CHECK);
@@ -581,7 +569,7 @@ static void admin_worker(const pid_t *p_pids)
 
 		switch (k % 4) {
 		case 0:
-			err = write_str(at(cfg->h1, "/release_agent", path), agent);
+			err = write_str(cat(cfg->h1, "/release_agent", path), agent);
 			if (err)
 				fail("release_agent write: %s", strerror(-err));
 			count(OP_AGENT_WRITE);
@@ -596,7 +584,7 @@ static void admin_worker(const pid_t *p_pids)
 		case 2:
 			for (size_t i = 0; i < ARRAY_SIZE(root_files); i++) {
 				snprintf(opts, sizeof(opts), "/%s", root_files[i]);
-				err = read_file(at(cfg->h1, opts, path), buf, sizeof(buf), 64);
+				err = slurp(cat(cfg->h1, opts, path), buf, sizeof(buf), 64);
 				if (err < 0)
 					fail("read %s: %s", opts, strerror(-err));
 				count(OP_READ);
@@ -644,13 +632,13 @@ static void h2_worker(void)
 		if (mount(NULL, cfg->h2, NULL, MS_REMOUNT, opts))
 			fail("remount H2 -o %s: %s", opts, strerror(errno));
 		snprintf(want, sizeof(want), "%s\n", cfg->agent[k % 2]);
-		if (read_file(at(cfg->h2, "/release_agent", path), buf, sizeof(buf), 64) < 0 ||
+		if (slurp(cat(cfg->h2, "/release_agent", path), buf, sizeof(buf), 64) < 0 ||
 		    strcmp(buf, want))
 			fail("H2 release_agent after remount: \"%s\", expected %s", buf, want);
 		count(OP_REMOUNT);
-		if (mkdir(at(cfg->h2, "/x", path), 0755))
+		if (mkdir(cat(cfg->h2, "/x", path), 0755))
 			fail("H2 mkdir /x: %s", strerror(errno));
-		err = inside ? write_str(at(cfg->h2, "/x/tasks", path), me) : 0;
+		err = inside ? write_str(cat(cfg->h2, "/x/tasks", path), me) : 0;
 		if (err)
 			fail("H2 move into /x: %s", strerror(-err));
 		if (umount2(cfg->h2, 0))
@@ -661,16 +649,16 @@ static void h2_worker(void)
 		}
 		if (inside) {
 			/* The group and its task survived the unmount. */
-			ssize_t n = read_file(at(cfg->h2, "/x/tasks", path), buf, sizeof(buf),
-					      sizeof(buf));
+			ssize_t n = slurp(cat(cfg->h2, "/x/tasks", path), buf, sizeof(buf),
+					  sizeof(buf));
 
 			snprintf(path, sizeof(path), "%d\n", getpid());
 			if (n < 0 || strcmp(buf, path))
 				fail("H2 /x/tasks after remount: \"%s\" (%zd)", n < 0 ? "" : buf,
 				     n);
-			write_str(at(cfg->h2, "/tasks", path), me);
+			write_str(cat(cfg->h2, "/tasks", path), me);
 		}
-		if (rmdir(at(cfg->h2, "/x", path)))
+		if (rmdir(cat(cfg->h2, "/x", path)))
 			fail("H2 rmdir /x: %s", strerror(errno));
 		if (umount2(cfg->h2, 0))
 			fail("umount H2: %s", strerror(errno));
@@ -680,23 +668,6 @@ static void h2_worker(void)
 }
 
 /* ----- the test ----- */
-
-static bool fs_registered(const char *fstype)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/filesystems", "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strcmp(strrchr(line, '\t') ? strrchr(line, '\t') + 1 : line, fstype))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
 
 /* The number of lines of @path, or -1. */
 static long count_lines(const char *path, const char *prefix, long *matching)
@@ -737,8 +708,7 @@ static long stat_field(const char *field)
 {
 	char path[PATH_BUF], buf[256], *p;
 
-	if (read_file(at(cfg->h1, "/release_agent.stats", path), buf, sizeof(buf),
-		      sizeof(buf)) < 0)
+	if (slurp(cat(cfg->h1, "/release_agent.stats", path), buf, sizeof(buf), sizeof(buf)) < 0)
 		return -1;
 	p = strstr(buf, field);
 	return p ? atol(p + strlen(field) + 1) : -1;
@@ -758,12 +728,12 @@ static int remove_tree(const char *dir, bool check_counts)
 	DIR *d;
 
 	if (check_counts) {
-		ssize_t n = read_file(at(dir, "/tasks", path), buf, sizeof(buf), 4096);
+		ssize_t n = slurp(cat(dir, "/tasks", path), buf, sizeof(buf), 4096);
 		long lines = 0, tc;
 
 		for (ssize_t i = 0; i < n; i++)
 			lines += buf[i] == '\n';
-		if (read_file(at(dir, "/debug.taskcount", path), buf, sizeof(buf), 64) > 0) {
+		if (slurp(cat(dir, "/debug.taskcount", path), buf, sizeof(buf), 64) > 0) {
 			tc = atol(buf);
 			/* The root lists every task; debug.taskcount does not count them. */
 			if (strcmp(dir, cfg->h1) && tc != lines)
@@ -827,7 +797,7 @@ FIXTURE_SETUP(storm)
 			 'a' + i);
 		ASSERT_EQ(symlink(self_exe, self->cfg.agent[i]), 0);
 	}
-	f = fopen(at(self->cfg.dir, "/agent.conf", path), "we");
+	f = fopen(cat(self->cfg.dir, "/agent.conf", path), "we");
 	ASSERT_NE(f, NULL);
 	fprintf(f, "/proc/%d/ns/mnt\n%s\n", getpid(), self->cfg.h1);
 	fclose(f);
@@ -845,11 +815,11 @@ FIXTURE_TEARDOWN(storm)
 
 	if (!cfg)
 		return;
-	write_str(at(cfg->h1, "/tasks", path), "0");
+	write_str(cat(cfg->h1, "/tasks", path), "0");
 	remove_tree(cfg->h1, false);
 	umount2(cfg->h1, MNT_DETACH);
 	if (!mount_h2()) {
-		write_str(at(cfg->h2, "/tasks", path), "0");
+		write_str(cat(cfg->h2, "/tasks", path), "0");
 		remove_tree(cfg->h2, false);
 		umount2(cfg->h2, MNT_DETACH);
 	}
@@ -872,7 +842,7 @@ TEST_F_TIMEOUT(storm, everything_at_once, 900)
 	ASSERT_EQ(pipe2(p_pipe, O_CLOEXEC), 0);
 	for (int n = 0; n < P_GROUPS; n++) {
 		snprintf(rel, sizeof(rel), "/p%d", n);
-		ASSERT_EQ(mkdir(at(cfg->h1, rel, path), 0755), 0);
+		ASSERT_EQ(mkdir(cat(cfg->h1, rel, path), 0755), 0);
 		p_pids[n] = fork();
 		ASSERT_GE(p_pids[n], 0);
 		if (p_pids[n] == 0) {
@@ -885,16 +855,16 @@ TEST_F_TIMEOUT(storm, everything_at_once, 900)
 		}
 		snprintf(pidstr, sizeof(pidstr), "%d", p_pids[n]);
 		snprintf(rel, sizeof(rel), "/p%d/tasks", n);
-		ASSERT_EQ(write_str(at(cfg->h1, rel, path), pidstr), 0);
+		ASSERT_EQ(write_str(cat(cfg->h1, rel, path), pidstr), 0);
 		snprintf(rel, sizeof(rel), "/p%d/notify_on_release", n);
-		ASSERT_EQ(write_str(at(cfg->h1, rel, path), "1"), 0);
+		ASSERT_EQ(write_str(cat(cfg->h1, rel, path), "1"), 0);
 	}
 	close(p_pipe[0]);
 	for (int i = 0; i < EPISODE_WORKERS; i++) {
 		snprintf(rel, sizeof(rel), "/e%d", i);
-		ASSERT_EQ(mkdir(at(cfg->h1, rel, path), 0755), 0);
+		ASSERT_EQ(mkdir(cat(cfg->h1, rel, path), 0755), 0);
 	}
-	ASSERT_EQ(mkdir(at(cfg->h1, "/c", path), 0755), 0);
+	ASSERT_EQ(mkdir(cat(cfg->h1, "/c", path), 0755), 0);
 
 	started = now_ms();
 	for (int i = 0; i < EPISODE_WORKERS + CHAOS_WORKERS + 2; i++) {
@@ -957,7 +927,7 @@ TEST_F_TIMEOUT(storm, everything_at_once, 900)
 	}
 
 	/* Every group: counts consistent, then removed; both hierarchies go. */
-	EXPECT_EQ(write_str(at(cfg->h1, "/tasks", path), "0"), 0);
+	EXPECT_EQ(write_str(cat(cfg->h1, "/tasks", path), "0"), 0);
 	EXPECT_EQ(remove_tree(cfg->h1, true), 0);
 	/* The removals released parents: let their agents finish before umount. */
 	deadline = now_ms() + CALL_TIMEOUT_MS;

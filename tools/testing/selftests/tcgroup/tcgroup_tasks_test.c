@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 #define TMPDIR_TEMPLATE "/tmp/tcgtask_XXXXXX"
 
@@ -120,69 +121,6 @@ FIXTURE_VARIANT_ADD(tasks, cgroup_v1) {
 	.exited_task_err = 0,
 };
 
-/* Whether /proc/filesystems lists @fstype. */
-static bool fs_registered(const char *fstype)
-{
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/filesystems", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strrchr(line, '\t');
-
-		name = name ? name + 1 : line;
-		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, fstype))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
-/* The text of an errno, or "success" for 0. */
-static const char *err_str(int err)
-{
-	if (err < 0)
-		err = -err;
-	return err ? strerror(err) : "success";
-}
-
-/* "@dir/@rel" in one of a few rotating static buffers, for immediate use. */
-static const char *at(const char *dir, const char *rel)
-{
-	static char buf[8][PATH_MAX];
-	static unsigned int next;
-	char *b = buf[next++ % 8];
-	char path[PATH_MAX];
-
-	/* @dir may be an earlier result. */
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	memcpy(b, path, strlen(path) + 1);
-	return b;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Closes every descriptor from @from on. */
-static void close_from(int from)
-{
-#ifdef __NR_close_range
-	if (!syscall(__NR_close_range, from, ~0U, 0))
-		return;
-#endif
-	for (int fd = from; fd < 1024; fd++)
-		close(fd);
-}
-
 static pid_t gettid_(void)
 {
 	return syscall(SYS_gettid);
@@ -238,34 +176,6 @@ static char *read_chunks(const char *path, size_t chunk)
 	}
 	buf[total] = '\0';
 	return buf;
-}
-
-/* Writes @len bytes of @buf to @fd with one write(2): 0, -EIO (short) or -errno. */
-static int write_fd(int fd, const char *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-/* Writes @len bytes of @buf to the file @path with one write(2). */
-static int write_buf(const char *path, const char *buf, size_t len)
-{
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write_fd(fd, buf, len);
-	close(fd);
-	return ret;
-}
-
-static int write_str(const char *path, const char *str)
-{
-	return write_buf(path, str, strlen(str));
 }
 
 /* Writes the number @id to the open file @fd. */
@@ -487,38 +397,6 @@ static void mount_hier(struct __test_metadata *_metadata, struct _test_data_task
 	}
 }
 
-/*
- * Removes every group under @dir, deepest first. Returns the number of groups
- * that could not be removed.
- */
-static int remove_groups(struct __test_metadata *_metadata, const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	int left = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		left += remove_groups(_metadata, path);
-		if (rmdir(path)) {
-			TH_LOG("teardown: rmdir(%s): %s", path, strerror(errno));
-			left++;
-		}
-	}
-	closedir(d);
-	return left;
-}
-
 FIXTURE_SETUP(tasks)
 {
 	if (geteuid() != 0)
@@ -566,7 +444,7 @@ FIXTURE_TEARDOWN(tasks)
 	for (int i = 0; i < 2; i++) {
 		for (int n = 0; n < 8; n++) {
 			write_id(at(self->mnt[i], "cgroup.procs"), getpid());
-			remove_groups(_metadata, self->mnt[i]);
+			remove_groups(self->mnt[i]);
 			if (umount2(self->mnt[i], MNT_DETACH))
 				break;
 		}
@@ -577,7 +455,7 @@ FIXTURE_TEARDOWN(tasks)
 		if (mount("none", self->mnt[0], variant->fstype, 0, opts))
 			continue;
 		write_id(at(self->mnt[0], "cgroup.procs"), getpid());
-		if (remove_groups(_metadata, self->mnt[0]))
+		if (remove_groups(self->mnt[0]))
 			TH_LOG("teardown: hierarchy %s keeps groups", self->names[i]);
 		umount2(self->mnt[0], MNT_DETACH);
 	}
