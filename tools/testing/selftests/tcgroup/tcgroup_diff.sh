@@ -14,12 +14,8 @@
 # Runs under busybox sh, as root, with tcgroup.ko loaded.
 
 DIR="$(dirname "$(readlink -f "$0")")"
-KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
-if [ ! -r "$KTAP_HELPERS" ]; then
-	echo "$KTAP_HELPERS not found [SKIP]"
-	exit 4
-fi
-. "$KTAP_HELPERS"
+# shellcheck source=tcgroup_lib.sh
+. "$DIR/tcgroup_lib.sh"
 
 RUNNER="$DIR/tcgroup_scenario"
 ALLOW="$DIR/tcgroup_diff.allow"

@@ -11,16 +11,11 @@
 # otherwise. Runs under busybox sh.
 
 DIR="$(dirname "$(readlink -f "$0")")"
-KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
-if [ ! -r "$KTAP_HELPERS" ]; then
-	echo "$KTAP_HELPERS not found [SKIP]"
-	exit 4
-fi
-. "$KTAP_HELPERS"
+# shellcheck source=tcgroup_lib.sh
+. "$DIR/tcgroup_lib.sh"
 
 FS=/sys/kernel/debug/failslab
 ROUNDS=${TCGROUP_FAULT_ROUNDS:-200}
-TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
 
 ktap_print_header
 if [ "$(id -u)" -ne 0 ]; then

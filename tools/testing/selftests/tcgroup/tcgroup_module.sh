@@ -8,29 +8,14 @@
 # the end. Runs under busybox sh.
 
 DIR="$(dirname "$(readlink -f "$0")")"
-KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
-if [ ! -r "$KTAP_HELPERS" ]; then
-	echo "$KTAP_HELPERS not found [SKIP]"
-	exit 4
-fi
-. "$KTAP_HELPERS"
+# shellcheck source=tcgroup_lib.sh
+. "$DIR/tcgroup_lib.sh"
 
-TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
 CYCLES=5
 UNKNOWN_MSG="tcgroup: Unknown parameter 'foo'"
 
-mod_loaded() {
-	grep -q '^tcgroup ' /proc/modules
-}
-
 fs_registered() {
 	awk '$NF == "tcgroup" { found = 1 } END { exit !found }' /proc/filesystems
-}
-
-# is_mounted DIR: whether a tcgroup is mounted at DIR.
-is_mounted() {
-	awk -v dir="$1" '$2 == dir && $3 == "tcgroup" { found = 1 } END { exit !found }' \
-		/proc/mounts
 }
 
 # Writes a unique marker line to the kernel log. A count of messages would
@@ -59,8 +44,6 @@ if [ ! -f "$TCGROUP_KO" ]; then
 	exit "$KSFT_SKIP"
 fi
 
-was_loaded=0
-mod_loaded && was_loaded=1
 mnt=
 
 # Puts things back as they were: nothing mounted at $mnt, no $mnt, and
@@ -75,29 +58,12 @@ restore() {
 		rmdir "$mnt" || ktap_print_msg "could not remove $mnt"
 		mnt=
 	fi
-	if [ $was_loaded -eq 1 ]; then
-		mod_loaded || insmod "$TCGROUP_KO" ||
-			ktap_print_msg "could not reload tcgroup as it was at the start"
-	else
-		! mod_loaded || rmmod tcgroup ||
-			ktap_print_msg "could not unload tcgroup as it was at the start"
-	fi
+	restore_module
 }
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
-# The previous test's release work may hold the module for a while on a
-# loaded debug guest: poll (10 ms steps, at most 120 s) before giving up.
-n=0
-while [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); do
-	n=$((n + 1))
-	if [ $n -ge 12000 ]; then
-		ktap_print_msg "module references: $(cat /sys/module/tcgroup/refcnt);" \
-			"mounted: $(awk '$3 == "tcgroup" { printf "%s ", $2 }' /proc/mounts)"
-		ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
-	fi
-	sleep 0.01
-done
+unload_first
 mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 
 ktap_set_plan $((CYCLES + 8))

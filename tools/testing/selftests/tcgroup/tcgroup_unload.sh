@@ -11,48 +11,11 @@
 # Runs under busybox sh.
 
 DIR="$(dirname "$(readlink -f "$0")")"
-KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
-if [ ! -r "$KTAP_HELPERS" ]; then
-	echo "$KTAP_HELPERS not found [SKIP]"
-	exit 4
-fi
-. "$KTAP_HELPERS"
+# shellcheck source=tcgroup_lib.sh
+. "$DIR/tcgroup_lib.sh"
 
-TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
 ROUNDS=${TCGROUP_UNLOAD_ROUNDS:-10}
 GROUPS=16
-
-mod_loaded() {
-	grep -q '^tcgroup ' /proc/modules
-}
-
-# is_mounted DIR: whether a tcgroup is mounted at DIR.
-is_mounted() {
-	awk -v dir="$1" '$2 == dir && $3 == "tcgroup" { found = 1 } END { exit !found }' \
-		/proc/mounts
-}
-
-# Polls (10 ms steps, at most 30 s) until rmmod succeeds; counts the refusals
-# in $refused. Each refusal must be the module being in use (EWOULDBLOCK, or
-# EBUSY while it is still going), nothing else.
-rmmod_poll() {
-	n=0
-	while [ $n -lt 3000 ]; do
-		out=$(rmmod tcgroup 2>&1) && return 0
-		case "$out" in
-		*"temporarily unavailable"* | *"in use"* | *[Bb]usy*) ;;
-		*)
-			ktap_print_msg "rmmod: $out"
-			return 1
-			;;
-		esac
-		refused=$((refused + 1))
-		n=$((n + 1))
-		sleep 0.01
-	done
-	ktap_print_msg "rmmod still refused after 30 s: $out"
-	return 1
-}
 
 # Back to the start of a case: nothing mounted, the module not loaded.
 reset() {
@@ -64,7 +27,7 @@ reset() {
 		umount "$tmp/mnt" || umount -l "$tmp/mnt"
 		n=$((n + 1))
 	done
-	! mod_loaded || rmmod_poll || ktap_print_msg "reset: tcgroup stays loaded"
+	! mod_loaded || rmmod_poll 30 || ktap_print_msg "reset: tcgroup stays loaded"
 }
 
 # Unmounts $tmp/mnt, polling (10 ms steps, at most 30 s) while it is busy: a
@@ -92,8 +55,6 @@ if [ ! -f "$TCGROUP_KO" ]; then
 	exit "$KSFT_SKIP"
 fi
 
-was_loaded=0
-mod_loaded && was_loaded=1
 tmp=
 load_pid=
 
@@ -107,29 +68,12 @@ restore() {
 		rm -rf "$tmp"
 		tmp=
 	fi
-	if [ $was_loaded -eq 1 ]; then
-		mod_loaded || insmod "$TCGROUP_KO" ||
-			ktap_print_msg "could not reload tcgroup as it was at the start"
-	else
-		! mod_loaded || rmmod tcgroup ||
-			ktap_print_msg "could not unload tcgroup as it was at the start"
-	fi
+	restore_module
 }
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
-# The previous test's release work may hold the module for a while on a
-# loaded debug guest: poll (10 ms steps, at most 120 s) before giving up.
-n=0
-while [ $was_loaded -eq 1 ] && ! out=$(rmmod tcgroup 2>&1); do
-	n=$((n + 1))
-	if [ $n -ge 12000 ]; then
-		ktap_print_msg "module references: $(cat /sys/module/tcgroup/refcnt);" \
-			"mounted: $(awk '$3 == "tcgroup" { printf "%s ", $2 }' /proc/mounts)"
-		ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first: $out"
-	fi
-	sleep 0.01
-done
+unload_first
 tmp=$(mktemp -d /tmp/tcgunload.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 mkdir "$tmp/mnt"
 # The agent runs in the initial mount namespace, as this test: it removes
@@ -181,7 +125,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		fi
 		kill "$holder"
 		wait "$holder" 2>/dev/null
-		[ $ok -eq 0 ] || rmmod_poll || ok=0
+		[ $ok -eq 0 ] || rmmod_poll 30 || ok=0
 	fi
 	i=$((i + 1))
 done
@@ -226,7 +170,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		rmdir "$d" 2>/dev/null || [ ! -d "$d" ] || ktap_print_msg "rmdir $d failed"
 	done
 	umount_poll || break
-	rmmod_poll || break
+	rmmod_poll 30 || break
 	calls=$((calls + $(wc -l <"$tmp/agent.log")))
 	ok=1
 	i=$((i + 1))
@@ -260,7 +204,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		done
 		if [ -d "$tmp/mnt/load" ]; then
 			ktap_print_msg "the group still lists: $(cat "$tmp/mnt/load/tasks")"
-		elif umount "$tmp/mnt" && rmmod_poll; then
+		elif umount "$tmp/mnt" && rmmod_poll 30; then
 			ok=1
 		fi
 	fi

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the tcgroup shell tests. A test sets DIR to its own
+# directory and sources this file, which sources the kselftest KTAP helpers
+# (or exits with the kselftest skip code where they are missing) and defines
+# the module and mount helpers below. Busybox sh.
+
+KTAP_HELPERS="$DIR/../kselftest/ktap_helpers.sh"
+if [ ! -r "$KTAP_HELPERS" ]; then
+	echo "$KTAP_HELPERS not found [SKIP]"
+	exit 4
+fi
+. "$KTAP_HELPERS"
+
+TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
+# Whether tcgroup was loaded when the test began (unload_first() records it).
+was_loaded=0
+
+# Whether tcgroup.ko is loaded.
+mod_loaded() {
+	grep -q '^tcgroup ' /proc/modules
+}
+
+# is_mounted DIR: whether a tcgroup is mounted at DIR.
+is_mounted() {
+	awk -v dir="$1" '$2 == dir && $3 == "tcgroup" { found = 1 } END { exit !found }' \
+		/proc/mounts
+}
+
+# The module's reference count and tcgroup mount points, for a failure message.
+module_state() {
+	echo "module references: $(cat /sys/module/tcgroup/refcnt 2>/dev/null);" \
+		"mounted: $(awk '$3 == "tcgroup" { printf "%s ", $2 }' /proc/mounts)"
+}
+
+# rmmod_poll SECONDS: polls rmmod tcgroup in 10 ms steps for at most SECONDS
+# while the module is in use (EWOULDBLOCK, or EBUSY while it is still going):
+# release work of an earlier test or case may hold it for a moment. Counts
+# the refusals in $refused; returns 1 with a message on any other error or
+# at the bound.
+rmmod_poll() {
+	_tries=$(($1 * 100))
+	_n=0
+	while [ $_n -lt $_tries ]; do
+		out=$(rmmod tcgroup 2>&1) && return 0
+		case "$out" in
+		*"temporarily unavailable"* | *"in use"* | *[Bb]usy*) ;;
+		*)
+			ktap_print_msg "rmmod: $out"
+			return 1
+			;;
+		esac
+		refused=$((refused + 1))
+		_n=$((_n + 1))
+		sleep 0.01
+	done
+	ktap_print_msg "rmmod still refused after $1 s: $out; $(module_state)"
+	return 1
+}
+
+# Records in $was_loaded whether tcgroup is loaded, then unloads it for the
+# test to start from nothing (polling up to 120 s: a loaded debug guest may
+# still run the previous test's release work). Exits failing if it can't.
+unload_first() {
+	was_loaded=0
+	mod_loaded || return 0
+	was_loaded=1
+	rmmod_poll 120 || ktap_exit_fail_msg "tcgroup is loaded and cannot be unloaded first"
+}
+
+# Loads or unloads tcgroup to what $was_loaded recorded; for the EXIT trap.
+restore_module() {
+	if [ "$was_loaded" -eq 1 ]; then
+		mod_loaded || insmod "$TCGROUP_KO" ||
+			ktap_print_msg "could not reload tcgroup as it was at the start"
+	else
+		! mod_loaded || rmmod tcgroup ||
+			ktap_print_msg "could not unload tcgroup as it was at the start"
+	fi
+}
