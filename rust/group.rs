@@ -6,6 +6,9 @@
 //! long as its parent's list of children, an inode, an open file or a child refers to it.
 //! `rmdir` marks it removed and unlinks it from its parent; the memory goes with the last
 //! reference.
+//!
+//! A group's children are in a red-black tree keyed by [`Name`], so that `lookup`, `mkdir`,
+//! `rename` and `rmdir` take O(log n) in the number of siblings, as kernfs does for cgroup v1.
 
 use crate::{
     compat::{
@@ -30,16 +33,105 @@ use crate::{
         PollQueue, //
     },
 };
-use kernel::sync::Arc;
+use core::cmp::Ordering;
+use kernel::{
+    rbtree::{
+        self,
+        RBTree,
+        RBTreeNodeReservation, //
+    },
+    sync::Arc,
+};
+
+/// The name of a group: the key of its parent's [`Tree::children`].
+///
+/// Names order by their bytes. kernfs orders a v1 directory by a hash of the name first; the
+/// order shows only in `readdir`, which promises none. Clones share the string, so that the
+/// tree can be keyed without copying the name or allocating under [`TCGROUP_MUTEX`].
+///
+/// # Invariants
+///
+/// The string holds no NUL but its terminator (it comes from [`cstring`]).
+#[derive(Clone)]
+pub(crate) struct Name(Arc<CString>);
+
+impl Name {
+    /// Makes the name `bytes`, which hold no NUL (as names from the VFS).
+    pub(crate) fn new(bytes: &[u8]) -> Result<Self> {
+        Ok(Self(Arc::new(cstring(bytes)?, GFP_KERNEL)?))
+    }
+
+    /// The name without its terminator.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.to_bytes()
+    }
+
+    /// The name as a C string.
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        &self.0
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Name {}
 
 /// The shape of the tree around a group, protected by [`TCGROUP_MUTEX`].
 pub(crate) struct Tree {
-    /// The directory name; empty for the root. `rename` changes it.
-    pub(crate) name: CString,
-    /// The child groups, in creation order.
-    pub(crate) children: KVec<Arc<Group>>,
-    /// Set by `rmdir`; a removed group has no children and is not in its parent's list.
+    /// The directory name; empty for the root. `rename` changes it (and its key in the
+    /// parent's `children`).
+    pub(crate) name: Name,
+    /// The child groups, by name; the count is in [`Group::nr_children`].
+    pub(crate) children: RBTree<Name, Arc<Group>>,
+    /// Set by `rmdir`; a removed group has no children and is not in its parent's tree.
     pub(crate) removed: bool,
+}
+
+impl Tree {
+    /// Whether the group has child groups.
+    pub(crate) fn has_children(&self) -> bool {
+        self.children.values().next().is_some()
+    }
+
+    /// Adds `group`, named `name`, with the node `reservation`; `EEXIST` if the name is taken.
+    pub(crate) fn insert(
+        &mut self,
+        name: Name,
+        group: Arc<Group>,
+        reservation: RBTreeNodeReservation<Name, Arc<Group>>,
+    ) -> Result {
+        match self.children.entry(name) {
+            rbtree::Entry::Occupied(_) => Err(EEXIST),
+            rbtree::Entry::Vacant(slot) => {
+                slot.insert(group, reservation);
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes `child` out of the tree; `None` if it is not there.
+    pub(crate) fn remove(&mut self, child: &Group, name: &Name) -> Option<Arc<Group>> {
+        match self.children.get(name) {
+            Some(c) if core::ptr::eq(&**c, child) => self.children.remove(name),
+            _ => None,
+        }
+    }
 }
 
 /// A group of tasks: one directory of a hierarchy.
@@ -83,7 +175,7 @@ impl Group {
     /// parent's `notify_on_release` and `cgroup.clone_children` as cgroup v1 does.
     pub(crate) fn new(
         hier: u64,
-        name: CString,
+        name: Name,
         parent: Option<Arc<Group>>,
         attrs: DirAttrs,
         clone_children: bool,
@@ -114,7 +206,7 @@ impl Group {
                 release_queued: Atomic::new(false),
                 tree: GlobalLockedBy::new(Tree {
                     name,
-                    children: KVec::new(),
+                    children: RBTree::new(),
                     removed: false,
                 }),
                 nr_tasks: GlobalLockedBy::new(0),
@@ -145,14 +237,9 @@ impl Group {
     pub(crate) fn child(
         &self,
         guard: &GlobalGuard<TCGROUP_MUTEX>,
-        name: &[u8],
+        name: &Name,
     ) -> Option<Arc<Group>> {
-        self.tree
-            .as_ref(guard)
-            .children
-            .iter()
-            .find(|c| c.tree.as_ref(guard).name.to_bytes() == name)
-            .cloned()
+        self.tree.as_ref(guard).children.get(name).cloned()
     }
 }
 

@@ -21,7 +21,10 @@ use crate::{
         Open,
         RELEASE_AGENT_MAX, //
     },
-    group::Group,
+    group::{
+        Group,
+        Name, //
+    },
     sync::{
         this_module,
         TCGROUP_MUTEX, //
@@ -38,9 +41,12 @@ use crate::{
         Parsed, //
     },
 };
-use kernel::sync::{
-    Arc,
-    SpinLock, //
+use kernel::{
+    rbtree::RBTreeNodeReservation,
+    sync::{
+        Arc,
+        SpinLock, //
+    },
 };
 
 /// The `debug` subsystem's bit in a subsystem mask.
@@ -316,13 +322,7 @@ impl vfs::FileSystem for TcgroupFs {
             owner: fc.owner(),
         };
         let id = NEXT_ID.fetch_add(1, atomic::Relaxed);
-        let root = Group::new(
-            id,
-            CString::try_from(c"")?,
-            None,
-            root_attrs,
-            opts.clone_children,
-        )?;
+        let root = Group::new(id, Name::new(b"")?, None, root_attrs, opts.clone_children)?;
         let agent = opts.release_agent.take().unwrap_or_default();
         let name = opts.name.take();
         let module = vfs::ModuleRef::new(this_module()?);
@@ -359,7 +359,7 @@ impl vfs::FileSystem for TcgroupFs {
 
     fn detach(h: &Arc<Hierarchy>, attached: bool) {
         let mut guard = TCGROUP_MUTEX.lock();
-        let has_children = !h.root.tree.as_ref(&guard).children.is_empty();
+        let has_children = h.root.tree.as_ref(&guard).has_children();
         let state = h.state.as_mut(&mut guard);
         if attached {
             state.attached = false;
@@ -392,7 +392,7 @@ impl vfs::FileSystem for TcgroupFs {
         // ... and a hierarchy with child groups cannot be remounted at all.
         {
             let guard = TCGROUP_MUTEX.lock();
-            if !h.root.tree.as_ref(&guard).children.is_empty() {
+            if h.root.tree.as_ref(&guard).has_children() {
                 return Err(EBUSY);
             }
         }
@@ -442,11 +442,8 @@ impl vfs::FileSystem for TcgroupFs {
     }
 
     fn subdirs(g: &Group) -> u32 {
-        let guard = TCGROUP_MUTEX.lock();
-        g.tree
-            .as_ref(&guard)
-            .children
-            .len()
+        g.nr_children
+            .load(atomic::Relaxed)
             .try_into()
             .unwrap_or(u32::MAX)
     }
@@ -459,8 +456,9 @@ impl vfs::FileSystem for TcgroupFs {
             let node = files::node(h, g, *f)?;
             return Ok(Some(Entry::File(node, f.mode(), g.file_inos[f.index()])));
         }
+        let key = Name::new(name)?;
         let guard = TCGROUP_MUTEX.lock();
-        Ok(g.child(&guard, name).map(Entry::Dir))
+        Ok(g.child(&guard, &key).map(Entry::Dir))
     }
 
     fn read_dir(h: &Hierarchy, g: &Group, out: &mut KVec<DirEntry>) -> Result {
@@ -476,10 +474,10 @@ impl vfs::FileSystem for TcgroupFs {
             )?;
         }
         let guard = TCGROUP_MUTEX.lock();
-        for c in g.tree.as_ref(&guard).children.iter() {
+        for c in g.tree.as_ref(&guard).children.values() {
             out.push(
                 DirEntry {
-                    name: CString::try_from(&*c.tree.as_ref(&guard).name)?,
+                    name: CString::try_from(c.tree.as_ref(&guard).name.as_cstr())?,
                     ino: c.attrs.ino,
                     is_dir: true,
                 },
@@ -505,27 +503,26 @@ impl vfs::FileSystem for TcgroupFs {
         {
             return Err(EEXIST);
         }
-        let cname = crate::group::cstring(name)?;
-        let group = Group::new(h.id, cname, Some(parent.clone()), attrs, false)?;
+        let key = Name::new(name)?;
+        let group = Group::new(h.id, key.clone(), Some(parent.clone()), attrs, false)?;
+        // The tree node is allocated before the lock: inserting cannot fail but for the name.
+        let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut guard = TCGROUP_MUTEX.lock();
-        if parent.tree.as_ref(&guard).removed {
+        let tree = parent.tree.as_mut(&mut guard);
+        if tree.removed {
             return Err(ENOENT);
         }
-        if parent.child(&guard, name).is_some() {
-            return Err(EEXIST);
-        }
-        parent
-            .tree
-            .as_mut(&mut guard)
-            .children
-            .push(group.clone(), GFP_KERNEL)?;
+        tree.insert(key, group.clone(), reservation)?;
         parent.nr_children.fetch_add(1, atomic::Relaxed);
         Ok(group)
     }
 
     fn rmdir(_h: &Hierarchy, parent: &Group, victim: &Group) -> Result {
         let mut guard = TCGROUP_MUTEX.lock();
-        if !victim.tree.as_ref(&guard).children.is_empty()
+        if victim.tree.as_ref(&guard).removed {
+            return Err(ENOENT);
+        }
+        if victim.tree.as_ref(&guard).has_children()
             || victim.has_tasks()
             || victim.refs.load(atomic::Relaxed) != 0
         {
@@ -533,11 +530,8 @@ impl vfs::FileSystem for TcgroupFs {
         }
         victim.tree.as_mut(&mut guard).removed = true;
         victim.dead.store(true, atomic::Relaxed);
-        let children = &mut parent.tree.as_mut(&mut guard).children;
-        let removed = match children.iter().position(|c| core::ptr::eq(&**c, victim)) {
-            Some(i) => children.remove(i).ok(),
-            None => None,
-        };
+        let name = victim.tree.as_ref(&guard).name.clone();
+        let removed = parent.tree.as_mut(&mut guard).remove(victim, &name);
         if removed.is_some() {
             parent.nr_children.fetch_sub(1, atomic::Relaxed);
             // The parent had a child and lost it.
@@ -557,12 +551,22 @@ impl vfs::FileSystem for TcgroupFs {
         if name.contains(&b'\n') {
             return Err(EINVAL);
         }
-        let new = crate::group::cstring(name)?;
+        let new = Name::new(name)?;
+        // The node for the new key is allocated before the lock, as in `mkdir`.
+        let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut guard = TCGROUP_MUTEX.lock();
-        if parent.child(&guard, name).is_some() {
+        if dir.tree.as_ref(&guard).removed {
+            return Err(ENOENT);
+        }
+        if parent.child(&guard, &new).is_some() {
             return Err(EEXIST);
         }
-        let old = core::mem::replace(&mut dir.tree.as_mut(&mut guard).name, new);
+        let old = dir.tree.as_ref(&guard).name.clone();
+        let tree = parent.tree.as_mut(&mut guard);
+        let this = tree.remove(dir, &old).ok_or(ENOENT)?;
+        // Cannot fail: `new` was found free under the same lock.
+        tree.insert(new.clone(), this, reservation)?;
+        dir.tree.as_mut(&mut guard).name = new;
         drop(guard);
         drop(old);
         Ok(())

@@ -106,7 +106,7 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Arc<Group>) -> Result<CString> {
     let mut v = KVec::new();
     for p in parts.iter().rev() {
         v.push(b'/', GFP_KERNEL)?;
-        v.extend_from_slice(p.tree.as_ref(guard).name.to_bytes(), GFP_KERNEL)?;
+        v.extend_from_slice(p.tree.as_ref(guard).name.as_bytes(), GFP_KERNEL)?;
     }
     cstring(&v)
 }
@@ -120,7 +120,7 @@ fn collect(
     let mut stack = KVec::new();
     stack.push(h.root().clone(), GFP_KERNEL)?;
     while let Some(g) = stack.pop() {
-        for c in g.tree.as_ref(guard).children.iter() {
+        for c in g.tree.as_ref(guard).children.values() {
             stack.push(c.clone(), GFP_KERNEL)?;
         }
         if !g.release_queued.load(Relaxed) {
