@@ -213,11 +213,23 @@ impl ForkExit for Tracker {
     }
 }
 
-/// One planned move: a task, the css_set it has, and the one it gets.
-struct Move {
-    task: ARef<Task>,
+/// The css_set a move gives the tasks that have `old` (`None`: the root groups only).
+struct Plan {
     old: Option<Arc<CssSet>>,
     new: Option<Arc<CssSet>>,
+}
+
+impl Plan {
+    /// The address of `old`, as [`TASKS`] holds it.
+    fn old_ptr(&self) -> Option<*const CssSet> {
+        self.old.as_deref().map(core::ptr::from_ref)
+    }
+}
+
+/// One planned move: a task and its [`Plan`], an index into the move's plans.
+struct Move {
+    task: ARef<Task>,
+    plan: usize,
     /// Found exiting under the lock, in a move that leaves exiting tasks where they are.
     skip: bool,
 }
@@ -286,27 +298,42 @@ fn try_move_tasks(
     tasks: &[ARef<Task>],
     exiting: Exiting,
 ) -> Result<bool> {
+    // Plan once per css_set the tasks have, not per task: the threads of a process moved by
+    // `cgroup.procs` mostly share one. A task's css_set is read under RCU alone; the plan is
+    // checked against it under the lock below, so a race only costs a retry. Comparing with
+    // the address of a plan's `old` is sound: the plan holds a reference on it.
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
+    let mut plans: KVec<Plan> = KVec::new();
     for t in tasks.iter().cloned() {
-        let old = current_cset(&t);
-        let groups = replaced(old.as_ref(), hier.id, group)?;
-        let new = if groups.is_empty() {
-            None
-        } else {
-            Some(Arc::new(
-                CssSet {
-                    groups,
-                    users: GlobalLockedBy::new(0),
-                    rcu: RcuHead::new(),
-                },
-                GFP_KERNEL,
-            )?)
+        let now = {
+            let rcu = rcu::read_lock();
+            TASKS.load(&rcu, task::key(&t)).map(core::ptr::from_ref)
+        };
+        let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
+            Some(i) => i,
+            None => {
+                let old = current_cset(&t);
+                let groups = replaced(old.as_ref(), hier.id, group)?;
+                let new = if groups.is_empty() {
+                    None
+                } else {
+                    Some(Arc::new(
+                        CssSet {
+                            groups,
+                            users: GlobalLockedBy::new(0),
+                            rcu: RcuHead::new(),
+                        },
+                        GFP_KERNEL,
+                    )?)
+                };
+                plans.push(Plan { old, new }, GFP_KERNEL)?;
+                plans.len() - 1
+            }
         };
         moves.push(
             Move {
                 task: t,
-                old,
-                new,
+                plan,
                 skip: false,
             },
             GFP_KERNEL,
@@ -314,7 +341,7 @@ fn try_move_tasks(
     }
 
     let mut guard = CSS_SET_LOCK.lock();
-    guard.csets.reserve(moves.len(), GFP_ATOMIC)?;
+    guard.csets.reserve(plans.len(), GFP_ATOMIC)?;
     // Under the lock the fork and exit probes take: each task still has the css_set planned
     // from, or the plan (its `new` groups, the reference it puts) is wrong.
     {
@@ -323,7 +350,7 @@ fn try_move_tasks(
             let now = TASKS
                 .load(&rcu, task::key(&m.task))
                 .map(core::ptr::from_ref);
-            now != m.old.as_deref().map(core::ptr::from_ref)
+            now != plans[m.plan].old_ptr()
         });
         if stale {
             return Ok(false);
@@ -339,11 +366,15 @@ fn try_move_tasks(
             m.skip = true;
         }
     }
-    // Share existing css_sets with the same groups; list the new ones (unused for now).
-    for m in moves.iter_mut().filter(|m| !m.skip) {
-        if let Some(n) = &m.new {
+    // Share existing css_sets with the same groups; list the new ones (unused for now). A plan
+    // whose tasks all exit lists nothing.
+    for (i, p) in plans.iter_mut().enumerate() {
+        if !moves.iter().any(|m| m.plan == i && !m.skip) {
+            continue;
+        }
+        if let Some(n) = &p.new {
             if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
-                m.new = Some(c);
+                p.new = Some(c);
             } else {
                 guard.csets.push(n.clone(), GFP_ATOMIC)?;
             }
@@ -354,7 +385,7 @@ fn try_move_tasks(
     let mut failed = None;
     for m in moves.iter().filter(|m| !m.skip) {
         let key = task::key(&m.task);
-        let res = match &m.new {
+        let res = match &plans[m.plan].new {
             Some(n) => TASKS.store(key, n),
             None => {
                 TASKS.erase(key);
@@ -371,7 +402,7 @@ fn try_move_tasks(
         for m in moves.iter().filter(|m| !m.skip).take(done) {
             let key = task::key(&m.task);
             // Restoring an existing slot or erasing one does not allocate.
-            match &m.old {
+            match &plans[m.plan].old {
                 Some(o) => {
                     let _ = TASKS.store(key, o);
                 }
@@ -392,10 +423,11 @@ fn try_move_tasks(
         return Err(e);
     }
     for m in moves.iter().filter(|m| !m.skip) {
-        if let Some(n) = &m.new {
+        let p = &plans[m.plan];
+        if let Some(n) = &p.new {
             Membership::get_ref(&mut guard, n);
         }
-        if let Some(o) = &m.old {
+        if let Some(o) = &p.old {
             Membership::put(&mut guard, o);
         }
     }
