@@ -68,6 +68,9 @@ pub(crate) struct CssSet {
     groups: KVec<Arc<Group>>,
     /// The tasks using it.
     users: GlobalLockedBy<usize, CSS_SET_LOCK>,
+    /// Its index in [`Membership::csets`] while listed, so that finding and unlisting it take
+    /// O(1); meaningless while it is not listed (checked by [`Membership::find`]).
+    slot: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// For the free after a grace period.
     rcu: RcuHead,
 }
@@ -107,7 +110,8 @@ fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bo
 
 /// The state protected by [`CSS_SET_LOCK`].
 pub(crate) struct Membership {
-    /// Every css_set in use: the references that keep published css_sets alive.
+    /// Every css_set in use: the references that keep published css_sets alive. In no
+    /// order: each knows its index ([`CssSet::slot`]), and unlisting moves the last one there.
     csets: KVec<Arc<CssSet>>,
     /// The release workqueue, while the module is live (see [`crate::release::Releaser`]).
     pub(crate) queue: Option<crate::task::OwnedQueue>,
@@ -128,9 +132,32 @@ impl Membership {
         core::mem::take(&mut self.csets)
     }
 
-    /// The list's reference on `cset`.
-    fn find(&self, cset: &CssSet) -> Option<&Arc<CssSet>> {
-        self.csets.iter().find(|c| core::ptr::eq(&***c, cset))
+    /// The list's reference on `cset`, if it is listed.
+    fn find<'a>(guard: &'a GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<&'a Arc<CssSet>> {
+        let i = *cset.slot.as_ref(guard);
+        guard.csets.get(i).filter(|c| core::ptr::eq(&***c, cset))
+    }
+
+    /// Lists `cset`, which is not listed yet. Does not allocate if the caller reserved room.
+    fn list(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) -> Result {
+        let i = guard.csets.len();
+        *cset.slot.as_mut(guard) = i;
+        guard.csets.push(cset, GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Takes `cset` off the list, returning the list's reference; `None` if it is not listed.
+    /// The last css_set takes its place.
+    fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
+        Self::find(guard, cset)?;
+        let i = *cset.slot.as_ref(guard);
+        let last = guard.csets.len() - 1;
+        guard.csets.swap(i, last);
+        let removed = guard.csets.pop();
+        if let Some(moved) = guard.csets.get(i).cloned() {
+            *moved.slot.as_mut(guard) = i;
+        }
+        removed
     }
 
     /// Takes a task's use of `cset` away: the task moved out of its groups or exited. When it
@@ -150,10 +177,8 @@ impl Membership {
         let users = cset.users.as_mut(guard);
         *users -= 1;
         if *users == 0 {
-            if let Some(i) = guard.csets.iter().position(|c| core::ptr::eq(&**c, cset)) {
-                if let Ok(c) = guard.csets.remove(i) {
-                    drop_after_gp(c);
-                }
+            if let Some(c) = Self::unlist(guard, cset) {
+                drop_after_gp(c);
             }
         }
     }
@@ -192,7 +217,7 @@ impl ForkExit for Tracker {
         if TASKS.load(&rcu, task::key(child)).is_some() {
             return;
         }
-        let Some(cset) = guard.find(cset).cloned() else {
+        let Some(cset) = Membership::find(&guard, cset).cloned() else {
             return;
         };
         if TASKS.store(task::key(child), &cset).is_err() {
@@ -217,6 +242,8 @@ impl ForkExit for Tracker {
 struct Plan {
     old: Option<Arc<CssSet>>,
     new: Option<Arc<CssSet>>,
+    /// `new` was listed by this move (it had no equal in use).
+    listed: bool,
 }
 
 impl Plan {
@@ -255,7 +282,7 @@ fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
     let rcu = rcu::read_lock();
     TASKS
         .load(&rcu, task::key(task))
-        .and_then(|c| guard.find(c).cloned())
+        .and_then(|c| Membership::find(&guard, c).cloned())
 }
 
 /// Which tasks of a move may be exiting.
@@ -321,12 +348,20 @@ fn try_move_tasks(
                         CssSet {
                             groups,
                             users: GlobalLockedBy::new(0),
+                            slot: GlobalLockedBy::new(0),
                             rcu: RcuHead::new(),
                         },
                         GFP_KERNEL,
                     )?)
                 };
-                plans.push(Plan { old, new }, GFP_KERNEL)?;
+                plans.push(
+                    Plan {
+                        old,
+                        new,
+                        listed: false,
+                    },
+                    GFP_KERNEL,
+                )?;
                 plans.len() - 1
             }
         };
@@ -376,7 +411,9 @@ fn try_move_tasks(
             if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
                 p.new = Some(c);
             } else {
-                guard.csets.push(n.clone(), GFP_ATOMIC)?;
+                // Room was reserved above: this does not fail.
+                Membership::list(&mut guard, n.clone())?;
+                p.listed = true;
             }
         }
     }
@@ -409,15 +446,15 @@ fn try_move_tasks(
                 None => TASKS.erase(key),
             }
         }
-        // The new css_sets were published for a moment: readers may hold them.
-        let mut i = 0;
-        while i < guard.csets.len() {
-            if *guard.csets[i].users.as_ref(&guard) == 0 {
-                if let Ok(c) = guard.csets.remove(i) {
-                    drop_after_gp(c);
-                }
-            } else {
-                i += 1;
+        // The css_sets this move listed have no user: unlist them. They were published for a
+        // moment, and readers may hold them.
+        for p in plans.iter().filter(|p| p.listed) {
+            if let Some(c) = p
+                .new
+                .as_deref()
+                .and_then(|n| Membership::unlist(&mut guard, n))
+            {
+                drop_after_gp(c);
             }
         }
         return Err(e);
