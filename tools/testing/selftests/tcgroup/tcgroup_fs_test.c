@@ -286,12 +286,7 @@ FIXTURE_SETUP(fs)
 		     strcmp(variant->fstype, "tcgroup") ? "" : " (tcgroup.ko not loaded?)");
 
 	umask(022);
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0) {
-		TH_LOG("unshare(CLONE_NEWNS): %s", strerror(errno));
-	}
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0) {
-		TH_LOG("making / private: %s", strerror(errno));
-	}
+	ASSERT_EQ(private_mount_ns(), 0);
 
 	memcpy(self->mnt[0], MNTPT_TEMPLATE, sizeof(MNTPT_TEMPLATE));
 	ASSERT_NE(mkdtemp(self->mnt[0]), NULL) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "tcgroup_util.h"
 
 #define NOBODY_ID 65534
 #define MAX_INPUT 5000
@@ -207,8 +208,7 @@ TEST_F_TIMEOUT(long_run, fuzz, 600)
 	rng_state = seed;
 	TH_LOG("seed %llu (TCGROUP_FUZZ_SEED), %ld inputs", (unsigned long long)seed, count);
 
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(private_mount_ns(), 0);
 	mnt = mkdtemp(tmpl);
 	ASSERT_NE(mnt, NULL);
 

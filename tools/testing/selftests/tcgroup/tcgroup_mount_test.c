@@ -267,12 +267,7 @@ FIXTURE_SETUP(tcgroup)
 	if (!fs_registered("tcgroup"))
 		SKIP(return, "tcgroup is not in /proc/filesystems (tcgroup.ko not loaded?)");
 
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0) {
-		TH_LOG("unshare(CLONE_NEWNS): %s", strerror(errno));
-	}
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0) {
-		TH_LOG("making / private: %s", strerror(errno));
-	}
+	ASSERT_EQ(private_mount_ns(), 0);
 
 	memcpy(self->dir[0], MNTPT_TEMPLATE, sizeof(MNTPT_TEMPLATE));
 	ASSERT_NE(mkdtemp(self->dir[0]), NULL) {

@@ -777,8 +777,7 @@ FIXTURE_SETUP(storm)
 	ASSERT_NE(storm, MAP_FAILED);
 	cfg = &self->cfg;
 
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(private_mount_ns(), 0);
 	snprintf(self->cfg.dir, sizeof(self->cfg.dir), "/tmp/tcgstorm_XXXXXX");
 	ASSERT_NE(mkdtemp(self->cfg.dir), NULL);
 	snprintf(self->cfg.h1, DIR_BUF, "%.100s/h1", self->cfg.dir);

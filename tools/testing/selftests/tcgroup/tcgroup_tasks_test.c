@@ -406,12 +406,7 @@ FIXTURE_SETUP(tasks)
 		     strcmp(variant->fstype, "tcgroup") ? "" : " (tcgroup.ko not loaded?)");
 
 	umask(022);
-	ASSERT_EQ(unshare(CLONE_NEWNS), 0) {
-		TH_LOG("unshare(CLONE_NEWNS): %s", strerror(errno));
-	}
-	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0) {
-		TH_LOG("making / private: %s", strerror(errno));
-	}
+	ASSERT_EQ(private_mount_ns(), 0);
 	memcpy(self->dir, TMPDIR_TEMPLATE, sizeof(TMPDIR_TEMPLATE));
 	ASSERT_NE(mkdtemp(self->dir), NULL) {
 		TH_LOG("mkdtemp(%s): %s", TMPDIR_TEMPLATE, strerror(errno));

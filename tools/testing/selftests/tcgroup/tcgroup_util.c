@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -16,6 +18,23 @@
 
 #include "../kselftest.h"
 #include "tcgroup_util.h"
+
+int private_mount_ns(void)
+{
+	int err;
+
+	if (unshare(CLONE_NEWNS)) {
+		err = errno;
+		ksft_print_msg("unshare(CLONE_NEWNS): %s\n", strerror(err));
+		return -err;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		err = errno;
+		ksft_print_msg("making / private: %s\n", strerror(err));
+		return -err;
+	}
+	return 0;
+}
 
 bool fs_registered(const char *fstype)
 {

@@ -12,6 +12,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * Moves the caller into a mount namespace of its own, with every mount
+ * private, so that what the test mounts stays there and goes with it.
+ * Returns 0, or -errno after logging which step failed.
+ */
+int private_mount_ns(void);
+
 /* Whether /proc/filesystems lists @fstype. */
 bool fs_registered(const char *fstype);
 
