@@ -933,7 +933,8 @@ TEST_F_TIMEOUT(storm, everything_at_once, 900)
 	while (stat_field("launched") != logged_calls(NULL) && now_ms() < deadline)
 		sleep_ms(20);
 	calls = logged_calls(NULL);
-	EXPECT_EQ(stat_field("launched"), calls);
+	launched = stat_field("launched");
+	EXPECT_EQ(launched, calls);
 	EXPECT_EQ(umount2(cfg->h1, 0), 0) {
 		TH_LOG("umount %s: %s", cfg->h1, strerror(errno));
 	}
