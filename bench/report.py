@@ -695,28 +695,28 @@ shared with other jobs and one exec costs milliseconds of emulated work; the lar
 single repetition. The part of tcgroup's release path that is not the exec (one tree walk per run
 of the release work, one path build and one work item per group) is small next to an exec.
 
-**mkdir with many siblings.** tcgroup finds a child by name with a linear scan of the parent's
-`children` vector (`Group::child()` in rust/group.rs, used by lookup and thus by every mkdir), and
-rmdir removes from that vector by position. The N-th sibling therefore costs O(N), N of them
-O(N^2): the time per mkdir grows as N^{tc_mkdir_k} (v1: N^{v1_mkdir_k}); at N = {big}, tcgroup
-made {tc_mkdir_big} groups/s against v1's {v1_mkdir_big}. v1's kernfs keeps siblings in an rbtree
-keyed by name hash (O(log N)). *Proposed module change:* index children by name in a
-`kernel::rbtree::RBTree` (or an `XArray` keyed by a name hash with collision lists) next to, or
-instead of, the vector.
+**mkdir with many siblings.** A group keeps its children in a `kernel::rbtree::RBTree` keyed by
+name (`Tree::children` in rust/group.rs), as kernfs keeps a v1 directory (by name hash), so lookup,
+mkdir, rename and rmdir are O(log N) in the siblings: the time per mkdir grows as
+N^{tc_mkdir_k} (v1: N^{v1_mkdir_k}); at N = {big}, tcgroup made {tc_mkdir_big} groups/s against v1's
+{v1_mkdir_big}. Until commit "tcgroup: group: children in an rbtree keyed by name" the children were
+a vector scanned by name, O(N^2) for N siblings (N^0.709; 2,294 groups/s against v1's 29,065 at
+N = 10 000, in the report of 2026-11-29-7.3.4).
 
 **css_sets: fork, exit and attach with many groups populated.** tcgroup's css_set registry
-(`CssSets::csets` in rust/membership.rs) is a vector searched linearly under `CSS_SET_LOCK`: by
-pointer in the fork probe (a child of a task in a non-root group), by position in `put()` at every
-exit and move, and by group vector at every attach. With K css_sets each is O(K) with a spinlock
-held in the fork and exit paths: {bg}; the time per `tasks` write into a new group grows as
-N^{tc_place_k} (v1: N^{v1_place_k}), and the {big} exits at once took {tc_exits_big} ms on tcgroup
-and {v1_exits_big} ms on v1. v1 finds a task's css_set through `task->cgroups` and
-existing css_sets through a hash table (`css_set_table`). *Proposed module change:* keep the
-css_set pointer (already published in `TASKS`) as the handle, store each css_set's index in it so
-`put()` can `swap_remove` in O(1), and hash the group vector for the attach lookup. The same
-per-task lookup and per-task allocation of a new css_set in `move_tasks()` make a `cgroup.procs`
-write of a whole thread group O(threads x css_sets) where v1 migrates per css_set; building the
-target css_set once per distinct source css_set would fix it.
+(`Membership::csets` in rust/membership.rs) is a vector in which each css_set knows its index
+(`CssSet::slot`): the fork probe finds the list's reference and the last exit unlists it in O(1)
+under `CSS_SET_LOCK`; {bg}; the time per `tasks` write into a new group grows as N^{tc_place_k}
+(v1: N^{v1_place_k}), and the {big} exits at once took {tc_exits_big} ms on tcgroup and
+{v1_exits_big} ms on v1. A move plans its target css_set once per source css_set, so a
+`cgroup.procs` write of a whole thread group costs one plan, as v1 migrates per css_set; what is
+left per thread is the publication in the task map and the use counts. The search for an
+existing css_set with the same groups is still a scan of the registry, once per source css_set
+of a move; v1 hashes them (`css_set_table`), the next step if attach with very many css_sets
+matters. Before the commits "tcgroup: membership: plan a move once per source css_set" and
+"tcgroup: membership: O(1) css_set lookup and unlisting" each of these was a linear search (the
+`tasks` write grew as N^0.212 and the 1001-thread `cgroup.procs` write was 5.4x v1's time in the
+report of 2026-11-29-7.3.4).
 
 **Poll vs agent.** `cgroup.events` needs no exec: a reader is woken from the exit path, so its
 rate is bounded by the exits and the reader's reads, not by process creation.
