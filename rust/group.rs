@@ -125,12 +125,10 @@ impl Tree {
         }
     }
 
-    /// Takes `child` out of the tree; `None` if it is not there.
+    /// Takes `child`, named `name`, out of the tree; `None` if it is not there.
     pub(crate) fn remove(&mut self, child: &Group, name: &Name) -> Option<Arc<Group>> {
-        match self.children.get(name) {
-            Some(c) if core::ptr::eq(&**c, child) => self.children.remove(name),
-            _ => None,
-        }
+        let entry = self.children.find_mut(name)?;
+        core::ptr::eq(&**entry.get(), child).then(|| entry.remove())
     }
 }
 

@@ -132,10 +132,19 @@ impl Membership {
         core::mem::take(&mut self.csets)
     }
 
+    /// The index of `cset` in the list, if it is listed.
+    fn index(guard: &GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<usize> {
+        let i = *cset.slot.as_ref(guard);
+        guard
+            .csets
+            .get(i)
+            .is_some_and(|c| core::ptr::eq(&**c, cset))
+            .then_some(i)
+    }
+
     /// The list's reference on `cset`, if it is listed.
     fn find<'a>(guard: &'a GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<&'a Arc<CssSet>> {
-        let i = *cset.slot.as_ref(guard);
-        guard.csets.get(i).filter(|c| core::ptr::eq(&***c, cset))
+        Self::index(guard, cset).map(|i| &guard.csets[i])
     }
 
     /// Lists `cset`, which is not listed yet. Does not allocate if the caller reserved room.
@@ -149,8 +158,7 @@ impl Membership {
     /// Takes `cset` off the list, returning the list's reference; `None` if it is not listed.
     /// The last css_set takes its place.
     fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
-        Self::find(guard, cset)?;
-        let i = *cset.slot.as_ref(guard);
+        let i = Self::index(guard, cset)?;
         let last = guard.csets.len() - 1;
         guard.csets.swap(i, last);
         let removed = guard.csets.pop();
@@ -242,6 +250,8 @@ impl ForkExit for Tracker {
 struct Plan {
     old: Option<Arc<CssSet>>,
     new: Option<Arc<CssSet>>,
+    /// Some task of the plan is moved (not all found exiting).
+    live: bool,
     /// `new` was listed by this move (it had no equal in use).
     listed: bool,
 }
@@ -358,6 +368,7 @@ fn try_move_tasks(
                     Plan {
                         old,
                         new,
+                        live: false,
                         listed: false,
                     },
                     GFP_KERNEL,
@@ -399,14 +410,13 @@ fn try_move_tasks(
                 return Err(ESRCH);
             }
             m.skip = true;
+        } else {
+            plans[m.plan].live = true;
         }
     }
     // Share existing css_sets with the same groups; list the new ones (unused for now). A plan
     // whose tasks all exit lists nothing.
-    for (i, p) in plans.iter_mut().enumerate() {
-        if !moves.iter().any(|m| m.plan == i && !m.skip) {
-            continue;
-        }
+    for p in plans.iter_mut().filter(|p| p.live) {
         if let Some(n) = &p.new {
             if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
                 p.new = Some(c);
