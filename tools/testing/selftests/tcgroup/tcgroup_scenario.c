@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcgroup_util.h"
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 0x1
 #endif
@@ -315,38 +317,6 @@ static size_t expand(const char *tmpl, char *out, size_t size)
 	return n;
 }
 
-/* Reads all of @fd from its current offset; returns the length or -errno. */
-static ssize_t read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
-}
-
-/* Reads the file at @p; returns the length or -errno. */
-static ssize_t read_path(const char *p, char *buf, size_t size)
-{
-	ssize_t len;
-	int fd;
-
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read_all(fd, buf, size);
-	close(fd);
-	return len;
-}
-
 /* ---- Steps: each prints one line (ls one per entry). ---- */
 
 static void do_mkdir(const char *rel)
@@ -381,8 +351,8 @@ static void do_rename(const char *from, const char *to, unsigned int flags)
 }
 
 /* write(2) of @len bytes of @buf to @rel in one call; @shown is what to print. */
-static void write_buf(const char *rel, const char *buf, size_t len,
-		      const char *shown, size_t shown_len)
+static void write_step(const char *rel, const char *buf, size_t len,
+		       const char *shown, size_t shown_len)
 {
 	const char *result;
 	ssize_t n;
@@ -413,13 +383,13 @@ static void do_write(const char *rel, const char *tmpl)
 	char buf[PATH_MAX + 64];
 	size_t len = expand(tmpl, buf, sizeof(buf));
 
-	write_buf(rel, buf, len, tmpl, strlen(tmpl));
+	write_step(rel, buf, len, tmpl, strlen(tmpl));
 }
 
 /* Writes @len raw bytes (NULs included). */
 static void do_write_raw(const char *rel, const char *buf, size_t len)
 {
-	write_buf(rel, buf, len, buf, len);
+	write_step(rel, buf, len, buf, len);
 }
 
 /* Moves the task @label by writing its id to @rel (a tasks or cgroup.procs). */
@@ -434,7 +404,7 @@ static void do_move(const char *label, const char *rel)
 static void do_read(const char *rel)
 {
 	static char buf[BUF_SIZE];
-	ssize_t len = read_path(path(rel), buf, sizeof(buf));
+	ssize_t len = read_file(path(rel), buf, sizeof(buf));
 
 	printf("read %s = ", rel);
 	if (len < 0) {
@@ -471,7 +441,7 @@ static void do_pread(const char *rel, off_t off)
 		return;
 	}
 	buf[len] = '\0';
-	full_len = read_path(path(rel), full, sizeof(full));
+	full_len = read_file(path(rel), full, sizeof(full));
 	if (full_len >= 0 && memmem(full, full_len, agent_dir, strlen(agent_dir))) {
 		want = off < full_len ? full_len - off : 0;
 		if (want > 64)
@@ -577,7 +547,7 @@ static void do_ids(const char *rel, const char *file)
 
 	snprintf(p, sizeof(p), "%s/%s", path(rel), file);
 	printf("%s %s =", file, rel);
-	len = read_path(p, buf, sizeof(buf));
+	len = read_file(p, buf, sizeof(buf));
 	if (len < 0) {
 		printf(" %s\n", err_name(-len));
 		return;
@@ -912,7 +882,7 @@ static void dead_pid(const char *name)
 static int log_lines(char lines[][LINE_LEN], int max)
 {
 	static char buf[BUF_SIZE];
-	ssize_t len = read_path(log_path, buf, sizeof(buf));
+	ssize_t len = read_file(log_path, buf, sizeof(buf));
 	int n = 0;
 	char *p = buf;
 

@@ -95,29 +95,34 @@ void close_from(int from)
 		close(fd);
 }
 
-ssize_t read_file(const char *path, char *buf, size_t size)
+ssize_t read_fd(int fd, char *buf, size_t size)
 {
 	size_t total = 0;
 	ssize_t n;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	while (total < size - 1) {
 		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
+		if (n < 0)
+			return -errno;
 		if (!n)
 			break;
 		total += n;
 	}
 	buf[total] = '\0';
-	close(fd);
 	return total;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read_fd(fd, buf, size);
+	close(fd);
+	return len;
 }
 
 int write_fd(int fd, const char *buf, size_t len)

@@ -39,9 +39,11 @@ double now_s(void);
 void close_from(int from);
 
 /*
- * Reads the file @path into @buf (@size bytes, @size > 0), NUL-terminated;
- * returns the length read or -errno.
+ * Reads the open file @fd from its offset to its end, or the file @path,
+ * into @buf (@size bytes, @size > 0), NUL-terminated; returns the length
+ * read or -errno.
  */
+ssize_t read_fd(int fd, char *buf, size_t size);
 ssize_t read_file(const char *path, char *buf, size_t size);
 
 /*
