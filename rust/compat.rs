@@ -31,6 +31,7 @@
 //! | `tcgroup_enametoolong` | `ENAMETOOLONG` | [`ENAMETOOLONG`] |
 //! | `tcgroup_inode_just_drop` | `inode_just_drop()` | `generic_delete_inode()` |
 //! | `tcgroup_mkdir_dentry` | `mkdir` returns a dentry | [`MkdirReturn`] |
+//! | `tcgroup_exit_group_dead` | `sched_process_exit`'s `group_dead` | [`exit_probe`] without |
 //!
 //! Like [`crate::vfs`], this is an abstraction file: the shims' `unsafe` code is here. C-level
 //! differences that a wrapper hides on every line (static inline functions, macros) are C
@@ -1030,4 +1031,42 @@ pub(crate) fn mkdir_return(res: Result) -> MkdirReturn {
         Err(e) => e.to_errno(),
     };
     r
+}
+
+// ---- Tracepoint probes -------------------------------------------------------------------------
+
+/// What [`exit_probe`] calls.
+pub(crate) trait ExitHook {
+    /// `task` is exiting. Atomic context.
+    fn exit(task: &kernel::task::Task);
+}
+
+/// The `sched_process_exit` probe: `(data, task, group_dead)` since the tracepoint gained
+/// `group_dead`, which tcgroup does not need.
+///
+/// # Safety
+///
+/// Called by the `sched_process_exit` tracepoint.
+#[cfg(tcgroup_exit_group_dead)]
+pub(crate) unsafe extern "C" fn exit_probe<T: ExitHook>(
+    _data: *mut c_void,
+    task: *mut kernel::bindings::task_struct,
+    _group_dead: bool,
+) {
+    // SAFETY: The tracepoint passes a valid task, alive for the call.
+    T::exit(unsafe { &*task.cast::<kernel::task::Task>() });
+}
+
+/// The `sched_process_exit` probe: `(data, task)` before the tracepoint gained `group_dead`.
+///
+/// # Safety
+///
+/// Called by the `sched_process_exit` tracepoint.
+#[cfg(not(tcgroup_exit_group_dead))]
+pub(crate) unsafe extern "C" fn exit_probe<T: ExitHook>(
+    _data: *mut c_void,
+    task: *mut kernel::bindings::task_struct,
+) {
+    // SAFETY: The tracepoint passes a valid task, alive for the call.
+    T::exit(unsafe { &*task.cast::<kernel::task::Task>() });
 }

@@ -188,18 +188,11 @@ impl<T: ForkExit> Probes<T> {
         unsafe { T::fork(&*parent.cast::<Task>(), &*child.cast::<Task>()) };
     }
 
-    /// The `sched_process_exit` probe.
-    ///
-    /// # Safety
-    ///
-    /// Called by the tracepoint with a valid task.
-    unsafe extern "C" fn exit_probe(
-        _data: *mut c_void,
-        task: *mut bindings::task_struct,
-        _group_dead: bool,
-    ) {
-        // SAFETY: The tracepoint passes a valid task, alive for the call.
-        unsafe { T::exit(&*task.cast::<Task>()) };
+    /// The `sched_process_exit` probe, with the signature of this kernel line's tracepoint
+    /// (it gained a `group_dead` argument after 6.12): a probe of another type would trap
+    /// under kCFI.
+    fn exit_probe() -> *mut c_void {
+        crate::compat::exit_probe::<Self> as *mut c_void
     }
 
     /// Finds the tracepoints and registers the probes.
@@ -223,13 +216,10 @@ impl<T: ForkExit> Probes<T> {
                 core::ptr::null_mut(),
             )
         })?;
-        // SAFETY: As above, for `(data, task, group_dead)`.
+        // SAFETY: `found.exit` is a valid tracepoint, and `exit_probe()` takes the arguments
+        // of its probes on this kernel line (`compat::exit_probe`).
         let ret = unsafe {
-            ffi::tracepoint_probe_register(
-                found.exit,
-                Self::exit_probe as *mut c_void,
-                core::ptr::null_mut(),
-            )
+            ffi::tracepoint_probe_register(found.exit, Self::exit_probe(), core::ptr::null_mut())
         };
         if let Err(e) = kernel::error::to_result(ret) {
             // SAFETY: The fork probe was registered just above.
@@ -265,6 +255,12 @@ fn synchronize_probes() {
     }
 }
 
+impl<T: ForkExit> crate::compat::ExitHook for Probes<T> {
+    fn exit(task: &Task) {
+        T::exit(task);
+    }
+}
+
 impl<T: ForkExit> Drop for Probes<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant both probes are registered on these tracepoints.
@@ -274,11 +270,7 @@ impl<T: ForkExit> Drop for Probes<T> {
                 Self::fork_probe as *mut c_void,
                 core::ptr::null_mut(),
             );
-            ffi::tracepoint_probe_unregister(
-                self.exit,
-                Self::exit_probe as *mut c_void,
-                core::ptr::null_mut(),
-            );
+            ffi::tracepoint_probe_unregister(self.exit, Self::exit_probe(), core::ptr::null_mut());
         }
         synchronize_probes();
     }

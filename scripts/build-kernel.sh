@@ -6,7 +6,8 @@
 #
 #   build-kernel.sh [--print-dir] KVER FLAVOUR CACHE
 #
-# FLAVOUR is `test` (tinyconfig + kconfig/test.config) or `debug` (the same +
+# FLAVOUR is `test` (tinyconfig + kconfig/test.config, then
+# kconfig/test-KVER.config if the line has one) or `debug` (the same +
 # kconfig/debug.config). The kernel is built with O= into
 # CACHE/kernel/KVER-FLAVOUR-HASH, where HASH covers the Debian package version
 # of the source, the fragments, this script and the toolchain versions (not
@@ -36,6 +37,10 @@ test) fragments=("$here/kconfig/test.config") ;;
 debug) fragments=("$here/kconfig/test.config" "$here/kconfig/debug.config") ;;
 *) die "unknown FLAVOUR=$flavour (test or debug)" ;;
 esac
+# Options whose name differs between the kernel lines (kconfig/test-KVER.config).
+if [ -f "$here/kconfig/test-$kver.config" ]; then
+	fragments+=("$here/kconfig/test-$kver.config")
+fi
 
 srcroot=$cache/src/$kver
 ksrc=$srcroot/linux-source-$kver
