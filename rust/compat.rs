@@ -441,7 +441,8 @@ pub(crate) mod lock {
 
     // SAFETY: Access is serialised by the global lock, as for `LockedBy`.
     unsafe impl<T: ?Sized + Send, B: GlobalLockBackend> Send for GlobalLockedBy<T, B> {}
-    // SAFETY: As above; `as_ref` needs the guard, which only one thread has at a time.
+    // SAFETY: Access is serialised by the global lock: `as_ref` and `as_mut` need its guard,
+    // which only one thread has at a time.
     unsafe impl<T: ?Sized + Send + Sync, B: GlobalLockBackend> Sync for GlobalLockedBy<T, B> where
         B::Item: Send
     {

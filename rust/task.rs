@@ -76,7 +76,7 @@ pub(crate) fn vpid(task: &Task) -> i32 {
 
 /// The thread-group id of `task` in the current task's pid namespace; 0 if none there.
 pub(crate) fn vtgid(task: &Task) -> i32 {
-    // SAFETY: As for `vpid`.
+    // SAFETY: `task` is valid; a null namespace means the current task's active one.
     unsafe {
         bindings::__task_pid_nr_ns(
             task.as_ptr(),

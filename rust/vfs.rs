@@ -138,9 +138,9 @@ pub(crate) struct Owner {
     gid: ffi::kgid_t,
 }
 
-// SAFETY: `Owner` is two plain integers.
+// SAFETY: `Owner` is two plain integers, which any thread may own.
 unsafe impl Send for Owner {}
-// SAFETY: As above.
+// SAFETY: `Owner` is two plain integers, never changed through a shared reference.
 unsafe impl Sync for Owner {}
 
 /// A new directory's identity, chosen by the VFS layer when `mkdir` runs: the filesystem keeps
@@ -478,9 +478,10 @@ pub(crate) struct PollQueue {
     wq: Opaque<ffi::wait_queue_head>,
 }
 
-// SAFETY: A wait queue head is protected by its own spinlock.
+// SAFETY: A wait queue head is protected by its own spinlock, so any thread may own it.
 unsafe impl Send for PollQueue {}
-// SAFETY: As above.
+// SAFETY: A wait queue head is protected by its own spinlock, so threads may wait and wake
+// through shared references at once.
 unsafe impl Sync for PollQueue {}
 
 /// The events a pending change reports: `EPOLLPRI | EPOLLERR`, as kernfs' `cgroup.events`.

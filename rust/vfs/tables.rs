@@ -176,7 +176,8 @@ impl<T: FileSystem> Tables<T> {
             // SAFETY: The callback contract guarantees that `param` is valid; `key` is always a
             // NUL-terminated string.
             let key = unsafe { CStr::from_char_ptr((*param).key) };
-            // SAFETY: As above; the active member of the union is given by `type_`.
+            // SAFETY: The callback contract guarantees that `param` is valid; the active member
+            // of the union is given by `type_`.
             let value = match unsafe { (*param).type_() } {
                 ffi::fs_value_type_fs_value_is_flag => None,
                 // SAFETY: For `fs_value_is_string` the union holds a NUL-terminated string.
@@ -215,7 +216,8 @@ impl<T: FileSystem> Tables<T> {
                 // reference) or leaves it there when it shares an existing superblock with the
                 // same key. `fill_super_callback` has the signature expected.
                 let ret = unsafe { ffi::get_tree_keyed(fc, Some(Self::fill_super_callback), key) };
-                // SAFETY: As above: a key left in the context is still our reference.
+                // SAFETY: `fc` is valid for the callback; a key `get_tree_keyed` left in the
+                // context was not moved into a superblock and is still our reference.
                 unsafe {
                     if !(*fc).s_fs_info.is_null() {
                         drop(Arc::<T::Data>::from_foreign((*fc).s_fs_info));
@@ -316,8 +318,9 @@ impl<T: FileSystem> Tables<T> {
     pub(super) unsafe extern "C" fn kill_sb_callback(sb: *mut ffi::super_block) {
         // SAFETY: The callback contract guarantees that `sb` is valid.
         let (info, attached) = unsafe { ((*sb).s_fs_info, !(*sb).s_root.is_null()) };
-        // SAFETY: As above; `kill_anon_super` evicts every inode, releases the root dentry and
-        // the anonymous device number `get_tree_keyed` allocated.
+        // SAFETY: The callback contract guarantees that `sb` is valid and shut down for the last
+        // time; `kill_anon_super` evicts every inode, releases the root dentry and the anonymous
+        // device number `get_tree_keyed` allocated.
         unsafe { ffi::kill_anon_super(sb) };
         if !info.is_null() {
             // SAFETY: A non-null `s_fs_info` holds the `Arc` moved in by `sget_fc`, and nothing
@@ -338,7 +341,8 @@ impl<T: FileSystem> Tables<T> {
             ffi::truncate_inode_pages_final(&raw mut (*inode).i_data);
             ffi::clear_inode(inode);
         }
-        // SAFETY: As above.
+        // SAFETY: The callback contract guarantees that `inode` is valid; clearing it kept
+        // `i_private` and `i_mode`.
         let (private, mode) = unsafe { ((*inode).i_private, u32::from((*inode).i_mode)) };
         if private.is_null() {
             return;
@@ -613,7 +617,8 @@ impl<T: FileSystem> Tables<T> {
             // directories of ours.
             let (data, parent, victim_inode) =
                 unsafe { (Self::sb_data(dir), Self::inode_dir(dir), (*dentry).d_inode) };
-            // SAFETY: As above.
+            // SAFETY: The callback contract guarantees that `dentry` is positive: `victim_inode`
+            // is a live directory of ours, locked by the VFS.
             let victim = unsafe { Self::inode_dir(victim_inode) };
             T::rmdir(&data, &parent, &victim)?;
             // SAFETY: Both inodes are locked by the VFS, which drops the dentry after this.
@@ -647,7 +652,7 @@ impl<T: FileSystem> Tables<T> {
             // SAFETY: The callback contract guarantees that the dentries are valid and
             // `old_dentry` positive.
             let (inode, target) = unsafe { ((*old_dentry).d_inode, (*new_dentry).d_inode) };
-            // SAFETY: As above.
+            // SAFETY: `old_dentry` is positive (callback contract), so `inode` is a valid inode.
             if u32::from(unsafe { (*inode).i_mode }) & ffi::S_IFMT != ffi::S_IFDIR {
                 return Err(ENOTDIR);
             }
@@ -697,32 +702,32 @@ impl<T: FileSystem> Tables<T> {
                 unsafe { actor(ctx, name.as_ptr(), name.len() as c_int, (*ctx).pos, ino, dt) }
             };
             let attrs = T::dir_attrs(&dir);
-            // SAFETY: `ctx` is valid for the call (here and below).
+            // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
             if unsafe { (*ctx).pos } == 0 {
                 if !emit(b".", attrs.ino, ffi::DT_DIR) {
                     return Ok(0);
                 }
-                // SAFETY: See above.
+                // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
                 unsafe { (*ctx).pos = 1 };
             }
-            // SAFETY: See above.
+            // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
             if unsafe { (*ctx).pos } == 1 {
                 if !emit(b"..", T::parent_ino(&dir), ffi::DT_DIR) {
                     return Ok(0);
                 }
-                // SAFETY: See above.
+                // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
                 unsafe { (*ctx).pos = 2 };
             }
             let mut entries = KVec::<DirEntry>::new();
             T::read_dir(&data, &dir, &mut entries)?;
-            // SAFETY: See above.
+            // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
             let start = usize::try_from(unsafe { (*ctx).pos } - 2).unwrap_or(usize::MAX);
             for e in entries.iter().skip(start) {
                 let dt = if e.is_dir { ffi::DT_DIR } else { ffi::DT_REG };
                 if !emit(e.name.to_bytes(), e.ino, dt) {
                     return Ok(0);
                 }
-                // SAFETY: See above.
+                // SAFETY: The callback contract guarantees that `ctx` is valid for the call.
                 unsafe { (*ctx).pos += 1 };
             }
             Ok(0)
