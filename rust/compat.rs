@@ -32,6 +32,7 @@
 //! | `tcgroup_inode_just_drop` | `inode_just_drop()` | `generic_delete_inode()` |
 //! | `tcgroup_mkdir_dentry` | `mkdir` returns a dentry | [`MkdirReturn`] |
 //! | `tcgroup_exit_group_dead` | `sched_process_exit`'s `group_dead` | [`exit_probe`] without |
+//! | `tcgroup_list_item_field` | `impl_list_item!` names the links | [`impl_list_item!`] |
 //!
 //! Like [`crate::vfs`], this is an abstraction file: the shims' `unsafe` code is here. C-level
 //! differences that a wrapper hides on every line (static inline functions, macros) are C
@@ -151,8 +152,7 @@ pub(crate) mod atomic {
     pub(crate) use kernel::sync::atomic::{
         Atomic,
         Full,
-        Relaxed,
-        Release, //
+        Relaxed, //
     };
 }
 
@@ -183,20 +183,12 @@ pub(crate) mod atomic {
     #[derive(Clone, Copy)]
     pub(crate) struct Full;
 
-    /// Orders earlier accesses before a store (only stores use it, as in the kernel crate).
-    #[derive(Clone, Copy)]
-    pub(crate) struct Release;
-
     impl Ordering for Relaxed {
         const CORE: CoreOrdering = CoreOrdering::Relaxed;
     }
 
     impl Ordering for Full {
         const CORE: CoreOrdering = CoreOrdering::SeqCst;
-    }
-
-    impl Ordering for Release {
-        const CORE: CoreOrdering = CoreOrdering::Release;
     }
 
     /// A type with an atomic counterpart in `core`.
@@ -1071,3 +1063,31 @@ pub(crate) unsafe extern "C" fn exit_probe<T: ExitHook>(
     // SAFETY: The tracepoint passes a valid task, alive for the call.
     T::exit(unsafe { &*task.cast::<kernel::task::Task>() });
 }
+
+// ---- Intrusive lists ---------------------------------------------------------------------------
+
+/// Implements `ListItem<ID>` for a type through its `ListLinks<ID>` field, in 7.3's
+/// `impl_list_item!` form (which also implements `HasListLinks`).
+#[cfg(tcgroup_list_item_field)]
+macro_rules! impl_list_item {
+    (impl ListItem<$num:tt> for $t:ident { using ListLinks { self.$field:ident }; }) => {
+        ::kernel::list::impl_list_item! {
+            impl ListItem<$num> for $t { using ListLinks { self.$field }; }
+        }
+    };
+}
+
+/// Implements `ListItem<ID>` for a type through its `ListLinks<ID>` field: `HasListLinks` and
+/// `ListItem` separately, as 6.12's macros take them.
+#[cfg(not(tcgroup_list_item_field))]
+macro_rules! impl_list_item {
+    (impl ListItem<$num:tt> for $t:ident { using ListLinks { self.$field:ident }; }) => {
+        ::kernel::list::impl_has_list_links! {
+            impl HasListLinks<$num> for $t { self.$field }
+        }
+        ::kernel::list::impl_list_item! {
+            impl ListItem<$num> for $t { using ListLinks; }
+        }
+    };
+}
+pub(crate) use impl_list_item;

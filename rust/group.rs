@@ -3,7 +3,9 @@
 //! Groups: the directories of a hierarchy.
 //!
 //! A group is created by `mkdir` (the root with its hierarchy) and lives, in an [`Arc`], as
-//! long as its parent's list of children, an inode, an open file or a child refers to it.
+//! long as its parent's list of children, an inode, an open file, a child, its entry on the
+//! release list or its queued agent-call work item refers to it. Everything its release needs
+//! (list links, work item) is allocated with it, so that a release never allocates.
 //! `rmdir` marks it removed and unlinks it from its parent; the memory goes with the last
 //! reference.
 //!
@@ -24,8 +26,10 @@ use crate::{
         CString, //
     },
     files::CFile,
+    release::AgentCall,
     sync::{
         CSS_SET_LOCK,
+        RELEASE_LIST,
         TCGROUP_MUTEX, //
     },
     vfs::{
@@ -35,12 +39,17 @@ use crate::{
 };
 use core::cmp::Ordering;
 use kernel::{
+    list::{
+        AtomicTracker,
+        ListLinks, //
+    },
     rbtree::{
         self,
         RBTree,
         RBTreeNodeReservation, //
     },
     sync::Arc,
+    workqueue::Work, //
 };
 
 /// The name of a group: the key of its parent's [`Tree::children`].
@@ -155,8 +164,18 @@ pub(crate) struct Group {
     pub(crate) nr_children: Atomic<usize>,
     /// Removed by `rmdir` (mirrors `tree.removed`, for atomic-context readers).
     pub(crate) dead: Atomic<bool>,
-    /// Queued for the release agent, and not yet taken by the release work.
-    pub(crate) release_queued: Atomic<bool>,
+    /// The group's links on the release list ([`crate::release`]), under [`RELEASE_LIST`].
+    #[pin]
+    pub(crate) release_links: ListLinks,
+    /// Whether the group is on the release list (a `ListArc` of it exists).
+    #[pin]
+    pub(crate) release_tracker: AtomicTracker,
+    /// The work item that runs the release agent for the group, allocated with it, as cgroup
+    /// v1's `release_agent_work`; runs the agent call in [`Group::release_call`].
+    #[pin]
+    pub(crate) release_work: Work<Group>,
+    /// The agent call that `release_work` makes next; under [`RELEASE_LIST`].
+    pub(crate) release_call: GlobalLockedBy<Option<KBox<AgentCall>>, RELEASE_LIST>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
@@ -201,7 +220,10 @@ impl Group {
                 refs: Atomic::new(0),
                 nr_children: Atomic::new(0),
                 dead: Atomic::new(false),
-                release_queued: Atomic::new(false),
+                release_links <- ListLinks::new(),
+                release_tracker <- AtomicTracker::new(),
+                release_work <- kernel::new_work!("Group::release_work"),
+                release_call: GlobalLockedBy::new(None),
                 tree: GlobalLockedBy::new(Tree {
                     name,
                     children: RBTree::new(),

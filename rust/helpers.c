@@ -106,6 +106,25 @@ struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_activ
 	return alloc_workqueue("%s", WQ_UNBOUND, max_active, name);
 }
 
+/*
+ * INIT_DELAYED_WORK() for @dwork running @fn; a macro (one lock class key for
+ * every delayed work of the module, which has one).
+ */
+void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn)
+{
+	INIT_DELAYED_WORK(dwork, fn);
+}
+
+/*
+ * queue_delayed_work() of @dwork on @wq in @msecs milliseconds; the function
+ * and msecs_to_jiffies() are static inline.
+ */
+bool tcgroup_queue_delayed_work_ms(struct workqueue_struct *wq,
+				   struct delayed_work *dwork, unsigned int msecs)
+{
+	return queue_delayed_work(wq, dwork, msecs_to_jiffies(msecs));
+}
+
 /* rcu_read_lock() and rcu_read_unlock(), for kernels whose Rust has no helper. */
 void tcgroup_rcu_read_lock(void)
 {

@@ -7,8 +7,10 @@
 #define TCGROUP_HELPERS_H
 
 #include <linux/types.h>
+#include <linux/workqueue_types.h>
 
 struct cred;
+struct delayed_work;
 struct dentry;
 struct file;
 struct inode;
@@ -28,6 +30,9 @@ void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
 void tcgroup_xa_init(struct xarray *xa);
 int tcgroup_xa_err(void *entry);
 struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active);
+void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn);
+bool tcgroup_queue_delayed_work_ms(struct workqueue_struct *wq,
+				   struct delayed_work *dwork, unsigned int msecs);
 void tcgroup_rcu_read_lock(void);
 void tcgroup_rcu_read_unlock(void);
 const unsigned char *tcgroup_dentry_name(struct dentry *dentry, unsigned int *len);

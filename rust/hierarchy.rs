@@ -10,7 +10,10 @@
 use crate::{
     compat::{
         atomic,
-        lock::GlobalLockedBy,
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
         prelude::*,
         CString, //
     },
@@ -128,12 +131,18 @@ pub(crate) struct Hierarchy {
     _module: vfs::ModuleRef,
 }
 
-impl Hierarchy {
-    /// The root group.
-    pub(crate) fn root(&self) -> &Arc<Group> {
-        &self.root
-    }
+/// The hierarchy `id` of the list `guard` holds; `None` if it was destroyed.
+///
+/// The list is in increasing id order (a hierarchy gets its id and is appended under the
+/// mutex; removal keeps the order), so this is a binary search.
+pub(crate) fn find(guard: &GlobalGuard<TCGROUP_MUTEX>, id: u64) -> Option<&Arc<Hierarchy>> {
+    guard
+        .binary_search_by_key(&id, |h| h.id)
+        .ok()
+        .map(|i| &guard[i])
+}
 
+impl Hierarchy {
     /// A copy of the release agent's path (empty for none).
     ///
     /// The buffer is allocated before the spinlock is taken, large enough for any path, so the
@@ -530,9 +539,11 @@ impl vfs::FileSystem for TcgroupFs {
         }
         victim.tree.as_mut(&mut guard).removed = true;
         victim.dead.store(true, atomic::Relaxed);
+        // A removed group gets no agent call: off the release list if it is on it.
+        crate::release::unlist(victim);
         let name = victim.tree.as_ref(&guard).name.clone();
         let removed = parent.tree.as_mut(&mut guard).remove(victim, &name);
-        if removed.is_some() {
+        if let Some(parent) = victim.parent.as_ref().filter(|_| removed.is_some()) {
             parent.nr_children.fetch_sub(1, atomic::Relaxed);
             // The parent had a child and lost it.
             parent.releasable.store(true, atomic::Relaxed);

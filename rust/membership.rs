@@ -113,17 +113,12 @@ pub(crate) struct Membership {
     /// Every css_set in use: the references that keep published css_sets alive. In no
     /// order: each knows its index ([`CssSet::slot`]), and unlisting moves the last one there.
     csets: KVec<Arc<CssSet>>,
-    /// The release workqueue, while the module is live (see [`crate::release::Releaser`]).
-    pub(crate) queue: Option<crate::task::OwnedQueue>,
 }
 
 impl Membership {
     /// An empty state, for the static lock.
     pub(crate) const fn new() -> Self {
-        Self {
-            csets: KVec::new(),
-            queue: None,
-        }
+        Self { csets: KVec::new() }
     }
 
     /// Empties the state for module exit, returning what the caller frees after the lock: the

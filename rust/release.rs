@@ -1,33 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Release notification: marking groups releasable, queueing them, running the release agent.
+//! Release notification: marking groups releasable, the release list, running the release
+//! agent.
 //!
 //! The state machine of a group, after the 2007 commit and modern cgroup v1:
 //!
 //! - It becomes *releasable* when it had something and lost it: a task moved out or exited, a
 //!   child group was removed, the last `debug.hold` reference was dropped. Writing
 //!   `notify_on_release` clears it.
-//! - At each of those events, [`check`] queues it if it is releasable, has `notify_on_release`,
-//!   no task, no child, no reference and is not removed, unless it is queued already. The
-//!   events happen in atomic context too (the exit probe), so queueing only sets the group's
-//!   `release_queued` flag and schedules the release work; it never allocates or sleeps
-//!   beyond a `GFP_ATOMIC` work allocation.
-//! - The release work, on the module's own workqueue, builds every queued group's path under
-//!   [`TCGROUP_MUTEX`], copies the agent, takes the group off (clearing the flag; a group whose
-//!   job could not be allocated stays queued for the next run), drops the locks and runs
-//!   the agent with `UMH_WAIT_EXEC`, each call in a work item of its own so that one agent's
-//!   exec does not wait for another's (v1 has a work item per group). A group repopulated
-//!   after being queued still gets its call (as in v1; the agent's `rmdir` then fails with
-//!   `EBUSY`); a group removed meanwhile does not.
+//! - At each of those events, [`check`] puts it on the *release list* if it is releasable, has
+//!   `notify_on_release`, no task, no child, no reference and is not removed, unless it is on
+//!   the list already, and queues the drain work. The events happen in atomic context too (the
+//!   exit probe): listing links the group through its own `ListLinks` and queueing the
+//!   drain work, a static delayed work item, allocates nothing, so a release can neither fail
+//!   nor wait for another group's event. This is the 2007 commit's `release_list`.
+//! - The drain work, on the module's own workqueue, takes the listed groups off one at a time,
+//!   under [`TCGROUP_MUTEX`] in batches of [`BATCH`], and for each builds its path (walking its
+//!   ancestors only) and copies the agent: nothing on the release path visits a group other
+//!   than the released one and its ancestors. The call goes to the group's own work item
+//!   (allocated with the group, as v1's `release_agent_work`), which runs the agent with
+//!   `UMH_WAIT_EXEC` after the locks are dropped, so that one agent's exec does not wait for
+//!   another's. If memory runs out while the call is built, the group goes back to the head of
+//!   the list and the drain work retries after a delay that doubles from [`RETRY_MIN_MS`] up
+//!   to [`RETRY_MAX_MS`]: a release is delayed, never lost.
+//! - A group repopulated after being listed still gets its call (as in v1; the agent's `rmdir`
+//!   then fails with `EBUSY`). `rmdir` takes a listed group off the list, so a removed group
+//!   gets no call. A group released again before its previous call has started gets that one
+//!   call, with the newer path (as v1's `schedule_work()` on a pending `release_agent_work`).
 
 use crate::{
     compat::{
         atomic::{
             Atomic,
-            Full,
-            Relaxed,
-            Release, //
+            Relaxed, //
         },
+        impl_list_item,
         lock::GlobalGuard,
         prelude::*,
         CString, //
@@ -37,177 +44,298 @@ use crate::{
         Group, //
     },
     hierarchy::Hierarchy,
+    list::SoleList,
     sync::{
         CSS_SET_LOCK,
+        RELEASE_LIST,
         TCGROUP_MUTEX, //
     },
-    task::{
-        self,
-        OwnedQueue, //
+    task,
+    workqueue::{
+        DelayedWorkRef,
+        OwnedQueue,
+        StaticDelayedWork,
+        WorkFn, //
     },
 };
-use kernel::sync::Arc;
+use kernel::{
+    bindings,
+    list::{
+        AtomicTracker,
+        ListArc,
+        TryNewListArc, //
+    },
+    sync::Arc,
+    workqueue::WorkItem, //
+};
 
-/// Whether the release work is queued and has not started its scan yet.
-static SCHEDULED: Atomic<bool> = Atomic::new(false);
+/// How many groups the drain work takes off the list per hold of [`TCGROUP_MUTEX`]: `mkdir`,
+/// `rmdir` and moves wait at most that long for a drain of many groups.
+const BATCH: usize = 64;
 
-/// Queues `g` for release if it qualifies; see the module documentation. Any context.
-pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Group) {
+/// The first delay before the drain work retries after running out of memory.
+const RETRY_MIN_MS: u64 = 10;
+
+/// The longest delay between retries of the drain work.
+const RETRY_MAX_MS: u64 = 1000;
+
+/// The delay before the next retry of the drain work; 0 when the last run completed.
+static RETRY_MS: Atomic<u64> = Atomic::new(0);
+
+/// The drain work: a static item, so that queueing it never allocates.
+static DRAIN: StaticDelayedWork<Drain> = StaticDelayedWork::new();
+
+// A group is on the release list at most once: the `ListArc` of a group exists only while it
+// is listed, which `release_tracker` tracks.
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Group { tracked_by release_tracker: AtomicTracker; }
+}
+
+impl_list_item! {
+    impl ListItem<0> for Group { using ListLinks { self.release_links }; }
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self> for Group { self.release_work }
+}
+
+/// The state protected by [`RELEASE_LIST`], a spinlock taken after [`CSS_SET_LOCK`] (and
+/// [`TCGROUP_MUTEX`]), with nothing taken under it.
+pub(crate) struct Releases {
+    /// The groups waiting for the drain work, in the order they were released. Each listed
+    /// group is referenced by its entry.
+    pub(crate) list: SoleList<Group>,
+    /// The workqueue and the drain work, from module init until module exit begins.
+    pub(crate) machinery: Option<Machinery>,
+}
+
+/// The release workqueue and the drain work, reachable under [`RELEASE_LIST`] from any
+/// context.
+pub(crate) struct Machinery {
+    queue: OwnedQueue,
+    drain: DelayedWorkRef<Drain>,
+}
+
+impl Machinery {
+    /// Queues the drain work after `delay_ms` milliseconds; a run already queued stays as it
+    /// is (a pending retry then takes new releases with it).
+    fn queue_drain(&self, delay_ms: u64) {
+        self.drain
+            .queue(&self.queue, u32::try_from(delay_ms).unwrap_or(u32::MAX));
+    }
+}
+
+/// Lists `g` for release if it qualifies; see the module documentation. Any context.
+pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
     if g.is_root()
         || !g.releasable.load(Relaxed)
         || !g.notify_on_release.load(Relaxed)
         || *g.nr_tasks.as_ref(guard) != 0
         || g.nr_children.load(Relaxed) != 0
         || g.refs.load(Relaxed) != 0
-        || g.dead.load(Relaxed)
     {
         return;
     }
-    if g.release_queued.xchg(true, Full) {
+    let mut rel = RELEASE_LIST.lock();
+    // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
+    if g.dead.load(Relaxed) {
         return;
     }
-    schedule(guard);
-}
-
-/// Schedules the release work unless it is scheduled already.
-fn schedule(guard: &mut GlobalGuard<CSS_SET_LOCK>) {
-    if SCHEDULED.xchg(true, Full) {
-        return;
-    }
-    let Some(q) = guard.queue.as_ref() else {
-        // The module is going away: no hierarchy, so nothing to release.
-        SCHEDULED.store(false, Relaxed);
+    let Ok(entry) = ListArc::try_from_arc(g.clone()) else {
+        // Listed already: one call for both events.
         return;
     };
-    if q.queue().try_spawn(GFP_ATOMIC, run).is_err() {
-        // The queued flags stay set: the next event schedules the work again.
-        SCHEDULED.store(false, Relaxed);
-        crate::compat::pr_warn_once!(
-            "cannot allocate the release work; retrying at the next release\n"
-        );
+    rel.list.push_back(entry);
+    if let Some(m) = &rel.machinery {
+        m.queue_drain(0);
     }
 }
 
-/// One agent call to make.
-struct Job {
+/// Runs [`check`] with the lock taken.
+pub(crate) fn check_locked(g: &Arc<Group>) {
+    check(&mut CSS_SET_LOCK.lock(), g);
+}
+
+/// Takes `g` off the release list, if it is listed: it is being removed. The caller holds
+/// [`TCGROUP_MUTEX`] and has marked `g` dead.
+pub(crate) fn unlist(g: &Group) {
+    let entry = RELEASE_LIST.lock().list.remove(g);
+    // The list's reference is dropped after the spinlock.
+    drop(entry);
+}
+
+/// The drain work.
+pub(crate) struct Drain;
+
+impl WorkFn for Drain {
+    fn run() {
+        drain();
+    }
+}
+
+/// Takes every group off the release list and hands its agent call to its work item.
+fn drain() {
+    loop {
+        let tree = TCGROUP_MUTEX.lock();
+        for _ in 0..BATCH {
+            // Popped under `TCGROUP_MUTEX`, which `rmdir` holds while it unlinks: no group on
+            // the list is removed, and none is removed before its call is built.
+            let Some(entry) = RELEASE_LIST.lock().list.pop_front() else {
+                RETRY_MS.store(0, Relaxed);
+                return;
+            };
+            // Off the list: a release event from now on lists the group again.
+            let group = entry.into_arc();
+            if let Err(e) = prepare(&tree, &group) {
+                retry(group, e);
+                return;
+            }
+        }
+        // Let `mkdir`, `rmdir` and moves in between batches.
+        drop(tree);
+    }
+}
+
+/// Puts `group`, whose call could not be built (`err`), back at the head of the list, and
+/// queues the drain work after the next retry delay.
+fn retry(group: Arc<Group>, err: Error) {
+    let delay = match RETRY_MS.load(Relaxed) {
+        0 => RETRY_MIN_MS,
+        d => (d * 2).min(RETRY_MAX_MS),
+    };
+    RETRY_MS.store(delay, Relaxed);
+    {
+        let mut rel = RELEASE_LIST.lock();
+        // Unless an event listed it again meanwhile.
+        if let Ok(entry) = ListArc::try_from_arc(group) {
+            rel.list.push_front(entry);
+        }
+        if let Some(m) = &rel.machinery {
+            m.queue_drain(delay);
+        }
+    }
+    crate::compat::pr_warn_once!(
+        "cannot prepare a release agent call ({:?}); retrying, every {} ms at most\n",
+        err,
+        RETRY_MAX_MS
+    );
+}
+
+/// One agent call.
+pub(crate) struct AgentCall {
     hier: Arc<Hierarchy>,
     agent: CString,
     path: CString,
 }
 
-/// The path of `g` relative to its hierarchy's root, as v1 passes it: `/a/b`.
-fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Arc<Group>) -> Result<CString> {
-    let mut parts = KVec::new();
-    let mut cur = g.clone();
-    while let Some(parent) = cur.parent.clone() {
-        parts.push(cur, GFP_KERNEL)?;
-        cur = parent;
+/// Builds the agent call of `group`, which the drain work took off the list, and hands it to
+/// the group's work item. Fails only when memory runs out.
+fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
+    let Some(hier) = crate::hierarchy::find(tree, group.hier) else {
+        // A listed group is never removed, and its hierarchy lives while it has groups.
+        return Ok(());
+    };
+    let agent = hier.release_agent()?;
+    if agent.is_empty() {
+        return Ok(());
     }
-    let mut v = KVec::new();
-    for p in parts.iter().rev() {
-        v.push(b'/', GFP_KERNEL)?;
-        v.extend_from_slice(p.tree.as_ref(guard).name.as_bytes(), GFP_KERNEL)?;
-    }
-    cstring(&v)
-}
-
-/// Collects the queued groups of `h` into `jobs`.
-fn collect(
-    guard: &GlobalGuard<TCGROUP_MUTEX>,
-    h: &Arc<Hierarchy>,
-    jobs: &mut KVec<Arc<Job>>,
-) -> Result {
-    let mut stack = KVec::new();
-    stack.push(h.root().clone(), GFP_KERNEL)?;
-    while let Some(g) = stack.pop() {
-        for c in g.tree.as_ref(guard).children.values() {
-            stack.push(c.clone(), GFP_KERNEL)?;
+    let path = match path(tree, group) {
+        Err(e) if e == ENAMETOOLONG => {
+            // As v1, which does not call the agent with a path of `PATH_MAX` or more; unlike
+            // v1, counted and logged. The release is over: a retry would fail the same way.
+            hier.stats.launched.fetch_add(1, Relaxed);
+            failed(hier, e, &agent, b"(path too long)");
+            return Ok(());
         }
-        if !g.release_queued.load(Relaxed) {
-            continue;
+        res => res?,
+    };
+    let call = KBox::new(
+        AgentCall {
+            hier: hier.clone(),
+            agent: cstring(&agent)?,
+            path,
+        },
+        GFP_KERNEL,
+    )?;
+    let old = {
+        let mut rel = RELEASE_LIST.lock();
+        let old = group.release_call.as_mut(&mut rel).replace(call);
+        if old.is_none() {
+            // Counted when queued: once a later release's call has run, every earlier one is
+            // counted, wherever its exec stands.
+            hier.stats.launched.fetch_add(1, Relaxed);
+            if let Some(m) = &rel.machinery {
+                // Not queued already: the item takes its call when it starts running, so an
+                // empty slot means it is idle or running, and queueing succeeds. Were it
+                // queued, it would take this call all the same.
+                let _ = m.queue.queue().enqueue(group.clone());
+            }
         }
-        if g.dead.load(Relaxed) {
-            g.release_queued.store(false, Relaxed);
-            continue;
-        }
-        // Only the work clears the flag, under this mutex: it cannot be cleared meanwhile.
-        // It is cleared once the job is ready, so an allocation failure leaves the group
-        // queued for the next run instead of losing its call.
-        let agent = h.release_agent()?;
-        if !agent.is_empty() {
-            let job = Arc::new(
-                Job {
-                    hier: h.clone(),
-                    agent: cstring(&agent)?,
-                    path: path(guard, &g)?,
-                },
-                GFP_KERNEL,
-            )?;
-            jobs.push(job, GFP_KERNEL)?;
-        }
-        // A release event from now on queues the group again. Pairs with the exchange in
-        // `check_locked()`.
-        g.release_queued.store(false, Release);
-    }
+        old
+    };
+    // A call that had not started yet is replaced by this one, freed after the spinlock.
+    drop(old);
     Ok(())
 }
 
-/// The release work: runs the agent for every queued group.
-fn run() {
-    // Events from now on schedule another run, which finds what this one misses.
-    SCHEDULED.xchg(false, Full);
-    let mut jobs = KVec::new();
-    {
-        let list = TCGROUP_MUTEX.lock();
-        for h in list.iter() {
-            if collect(&list, h, &mut jobs).is_err() {
-                // What was not collected stays queued: retried by the next run, which the
-                // next release event anywhere schedules. Logged once: only fault injection
-                // makes these small GFP_KERNEL allocations fail.
-                crate::compat::pr_warn_once!(
-                    "out of memory collecting groups to release; retrying at the next release\n"
-                );
-            }
-        }
+/// The path of `g` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
+/// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
+fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
+    // The length first, so that the buffer is allocated once and a path that is too long is
+    // not built at all.
+    let mut len = 0usize;
+    let mut cur = g;
+    while let Some(parent) = &cur.parent {
+        len += 1 + cur.tree.as_ref(guard).name.as_bytes().len();
+        cur = parent;
     }
-    // Each call in a work item of its own, as v1 has one per group: an agent's exec does not
-    // wait for the previous one's. If the item cannot be allocated, the call is made here.
-    for job in jobs {
-        // Counted when dispatched: once a later release's call has run, every earlier one
-        // is counted, wherever its exec stands.
-        job.hier.stats.launched.fetch_add(1, Relaxed);
-        let spawned = {
-            let guard = CSS_SET_LOCK.lock();
-            match guard.queue.as_ref() {
-                Some(q) => {
-                    let j = job.clone();
-                    q.queue().try_spawn(GFP_ATOMIC, move || j.run()).is_ok()
-                }
-                None => false,
-            }
-        };
-        if !spawned {
-            job.run();
-        }
+    if len >= bindings::PATH_MAX as usize {
+        return Err(ENAMETOOLONG);
+    }
+    let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
+    for _ in 0..len {
+        // Within the capacity: this does not allocate.
+        buf.push(0u8, GFP_KERNEL)?;
+    }
+    // Filled from the end, the group's own name last.
+    let mut end = len;
+    let mut cur = g;
+    while let Some(parent) = &cur.parent {
+        let name = cur.tree.as_ref(guard).name.as_bytes();
+        let start = end - name.len();
+        buf[start..end].copy_from_slice(name);
+        buf[start - 1] = b'/';
+        end = start - 1;
+        cur = parent;
+    }
+    cstring(&buf)
+}
+
+/// Counts a failed agent call of `hier` and logs it, rate-limited by count: a broken agent
+/// fails at every release, and `release_agent.stats` has the totals.
+fn failed(hier: &Hierarchy, err: Error, agent: &[u8], path: &[u8]) {
+    let n = hier.stats.failed.fetch_add(1, Relaxed) + 1;
+    hier.stats.last_error.store(err.to_errno(), Relaxed);
+    if n <= 10 || n % 1000 == 0 {
+        pr_warn!(
+            "release agent {} for {} failed: {:?} (failure {})\n",
+            core::str::from_utf8(agent).unwrap_or("?"),
+            core::str::from_utf8(path).unwrap_or("?"),
+            err,
+            n
+        );
     }
 }
 
-impl Job {
-    /// Runs the agent and counts the outcome.
-    fn run(&self) {
-        if let Err(e) = task::run_usermode_helper(&self.agent, &self.path) {
-            let failed = self.hier.stats.failed.fetch_add(1, Relaxed) + 1;
-            self.hier.stats.last_error.store(e.to_errno(), Relaxed);
-            // Rate-limited by count: a broken agent fails at every release, and the stats
-            // file has the totals.
-            if failed <= 10 || failed % 1000 == 0 {
-                pr_warn!(
-                    "release agent {} for {} failed: {:?} (failure {})\n",
-                    self.agent.to_str().unwrap_or("?"),
-                    self.path.to_str().unwrap_or("?"),
-                    e,
-                    failed
-                );
+impl WorkItem for Group {
+    type Pointer = Arc<Group>;
+
+    /// Runs the group's agent call, if one is waiting.
+    fn run(group: Arc<Group>) {
+        let call = group.release_call.as_mut(&mut RELEASE_LIST.lock()).take();
+        if let Some(call) = call {
+            if let Err(e) = task::run_usermode_helper(&call.agent, &call.path) {
+                failed(&call.hier, e, call.agent.to_bytes(), call.path.to_bytes());
             }
         }
     }
@@ -215,9 +343,9 @@ impl Job {
 
 /// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
 pub(crate) struct Stats {
-    /// Calls dispatched to their work items.
+    /// Calls queued to their work items, and calls refused because the path was too long.
     pub(crate) launched: Atomic<u64>,
-    /// Calls whose exec failed.
+    /// Calls whose exec failed, or whose path was too long.
     pub(crate) failed: Atomic<u64>,
     /// The errno of the last failure (negative), 0 if none.
     pub(crate) last_error: Atomic<i32>,
@@ -234,29 +362,30 @@ impl Stats {
     }
 }
 
-/// The release machinery of the module: its workqueue, reachable from atomic context through
-/// [`CSS_SET_LOCK`]. Dropping it drains and destroys the workqueue.
+/// The release machinery of the module: the workqueue and the drain work, reachable from
+/// atomic context through [`RELEASE_LIST`]. Dropping it cancels a pending retry, waits for the
+/// drain work and destroys the workqueue, which waits for the agent calls.
 pub(crate) struct Releaser(());
 
 impl Releaser {
-    /// Creates the workqueue.
+    /// Creates the workqueue and initialises the drain work.
     pub(crate) fn new() -> Result<Self> {
         // Calls run concurrently, up to the default number of active items.
-        let q = OwnedQueue::new(c"tcgroup_release", 0)?;
-        CSS_SET_LOCK.lock().queue = Some(q);
+        let queue = OwnedQueue::new(c"tcgroup_release", 0)?;
+        let drain = DRAIN.init()?;
+        RELEASE_LIST.lock().machinery = Some(Machinery { queue, drain });
         Ok(Self(()))
     }
 }
 
 impl Drop for Releaser {
     fn drop(&mut self) {
-        let q = CSS_SET_LOCK.lock().queue.take();
-        // Destroyed outside the spinlock: it waits for the work to finish.
-        drop(q);
+        // Nothing queues the drain work once this is taken: events see no machinery.
+        let machinery = RELEASE_LIST.lock().machinery.take();
+        if let Some(m) = machinery {
+            m.drain.cancel_sync();
+            // Destroyed outside the spinlock: it waits for the agent calls.
+            drop(m.queue);
+        }
     }
-}
-
-/// Runs [`check`] with the lock taken.
-pub(crate) fn check_locked(g: &Group) {
-    check(&mut CSS_SET_LOCK.lock(), g);
 }

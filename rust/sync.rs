@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The crate's global state: `TCGROUP_MUTEX`, `CSS_SET_LOCK` and the module handle.
+//! The crate's global state: `TCGROUP_MUTEX`, `CSS_SET_LOCK`, `RELEASE_LIST` and the module
+//! handle.
 //!
 //! `TCGROUP_MUTEX` is tcgroup's `cgroup_mutex`: it protects the list of hierarchies and the shape
 //! of every group tree (children, removal), and serialises moves of tasks. It is a sleeping
 //! lock, taken only in process context. `CSS_SET_LOCK` is tcgroup's `css_set_lock`: a spinlock,
 //! since the fork and exit probes take it in atomic context, protecting the css_sets, the task
-//! table and the groups' task counts. See `Documentation/design.rst` for the lock order.
+//! table and the groups' task counts. `RELEASE_LIST` is a spinlock taken under both, protecting
+//! the release list and the release machinery (see `crate::release`). See
+//! `Documentation/design.rst` for the lock order.
 
 use crate::{
     compat::{
@@ -18,11 +21,13 @@ use crate::{
         SetOnce, //
     },
     hierarchy::Hierarchy,
+    list::SoleList,
     membership::{
         CssSet,
         Membership, //
     },
     rcu::TaskMap,
+    release::Releases,
 };
 use kernel::{
     sync::Arc,
@@ -30,8 +35,8 @@ use kernel::{
 };
 
 crate::compat::lock::global_lock! {
-    // SAFETY: `init` calls `TCGROUP_MUTEX.init()` before anything can use the lock, and makes
-    // sure it is called only once.
+    // SAFETY: `Globals::new` calls `TCGROUP_MUTEX.init()` before anything can use the lock, and
+    // makes sure it is called only once.
     pub(crate) unsafe(uninit) static TCGROUP_MUTEX: Mutex<KVec<Arc<Hierarchy>>> = KVec::new();
 }
 
@@ -41,13 +46,31 @@ crate::compat::lock::global_lock! {
     pub(crate) unsafe(uninit) static CSS_SET_LOCK: SpinLock<Membership> = Membership::new();
 }
 
+crate::compat::lock::global_lock! {
+    // SAFETY: `Globals::new` calls `RELEASE_LIST.init()` before anything can use the lock, and
+    // only once.
+    pub(crate) unsafe(uninit) static RELEASE_LIST: SpinLock<Releases> = no_releases();
+}
+
+/// The initial state of [`RELEASE_LIST`]: no group listed, no machinery yet.
+///
+/// Only the initialiser of [`RELEASE_LIST`] calls it, once.
+const fn no_releases() -> Releases {
+    Releases {
+        // SAFETY: Called once, for `RELEASE_LIST`, whose list is then the module's only list of
+        // groups: nothing else creates a `List<Group>`.
+        list: unsafe { SoleList::new() },
+        machinery: None,
+    }
+}
+
 /// Every task's css_set, by task, for readers under RCU (see [`crate::membership`]).
 pub(crate) static TASKS: TaskMap<CssSet> = TaskMap::uninit();
 
 /// The running module, for the references that hierarchies hold on it.
 static MODULE: SetOnce<&'static ThisModule> = SetOnce::new();
 
-/// Whether [`init`] has run.
+/// Whether [`Globals::new`] has run.
 static INITIALISED: Atomic<bool> = Atomic::new(false);
 
 /// The global state, set up by [`Globals::new`] and torn down when the value is dropped.
@@ -66,9 +89,14 @@ impl Globals {
         // SAFETY: The exchange above lets exactly one call get here, and nothing uses the lock
         // before the filesystem type is registered, after this call.
         unsafe { TCGROUP_MUTEX.init() };
-        // SAFETY: As above.
+        // SAFETY: The exchange above lets exactly one call get here, and nothing takes the lock
+        // before the filesystem type is registered, after this call.
         unsafe { CSS_SET_LOCK.init() };
-        // SAFETY: As above; `drop` destroys it, once.
+        // SAFETY: The exchange above lets exactly one call get here, and nothing takes the lock
+        // before the release machinery is set up, after this call.
+        unsafe { RELEASE_LIST.init() };
+        // SAFETY: The exchange above lets exactly one call get here, nothing uses the map before
+        // the probes are registered, after this call, and `drop` destroys it, once.
         unsafe { TASKS.init() };
         MODULE.populate(module);
         Ok(Self(()))

@@ -276,49 +276,6 @@ impl<T: ForkExit> Drop for Probes<T> {
     }
 }
 
-/// A workqueue of the module's own, destroyed (after running what is queued) when dropped.
-///
-/// # Invariants
-///
-/// `wq` is a workqueue allocated by [`OwnedQueue::new`] and not yet destroyed.
-pub(crate) struct OwnedQueue {
-    wq: *mut bindings::workqueue_struct,
-}
-
-// SAFETY: A workqueue may be used and destroyed from any thread.
-unsafe impl Send for OwnedQueue {}
-// SAFETY: Queueing work is thread-safe.
-unsafe impl Sync for OwnedQueue {}
-
-impl OwnedQueue {
-    /// Allocates an unbound workqueue named `name` running up to `max_active` items at a time
-    /// (0: the workqueue default).
-    pub(crate) fn new(name: &'static CStr, max_active: i32) -> Result<Self> {
-        // SAFETY: `name` is a NUL-terminated string, which the helper uses as the workqueue's
-        // name (not as a format).
-        let wq = unsafe { ffi::tcgroup_alloc_workqueue(name.as_char_ptr(), max_active) };
-        if wq.is_null() {
-            return Err(ENOMEM);
-        }
-        // INVARIANT: `wq` was just allocated.
-        Ok(Self { wq })
-    }
-
-    /// The queue, for queueing work.
-    pub(crate) fn queue(&self) -> &kernel::workqueue::Queue {
-        // SAFETY: By the type invariant `wq` is live for as long as `self`.
-        unsafe { kernel::workqueue::Queue::from_raw(self.wq) }
-    }
-}
-
-impl Drop for OwnedQueue {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant `wq` is live; `destroy_workqueue` drains it first, so
-        // no queued work outlives the module.
-        unsafe { bindings::destroy_workqueue(self.wq) };
-    }
-}
-
 /// Runs `path` with the argument `arg` as a usermode helper and waits until it has been
 /// executed (`UMH_WAIT_EXEC`), with the environment cgroup v1 gives its release agent.
 /// Returns the exec's error, if any.

@@ -10,14 +10,19 @@
 //! See `Documentation/tcgroup.rst` for the user ABI and `Documentation/design.rst` for objects,
 //! lifetimes and lock order.
 //!
-//! - [`vfs`]: the safe VFS layer (the only `unsafe` code, with [`sync`]).
+//! The `unsafe` code is in the abstraction files: [`vfs`], [`task`], [`workqueue`], [`list`],
+//! [`rcu`], [`sync`] and [`compat`]; the model and the ABI above them are safe Rust.
+//!
+//! - [`vfs`]: the safe VFS layer over the bindings (`unsafe`).
 //! - [`compat`]: the kernel-API differences between the supported kernel lines (`unsafe`).
-//! - [`sync`]: the global lock and the module handle.
+//! - [`sync`]: the global locks and the module handle (`unsafe` initialisation).
 //! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
 //! - [`group`]: groups, the directories of a hierarchy.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
 //! - [`release`]: releasable groups, the release list and the release agent.
-//! - [`task`]: tasks and the fork and exit tracepoint probes (`unsafe`, like [`vfs`]).
+//! - [`task`]: tasks, the fork and exit tracepoint probes, the usermode helper (`unsafe`).
+//! - [`workqueue`]: the module's workqueue and static delayed work (`unsafe`).
+//! - [`list`]: the release list's list type, whose removal is safe (`unsafe`).
 //! - [`rcu`]: the RCU-read task map and frees after a grace period (`unsafe`).
 //! - [`files`]: the control files.
 
@@ -27,12 +32,14 @@ mod compat;
 mod files;
 mod group;
 mod hierarchy;
+mod list;
 mod membership;
 mod rcu;
 mod release;
 mod sync;
 mod task;
 mod vfs;
+mod workqueue;
 
 module! {
     type: Tcgroup,
@@ -45,9 +52,9 @@ module! {
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
 /// Fields are dropped in declaration order: the type is unregistered before its mount point
-/// goes, then the fork and exit probes, the release workqueue (drained), and the global state
-/// last. `init` sets them up in the opposite order, so no task can be moved before the probes
-/// track forks and exits.
+/// goes, then the fork and exit probes, the release machinery (the drain work cancelled or
+/// waited for, the workqueue drained), and the global state last. `init` sets them up in the
+/// opposite order, so no task can be moved before the probes track forks and exits.
 #[pin_data]
 struct Tcgroup {
     #[pin]

@@ -5,8 +5,9 @@
 //! This is the kernel crate's [`kernel::bindings`] with the module-local bindgen output (see
 //! `rust/Kbuild` and `vfs/bindgen_parameters`) layered on top: an item generated here, such as
 //! the full `struct fs_context`, shadows the kernel crate's opaque declaration of the same name.
-//! Only the abstraction files ([`crate::vfs`] and [`crate::task`]) may use this module. It also
-//! declares the module's C helpers (`helpers.h`).
+//! Only the abstraction files ([`crate::vfs`], [`crate::task`], [`crate::workqueue`],
+//! [`crate::rcu`], [`crate::compat`]) may use this module. It also declares the module's C
+//! helpers (`helpers.h`).
 
 // The same exceptions as the kernel's own `bindings` crate (`rust/bindings/lib.rs`): generated
 // names follow C, and some C structs reached through pointers have no Rust fields
