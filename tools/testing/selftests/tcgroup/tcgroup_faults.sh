@@ -6,7 +6,9 @@
 # sequence (mount, mkdir, notify_on_release, moves, fork and exit, reads,
 # release_agent writes, rmdir, umount) must see only clean errors, and the
 # state must be consistent afterwards: every group removable, the module
-# unloadable and loadable again. Needs CONFIG_FAILSLAB and
+# unloadable and loadable again. With every allocation of the module's code
+# failing, in any task, groups released meanwhile must get their agent calls
+# once the failures stop, with no other event. Needs CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (the debug kernel); skips
 # otherwise. Runs under busybox sh.
 
@@ -26,7 +28,7 @@ if [ ! -w "$FS/require-start" ] || [ ! -d /sys/module/tcgroup/sections ]; then
 	ktap_skip_all "needs failslab with the stacktrace filter and tcgroup loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 3
+ktap_set_plan 4
 
 work=$(mktemp -d /tmp/tcgflt.XXXXXX)
 mnt=$work/mnt
@@ -43,18 +45,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Fail 10 % of the allocations made from tcgroup's code, by tasks that ask
-# for it (make-it-fail), quietly.
-cat /sys/module/tcgroup/sections/.text >"$FS/require-start"
-cat /sys/module/tcgroup/sections/.data >"$FS/require-end"
-echo 32 >"$FS/stacktrace-depth"
-echo Y >"$FS/task-filter"
-echo N >"$FS/ignore-gfp-wait"
-echo 0 >"$FS/space"
-echo 0 >"$FS/verbose"
-echo -1 >"$FS/times"
-echo 1 >"$FS/interval"
-echo 10 >"$FS/probability"
+# faults_on PERCENT TASK_FILTER: fails PERCENT % of the allocations made from
+# tcgroup's code, quietly; by the tasks that ask for it (make-it-fail) with
+# TASK_FILTER Y, by any task (kernel workers too) with N. $FS/times counts
+# down from 1000000 with every failure.
+faults_on() {
+	cat /sys/module/tcgroup/sections/.text >"$FS/require-start"
+	cat /sys/module/tcgroup/sections/.data >"$FS/require-end"
+	echo 32 >"$FS/stacktrace-depth"
+	echo "$2" >"$FS/task-filter"
+	echo N >"$FS/ignore-gfp-wait"
+	echo 0 >"$FS/space"
+	echo 0 >"$FS/verbose"
+	echo 1000000 >"$FS/times"
+	echo 1 >"$FS/interval"
+	echo "$1" >"$FS/probability"
+}
+
+# poll_until SECONDS COMMAND...: runs COMMAND every 10 ms until it succeeds
+# (returns 0) or SECONDS have passed (returns 1).
+poll_until() {
+	_tries=$(($1 * 100))
+	shift
+	while [ $_tries -gt 0 ]; do
+		"$@" && return 0
+		_tries=$((_tries - 1))
+		sleep 0.01
+	done
+	return 1
+}
+
+faults_on 10 Y
 
 # The functional sequence, ROUNDS times, in a shell that fails allocations;
 # every error message goes to $work/errors.
@@ -108,6 +129,78 @@ else
 	done
 	umount "$mnt" || ok=0
 fi
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+# A release whose agent call cannot be prepared (the drain work's allocations
+# fail) goes back on the release list and the drain work retries it after a
+# growing delay: once allocations succeed again, every group released in the
+# meantime gets exactly one call, with no other group's event to start it.
+desc="releases during allocation failures get their calls once they stop"
+GROUPS=4
+printf '#!/bin/sh\necho "$1" >>%s\n' "$work/agent.log" >"$work/agent"
+chmod 755 "$work/agent"
+: >"$work/agent.log"
+
+holders_in() {
+	for _i in $(seq $GROUPS); do
+		[ -n "$(cat "$mnt/r$_i/tasks")" ] || return 1
+	done
+}
+failures_seen() {
+	[ $((1000000 - $(cat "$FS/times"))) -ge "$1" ]
+}
+calls_logged() {
+	[ "$(wc -l <"$work/agent.log")" -ge "$1" ]
+}
+
+ok=1
+pids=
+mount -t tcgroup -o "none,name=tcgretry,release_agent=$work/agent" none "$mnt" || ok=0
+for i in $(seq $GROUPS); do
+	{ mkdir "$mnt/r$i" && echo 1 >"$mnt/r$i/notify_on_release"; } || ok=0
+	sh -c "echo 0 >$mnt/r$i/tasks && exec sleep 600" &
+	pids="$pids $!"
+done
+poll_until 10 holders_in || { ktap_print_msg "the holders did not enter their groups"; ok=0; }
+if [ $ok -eq 1 ]; then
+	faults_on 100 N
+	# shellcheck disable=SC2086 # one word per pid
+	kill -KILL $pids
+	wait
+	# Five failed runs of the drain work: it was retried, four times at least.
+	if ! poll_until 20 failures_seen 5; then
+		ktap_print_msg "only $((1000000 - $(cat "$FS/times"))) failures injected"
+		ok=0
+	fi
+	faults_off
+	if [ -s "$work/agent.log" ]; then
+		ktap_print_msg "an agent call was made while allocations failed"
+		ok=0
+	fi
+	if ! poll_until 20 calls_logged $GROUPS; then
+		ktap_print_msg "$(wc -l <"$work/agent.log") of $GROUPS calls after the faults"
+		ok=0
+	fi
+	for i in $(seq $GROUPS); do
+		n=$(grep -cx "/r$i" "$work/agent.log")
+		[ "$n" -eq 1 ] || { ktap_print_msg "/r$i: $n calls"; ok=0; }
+	done
+	stats=$(tr '\n' ' ' <"$mnt/release_agent.stats")
+	ktap_print_msg "after the failures: $stats"
+	case "$stats" in
+	"launched $GROUPS failed 0 last_error 0 ") ;;
+	*) ok=0 ;;
+	esac
+else
+	# shellcheck disable=SC2086 # one word per pid
+	kill -KILL $pids 2>/dev/null
+	wait
+fi
+faults_off
+for i in $(seq $GROUPS); do
+	rmdir "$mnt/r$i" 2>/dev/null
+done
+umount "$mnt" 2>/dev/null
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 desc="module unloads and loads again"

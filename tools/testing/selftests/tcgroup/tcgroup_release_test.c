@@ -14,10 +14,10 @@
  * after 10 s without a new call), never by sleeping a fixed time; the
  * processes that populate groups wait on pipes. That a call did *not* happen is
  * shown by a sentinel group released afterwards: tcgroup's release work
- * collects the queued groups one run at a time, each run taking every group
- * queued by then and dispatching (and counting in release_agent.stats) their
- * calls before the next, so once the sentinel's call is logged every earlier
- * release has been dispatched and counted; its call may still be running.
+ * takes the groups off its release list in the order they were listed,
+ * dispatching (and counting in release_agent.stats) each one's call before it
+ * takes the next, so once the sentinel's call is logged every earlier release
+ * has been dispatched and counted; its call may still be running.
  * On cgroup v1 each group has a work item of its own on a per-CPU workqueue,
  * and the sentinel is a practical bound rather than a guaranteed one.
  *
@@ -958,6 +958,92 @@ TEST_F(release, hold_defers_release)
 	expect_calls(_metadata, self, "/g", 1);
 	sentinel(_metadata, self, self->mnt[0], "sentinel2");
 	EXPECT_EQ(1, calls(self, "/g"));
+}
+
+/* Levels of NAME_MAX-byte names under which the agent's argument reaches PATH_MAX. */
+#define DEEP_LEVELS ((PATH_MAX - 1) / (NAME_MAX + 1))
+
+/*
+ * The agent's argument is bounded: a group whose path is PATH_MAX bytes or more
+ * gets no call on tcgroup, which counts the release as failed with
+ * ENAMETOOLONG; cgroup v1 calls the agent with the path cut to PATH_MAX - 1
+ * bytes, which names another group or none (a documented difference). A path
+ * of PATH_MAX - 1 bytes is passed whole on both.
+ */
+TEST_F(release, agent_path_max)
+{
+	char level[NAME_MAX + 1], fit[NAME_MAX + 1], deep[NAME_MAX + 1];
+	char *prefix, *expected;
+	struct agent_stats st;
+	size_t len = 0;
+	int cwd, ret;
+
+	mount_with_agent(_metadata, self, variant);
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(cwd, 0);
+	prefix = calloc(1, 2 * PATH_MAX);
+	expected = calloc(1, 2 * PATH_MAX);
+	ASSERT_TRUE(prefix && expected);
+
+	/* DEEP_LEVELS levels of NAME_MAX bytes: "/LLL.../LLL...", 3840 bytes. */
+	memset(level, 'L', NAME_MAX);
+	level[NAME_MAX] = '\0';
+	ASSERT_EQ(chdir(self->mnt[0]), 0);
+	write_ok(_metadata, "notify_on_release", "1");
+	for (int i = 0; i < DEEP_LEVELS; i++) {
+		mkdir_ok(_metadata, level);
+		ASSERT_EQ(chdir(level), 0);
+		len += snprintf(prefix + len, 2 * PATH_MAX - len, "/%s", level);
+	}
+	/* Two leaves: "/fff..." ends at PATH_MAX - 1 bytes, "/ddd..." at PATH_MAX. */
+	memset(fit, 'f', PATH_MAX - 2 - len);
+	fit[PATH_MAX - 2 - len] = '\0';
+	memset(deep, 'd', PATH_MAX - 1 - len);
+	deep[PATH_MAX - 1 - len] = '\0';
+	/* Relative paths from here on: the absolute ones are too long for syscalls. */
+	mkdir_ok(_metadata, fit);
+	mkdir_ok(_metadata, deep);
+	run_in(_metadata, deep);
+	run_in(_metadata, fit);
+	snprintf(expected, 2 * PATH_MAX, "%s/%s", prefix, fit);
+	ASSERT_EQ(strlen(expected), (size_t)PATH_MAX - 1);
+	expect_calls(_metadata, self, expected, 1);
+
+	snprintf(expected, 2 * PATH_MAX, "%s/%s", prefix, deep);
+	ASSERT_EQ(strlen(expected), (size_t)PATH_MAX);
+	if (variant->has_stats) {
+		/* Handled in list order: by the sentinel's call the deep one is counted. */
+		sentinel(_metadata, self, self->mnt[0], "sentinel");
+		ret = read_stats(self->mnt[0], &st);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("release_agent.stats: %s", strerror(-ret));
+		}
+		EXPECT_EQ(1ULL, st.failed);
+		EXPECT_EQ(-ENAMETOOLONG, st.last_error);
+		/* No call under any prefix of the deep group's path. */
+		expected[PATH_MAX - 1] = '\0';
+		EXPECT_EQ(0, calls(self, expected)) {
+			TH_LOG("a truncated path was passed");
+		}
+	} else {
+		/* cgroup v1 cuts the argument to PATH_MAX - 1 bytes. */
+		expected[PATH_MAX - 1] = '\0';
+		expect_calls(_metadata, self, expected, 1);
+	}
+
+	/* The groups are too deep for the teardown's absolute paths. */
+	ASSERT_EQ(rmdir(fit), 0);
+	ASSERT_EQ(rmdir(deep), 0);
+	for (int i = 0; i < DEEP_LEVELS; i++) {
+		ASSERT_EQ(chdir(".."), 0);
+		ASSERT_EQ(rmdir(level), 0) {
+			TH_LOG("rmdir at depth %d: %s", DEEP_LEVELS - i, strerror(errno));
+		}
+	}
+	ASSERT_EQ(fchdir(cwd), 0);
+	close(cwd);
+	free(prefix);
+	free(expected);
 }
 
 /* cgroup.events of a group reads "populated 1" while it has a task of its own. */
