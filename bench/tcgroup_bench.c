@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -232,13 +233,38 @@ static void json_begin(const char *kind)
 	printf("BENCH {\"kind\": \"%s\"", kind);
 }
 
+/* Prints @v as a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_quote(const char *v)
+{
+	const unsigned char *c;
+
+	putchar('"');
+	for (c = (const unsigned char *)v; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
 static void json_str(const char *k, const char *v)
 {
-	printf(", \"%s\": \"%s\"", k, v);
+	printf(", ");
+	json_quote(k);
+	printf(": ");
+	json_quote(v);
 }
 
 static void json_num(const char *k, double v)
 {
+	/* A rate over no time, say: a broken run, not a figure. */
+	if (!isfinite(v)) {
+		errno = 0;
+		die("%s is not a finite number", k);
+	}
 	printf(", \"%s\": %.6g", k, v);
 }
 

@@ -32,9 +32,19 @@ note() {
 	echo "# $(cut -d' ' -f1 /proc/uptime)s $*"
 }
 
+# jstr TEXT: TEXT as a JSON string (backslashes, quotes and newlines escaped,
+# other control bytes dropped).
+jstr() {
+	printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\001-\010\013-\037' |
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' |
+		awk 'BEGIN { printf "\"" }
+		{ printf "%s%s", (NR > 1 ? "\\n" : ""), $0 }
+		END { printf "\"" }'
+}
+
 fail() {
 	note "error: $*"
-	echo "BENCH {\"kind\": \"error\", \"what\": \"$*\"}"
+	echo "BENCH {\"kind\": \"error\", \"what\": $(jstr "$*")}"
 }
 
 # run ARGS...: one workload; a failure is reported, not fatal.
@@ -148,7 +158,7 @@ mkdir -p /run/bench
 # default threads-max.
 echo 100000 >/proc/sys/kernel/threads-max
 
-echo "BENCH {\"kind\": \"conditions\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc)," \
+echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus\": $(nproc)," \
 	"\"memtotal_kb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo)," \
 	"\"ns\": \"$NS\", \"reps\": \"$REPS\", \"fork_m\": $FORK, \"rounds\": $ROUNDS," \
 	"\"attach_k\": $ATTACH, \"memory_k\": $MEMORY}"
