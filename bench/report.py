@@ -13,7 +13,8 @@ the file), so that every figure in it comes from the JSON of the same run.
 Statistics: a figure measured R times is given as the median of its R values
 and their range (min..max). A ratio tcgroup / cgroup v1 is the ratio of the
 medians, with the range of the ratios of the repetitions measured side by
-side (the i-th of each, run one after the other); "same" means the two
+side (the i-th of each, run one after the other; the widest range
+min / max .. max / min where the counts differ); "same" means the two
 ranges of values overlap, "faster" or "slower" that they do not.
 Percentiles are statistics.quantiles(); growth exponents are the slope of
 statistics.linear_regression() on log-log points of every repetition.
@@ -121,15 +122,18 @@ def exponent(points):
 def compare(tc, v1, higher_is_better):
     """tcgroup's figure against v1's: ratio of the medians, the range of the
     ratios of the repetitions run side by side, and the verdict by overlap."""
-    ratio = tc["median"] / v1["median"]
-    paired = [a / b for a, b in zip(tc["all"], v1["all"])]
     overlap = tc["min"] <= v1["max"] and v1["min"] <= tc["max"]
     if overlap:
         verdict = "same"
     else:
         better = (tc["median"] > v1["median"]) == higher_is_better
         verdict = "faster" if better else "slower"
-    return {"ratio": ratio, "min": min(paired), "max": max(paired), "pairs": len(paired), "verdict": verdict}
+    if len(tc["all"]) != len(v1["all"]):
+        # Not run side by side, one for one (a workload of one filesystem only, or one that failed).
+        return {**compare_unpaired(tc, v1), "pairs": 0, "verdict": verdict}
+    paired = [a / b for a, b in zip(tc["all"], v1["all"])]
+    return {"ratio": tc["median"] / v1["median"], "min": min(paired), "max": max(paired), "pairs": len(paired),
+            "verdict": verdict}
 
 
 def compare_unpaired(a, b):
@@ -457,22 +461,30 @@ def ratio_cell(c):
     return f"{c['ratio']:.3g} ({c['min']:.3g}..{c['max']:.3g})"
 
 
+def pairs_note(c):
+    if c["pairs"] == 1:
+        return " (1 pair: no spread)"
+    if c["pairs"] == 0:
+        return " (repetitions not paired: widest range)"
+    return ""
+
+
 def verdict_cell(c, higher_is_better=None):
     if c["verdict"] == "same":
-        return "same (ranges overlap)"
+        return "same (ranges overlap)" + pairs_note(c)
     r = c["ratio"]
     if higher_is_better is False:  # a time: faster is a smaller time
         f = 1 / r if c["verdict"] == "faster" else r
     else:
         f = r if c["verdict"] == "faster" else 1 / r
-    return f"{f:.2f}x {c['verdict']}" + (" (1 pair: no spread)" if c["pairs"] == 1 else "")
+    return f"{f:.2f}x {c['verdict']}" + pairs_note(c)
 
 
 def size_cell(c):
     if c["verdict"] == "same":
-        return "same (ranges overlap)"
+        return "same (ranges overlap)" + pairs_note(c)
     return (f"{1 / c['ratio']:.2f}x smaller" if c["verdict"] == "faster" else f"{c['ratio']:.2f}x larger") + \
-        (" (1 pair: no spread)" if c["pairs"] == 1 else "")
+        pairs_note(c)
 
 
 def by_int(d):
@@ -490,7 +502,8 @@ def markdown(doc):
       f"from it: `bench/report.py --from-json {stem}.json`.\n")
     w("How to read it: each figure is the median of its repetitions, followed by their range (min..max) or "
       "`(1 run)`. A ratio is tcgroup / cgroup v1 of the medians, followed by the range of the ratios of the "
-      "repetitions run side by side. *same* means that the two ranges of values overlap; *faster*, *slower*, "
+      "repetitions run side by side (the i-th of each), or, where the two do not have as many repetitions, "
+      "the widest range min / max .. max / min. *same* means that the two ranges of values overlap; *faster*, *slower*, "
       "*smaller* and *larger* that they do not. Under TCG absolute times are not hardware figures: every "
       "instruction is emulated, an exec costs milliseconds; the side-by-side ratios are what to read.\n")
 

@@ -42,6 +42,9 @@ def test_compare():
     check(slower["verdict"] == "slower" and abs(slower["ratio"] - 11 / 6) < 1e-12,
           "a larger time, ranges apart, is 'slower' at the ratio of the medians")
     check((slower["min"], slower["max"]) == (12 / 7, 10 / 5), "the ratio's range is over the paired repetitions")
+    odd = report.compare(fig([10]), fig([5, 6, 7]), False)
+    check((odd["pairs"], odd["min"], odd["max"]) == (0, 10 / 7, 10 / 5),
+          "repetitions of different counts: the widest range, not a pairing")
     faster = report.compare(fig([10, 11, 12]), fig([5, 6, 7]), True)
     check(faster["verdict"] == "faster", "a larger rate, ranges apart, is 'faster'")
     check(report.verdict_cell(slower, False) == "1.83x slower", "verdict text of a time")

@@ -260,8 +260,12 @@ for n in $NS; do
 		done
 		r=$((r + 1))
 	done
-	note "events: $n groups"
-	run events tcgroup $TC "$n"
+	note "events: $n groups, $reps repetitions"
+	r=1
+	while [ $r -le "$reps" ]; do
+		run events tcgroup $TC "$n"
+		r=$((r + 1))
+	done
 	j=$((j + 1))
 done
 
@@ -298,6 +302,9 @@ fi
 
 umount_both || fail "umount"
 rmmod tcgroup_umh_bench
+# The third run of the two reference conditions of the fork figures.
+run fork loaded "$FORK"
 rmmod tcgroup || fail "rmmod tcgroup"
+run fork baseline "$FORK"
 echo "BENCH {\"kind\": \"finished\", \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 note "bench finished"
