@@ -34,6 +34,7 @@ import sys
 
 FS = ("tcgroup", "cgroup")
 FS_NAME = {"tcgroup": "tcgroup", "cgroup": "cgroup v1", "umh": "limit module", "events": "tcgroup cgroup.events"}
+COLOR = {"tcgroup": "C0", "cgroup": "C1", "umh": "C2", "events": "C3"}
 CONFIG_KEYS = ("CONFIG_HZ", "CONFIG_PREEMPT_LAZY", "CONFIG_PREEMPT", "CONFIG_SLUB", "CONFIG_SLUB_DEBUG",
                "CONFIG_CGROUPS", "CONFIG_MEMCG", "CONFIG_NR_CPUS", "CONFIG_PROVE_LOCKING", "CONFIG_KASAN")
 
@@ -357,7 +358,7 @@ def summarise(results):
 # ---------------------------------------------------------------------------
 # Plots.
 
-def plots(s, outdir, stem):
+def plots(s, results, outdir, stem):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -367,6 +368,28 @@ def plots(s, outdir, stem):
     rel = s["release"]
     ns = sorted({int(n) for key in FS for n in rel.get(key, {})})
     if ns:
+        # Every group's latency of every repetition, as a distribution.
+        fig, axes = plt.subplots(1, len(ns), figsize=(5 * len(ns), 4), squeeze=False)
+        for ax, n in zip(axes[0], ns):
+            for key, kind, style in (("tcgroup", "release", "-"), ("cgroup", "release", "-"),
+                                     ("events", "events", ":")):
+                fs = "tcgroup" if key == "events" else key
+                lat = sorted(v / 1e3 for r in results if r["kind"] == kind and r.get("fs") == fs and r["n"] == n
+                             for v in r["lat_us"])
+                if lat:
+                    ax.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))], style, color=COLOR[key],
+                            label=FS_NAME[key] + (" (poll)" if key == "events" else " (agent)"))
+            ax.set_title(f"N = {n} groups released at once", fontsize=10)
+            ax.set_xlabel("exit -> notification (ms, TCG guest)")
+            ax.set_ylabel("fraction of groups, all repetitions")
+            ax.set_xscale("symlog", linthresh=1)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        files["latency"] = f"{stem}-latency.png"
+        fig.savefig(os.path.join(outdir, files["latency"]), dpi=100)
+        plt.close(fig)
+
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
         for key, marker in (("tcgroup", "o"), ("cgroup", "s"), ("umh", "^"), ("events", "x")):
             by_n = rel.get(key)
@@ -379,7 +402,7 @@ def plots(s, outdir, stem):
                 med = [by_n[str(x)][k]["median"] for x in xs]
                 err = [[m - by_n[str(x)][k]["min"] for x, m in zip(xs, med)],
                        [by_n[str(x)][k]["max"] - m for x, m in zip(xs, med)]]
-                ax.errorbar(xs, med, yerr=err, marker=marker, capsize=3, label=FS_NAME[key])
+                ax.errorbar(xs, med, yerr=err, marker=marker, capsize=3, label=FS_NAME[key], color=COLOR[key])
         for ax, title in ((a1, "exits to the last notification"), (a2, "per-group latency, p50")):
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -403,7 +426,7 @@ def plots(s, outdir, stem):
             med = [by_n[str(x)]["lat_ms"]["median"] for x in xs]
             err = [[m - by_n[str(x)]["lat_ms"]["min"] for x, m in zip(xs, med)],
                    [by_n[str(x)]["lat_ms"]["max"] - m for x, m in zip(xs, med)]]
-            ax.errorbar(xs, med, yerr=err, marker=marker, capsize=3, label=FS_NAME[fs])
+            ax.errorbar(xs, med, yerr=err, marker=marker, capsize=3, label=FS_NAME[fs], color=COLOR[fs])
         ax.set_xscale("symlog", linthresh=1000)
         ax.set_xlabel("idle groups beside the one released")
         ax.set_ylabel("exit -> agent (ms, TCG guest; median, min..max)")
@@ -503,8 +526,8 @@ def markdown(doc):
     w("How to read it: each figure is the median of its repetitions, followed by their range (min..max) or "
       "`(1 run)`. A ratio is tcgroup / cgroup v1 of the medians, followed by the range of the ratios of the "
       "repetitions run side by side (the i-th of each), or, where the two do not have as many repetitions, "
-      "the widest range min / max .. max / min. *same* means that the two ranges of values overlap; *faster*, *slower*, "
-      "*smaller* and *larger* that they do not. Under TCG absolute times are not hardware figures: every "
+      "the widest range min / max .. max / min. *same* means that the two ranges of values overlap; *faster*, "
+      "*slower*, *smaller* and *larger* that they do not. Under TCG absolute times are not hardware figures: every "
       "instruction is emulated, an exec costs milliseconds; the side-by-side ratios are what to read.\n")
 
     w("## Conditions\n")
@@ -858,7 +881,8 @@ def markdown(doc):
     files = doc.get("plots", {})
     if files:
         w("## Plots\n")
-        for key, title in (("scaling", "Release: time and latency with N"),
+        for key, title in (("latency", "Release: per-group latency distribution (CDF)"),
+                           ("scaling", "Release: time and latency with N"),
                            ("idle", "One group released among N idle ones"), ("fork", "Fork and thread overhead")):
             if key in files:
                 w(f"### {title}\n\n![{title}]({files[key]})\n")
@@ -906,7 +930,7 @@ def main():
                      if os.path.basename(p) != f"{stem}.md")
     doc = {"stem": stem, "date": args.date, "kernel": kernel, "host": host_facts(args),
            "config": kernel_config(args.kdir), "summary": s,
-           "plots": {} if args.no_plots else plots(s, args.outdir, stem),
+           "plots": {} if args.no_plots else plots(s, results, args.outdir, stem),
            "earlier_reports": earlier, "raw": results}
     path = os.path.join(args.outdir, f"{stem}.json")
     with open(path, "w") as f:
