@@ -670,7 +670,8 @@ def markdown(doc):
                   f"{ratio_cell(gr)} (the ratio of the medians; the range is the widest, min / max .. max / min, "
                   "as the two were not measured side by side).\n")
     else:
-        w("Not collected in this run (`BENCH_IDLE=none`).\n")
+        w("Not collected in this run: " + ("`BENCH_IDLE=none`.\n" if g["idle"] == "none" else
+                                             "the workload failed (see above).\n"))
 
     # Release.
     w("## Release: N groups emptied at once\n")
@@ -703,7 +704,7 @@ def markdown(doc):
             w(f"| {n} | " + " | ".join(cells) + " |")
         w("")
     else:
-        w("Not collected in this run.\n")
+        w("Not collected in this run: the workload failed (see above).\n")
 
     if s["limit_cmp"]:
         w("### Against the limit\n")
@@ -783,7 +784,7 @@ def markdown(doc):
           f"{a['procs_held_moves']} times back and forth through the held files per run (the median move is the "
           "run's figure), and once with open+write+close.\n")
     else:
-        w("Not collected in this run.\n")
+        w("Not collected in this run: the workload failed (see above).\n")
 
     # Depth.
     dp = s["depth"]
@@ -808,7 +809,7 @@ def markdown(doc):
                   f"depth^{fmt(ex['reopen_move'])} with open+write+close; exit -> agent ~ depth^{fmt(ex['lat'])} "
                   "(fits over every repetition).\n")
     else:
-        w("Not collected in this run.\n")
+        w("Not collected in this run: the workload failed (see above).\n")
 
     # Fork.
     w("## Fork/exit and thread overhead\n")
@@ -824,7 +825,7 @@ def markdown(doc):
               f"{fig_cell(e['thread_us'])} | {e['thread_us']['to_baseline']:.3f}x |")
         w("")
     else:
-        w("Not collected in this run.\n")
+        w("Not collected in this run: the workload failed (see above).\n")
 
     # Memory.
     mem = s["memory"]
@@ -848,7 +849,7 @@ def markdown(doc):
                       f"{fig_cell(m['meminfo_slab_bytes'])} | {caches} |")
         w("")
     else:
-        w("Not collected in this run.\n")
+        w("Not collected in this run: the workload failed (see above).\n")
 
     # Profile.
     pr = s["profile"]
@@ -870,7 +871,8 @@ def markdown(doc):
                   + (", ".join(fmt(v) for v in runs) if runs else "no probe") + " |")
         w("")
     else:
-        w("Not collected in this run (`BENCH_PROFILE=0`).\n")
+        w("Not collected in this run: " + ("`BENCH_PROFILE=0`.\n" if not g["profile_n"] else
+                                             "the profiled runs failed (see above).\n"))
 
     if doc.get("earlier_reports"):
         w("## Earlier reports\n")

@@ -103,7 +103,8 @@ def test_log(log):
             rs = [r for r in raw if r["kind"] == "idle" and r["fs"] == fs]
             check(sorted(by_n, key=int) == [str(r["n"]) for r in rs], f"idle {fs}: one figure per N")
         wanted = {"idle": "One group released among many idle ones", "attach": "## Attach",
-                  "depth": "## Depth", "memory": "## Memory", "fork": "## Fork"}
+                  "depth": "## Depth", "memory": "## Memory", "fork": "## Fork",
+                  "profile": "## Profile"}
         for kind, title in wanted.items():
             ran = any(r["kind"] == kind for r in raw)
             check(title in md, f"section {title!r} present")
@@ -139,10 +140,26 @@ def test_c_escaping():
         shutil.rmtree(tmp)
 
 
+def test_partial(log):
+    """The same log without some workloads, as if they had failed."""
+    fd, part = tempfile.mkstemp(prefix="tcgroup-partial-", suffix=".log")
+    gone = ('"kind": "idle"', '"kind": "attach"', '"kind": "memory"', '"kind": "profile"')
+    with os.fdopen(fd, "w") as out, open(log) as f:
+        for line in f:
+            if not any(g in line for g in gone):
+                out.write(line)
+        out.write('BENCH {"kind": "error", "what": "idle \\"0,100\\" 3"}\n')
+    try:
+        test_log(part)
+    finally:
+        os.unlink(part)
+
+
 def main():
     log = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "tests", "bench-small.log")
     test_compare()
     test_log(log)
+    test_partial(log)
     test_c_escaping()
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
