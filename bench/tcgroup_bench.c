@@ -7,12 +7,14 @@
  *
  *   tcgroup-bench fork LABEL M [TASKS]      fork+exit and thread create+exit, M each
  *   tcgroup-bench forkbg FS MNT K M         fork, from a group, with K other css_sets
- *   tcgroup-bench attach FS MNT K           K single moves; 1000 threads moved
+ *   tcgroup-bench attach FS MNT K           K single moves; 1000 threads moved;
+ *                                           the process by cgroup.procs
  *   tcgroup-bench memory FS MNT K           kernel memory of K groups, K css_sets
  *   tcgroup-bench release FS MNT N          N groups released at once, via the agent
  *   tcgroup-bench events FS MNT N           N groups emptied at once, via cgroup.events
  *   tcgroup-bench umh FS MNT N              as release, the limit module runs the agent
  *   tcgroup-bench depth FS MNT D R          release and attach at depth D, R times
+ *   tcgroup-bench idle NS R FS MNT [FS MNT] one group released beside N idle ones
  *
  * FS names the agent's log (/run/bench/FS.log, see tcgroup_bench_agent.c);
  * MNT is the hierarchy's mount point. Every wait is a bounded poll. Times are
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -47,6 +50,10 @@
 #define POLL_STALL_NS 60000000000LL
 /* Threads moved at once by the attach workload. */
 #define ATTACH_TASKS 1000
+/* Whole-process moves through `cgroup.procs` files held open, per attach run. */
+#define PROCS_MOVES 9
+/* Moves root <-> deepest group per depth run, each way of writing. */
+#define DEPTH_MOVES 1000
 /* Slab caches listed per memory figure. */
 #define TOP_CACHES 6
 #define MAX_CACHES 512
@@ -226,19 +233,51 @@ static void place_workers(const char *mnt, struct worker *w, int n)
 	}
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* JSON output: one line "BENCH {...}" per result. */
 static void json_begin(const char *kind)
 {
 	printf("BENCH {\"kind\": \"%s\"", kind);
 }
 
+/* Prints @v as a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_quote(const char *v)
+{
+	const unsigned char *c;
+
+	putchar('"');
+	for (c = (const unsigned char *)v; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
 static void json_str(const char *k, const char *v)
 {
-	printf(", \"%s\": \"%s\"", k, v);
+	printf(", ");
+	json_quote(k);
+	printf(": ");
+	json_quote(v);
 }
 
 static void json_num(const char *k, double v)
 {
+	/* A rate over no time, say: a broken run, not a figure. */
+	if (!isfinite(v)) {
+		errno = 0;
+		die("%s is not a finite number", k);
+	}
 	printf(", \"%s\": %.6g", k, v);
 }
 
@@ -262,6 +301,16 @@ static void json_us_array(const char *k, const long long *ns, int n)
 	for (i = 0; i < n; i++)
 		printf("%s%lld", i ? "," : "", ns[i] / 1000);
 	printf("]");
+}
+
+/*
+ * Prints @k: the times @ns, sorted in place, in microseconds; bench/report.py
+ * computes every statistic from them.
+ */
+static void json_sorted_us(const char *k, long long *ns, int n)
+{
+	qsort(ns, n, sizeof(*ns), cmp_ll);
+	json_us_array(k, ns, n);
 }
 
 static struct worker *populate(const char *mnt, int n, long long *t_mkdir, long long *t_place);
@@ -357,33 +406,47 @@ static int cmd_forkbg(int argc, char **argv)
 	return 0;
 }
 
-/* attach FS MNT K: K moves of one task between two groups; 1000 threads moved. */
+/*
+ * attach FS MNT K: moves, each measured both ways: through a control file
+ * held open and written again and again (as a supervisor that keeps it open:
+ * the move path alone), and with an open, write and close per move (path
+ * lookup and file set-up included).
+ * - K moves of one thread back and forth between two groups;
+ * - 1000 threads moved into a group with one `tasks` write each (held open);
+ * - the whole process (1000 threads and the main one) moved by one
+ *   `cgroup.procs` write: PROCS_MOVES times back and forth through files held
+ *   open (the median write), and once with open, write and close.
+ */
 static int cmd_attach(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
 	int k = atoi(argv[2]), i, fd[2];
-	long long t0, single_ns, each_ns, procs_ns;
-	char p[PATH_BUF], v[16];
+	long long t0, single_ns, reopen_ns, each_ns, procs_ns, held[PROCS_MOVES];
+	char p[2][PATH_BUF], v[16];
 	struct worker *w;
 
 	make_groups(mnt, 2);
 	w = start_workers(1);
 	for (i = 0; i < 2; i++) {
-		group_path(p, mnt, i, "tasks");
-		fd[i] = open(p, O_WRONLY | O_CLOEXEC);
+		group_path(p[i], mnt, i, "tasks");
+		fd[i] = open(p[i], O_WRONLY | O_CLOEXEC);
 		if (fd[i] < 0)
-			die("open %s", p);
+			die("open %s", p[i]);
 	}
 	snprintf(v, sizeof(v), "%d", w[0].tid);
 	t0 = now_ns();
 	for (i = 0; i < k; i++)
 		pwrite_str(fd[i & 1], v, "tasks");
 	single_ns = now_ns() - t0;
+	t0 = now_ns();
+	for (i = 0; i < k; i++)
+		write_file(p[i & 1], v);
+	reopen_ns = now_ns() - t0;
 	release_workers();
 	join_workers(w, 1);
 	free(w);
 
-	/* 1000 threads, one write each into g0; then all at once into g1. */
+	/* 1000 threads, one write each into g0. */
 	w = start_workers(ATTACH_TASKS);
 	t0 = now_ns();
 	for (i = 0; i < ATTACH_TASKS; i++) {
@@ -393,14 +456,30 @@ static int cmd_attach(int argc, char **argv)
 	each_ns = now_ns() - t0;
 	close(fd[0]);
 	close(fd[1]);
-	group_path(p, mnt, 1, "cgroup.procs");
+
+	/* The whole process into g1: open, write, close. */
+	group_path(p[1], mnt, 1, "cgroup.procs");
 	snprintf(v, sizeof(v), "%d", getpid());
 	t0 = now_ns();
-	write_file(p, v);
+	write_file(p[1], v);
 	procs_ns = now_ns() - t0;
+	/* Then back and forth, g0 and g1, through files held open. */
+	for (i = 0; i < 2; i++) {
+		group_path(p[i], mnt, i, "cgroup.procs");
+		fd[i] = open(p[i], O_WRONLY | O_CLOEXEC);
+		if (fd[i] < 0)
+			die("open %s", p[i]);
+	}
+	for (i = 0; i < PROCS_MOVES; i++) {
+		t0 = now_ns();
+		pwrite_str(fd[i & 1 ? 1 : 0], v, "cgroup.procs");
+		held[i] = now_ns() - t0;
+	}
+	close(fd[0]);
+	close(fd[1]);
 	/* Back to the root before the groups go. */
-	snprintf(p, sizeof(p), "%s/cgroup.procs", mnt);
-	write_file(p, v);
+	snprintf(p[0], sizeof(p[0]), "%s/cgroup.procs", mnt);
+	write_file(p[0], v);
 	release_workers();
 	join_workers(w, ATTACH_TASKS);
 	free(w);
@@ -410,11 +489,12 @@ static int cmd_attach(int argc, char **argv)
 	json_str("fs", fs);
 	json_int("k", k);
 	json_num("single_moves_per_s", k * 1e9 / single_ns);
-	json_num("single_move_us", single_ns / 1e3 / k);
+	json_num("single_reopen_moves_per_s", k * 1e9 / reopen_ns);
 	json_int("tasks", ATTACH_TASKS);
 	json_num("tasks_moves_per_s", ATTACH_TASKS * 1e9 / each_ns);
-	json_num("tasks_total_ms", each_ns / 1e6);
+	json_int("procs_threads", ATTACH_TASKS + 1);
 	json_num("procs_total_ms", procs_ns / 1e6);
+	json_sorted_us("procs_held_us", held, PROCS_MOVES);
 	json_end();
 	return 0;
 }
@@ -699,13 +779,6 @@ static long long parse_log(char *buf, long long *agent, int n)
 	return last;
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static long long stats_file_launched(const char *mnt)
 {
 	char p[PATH_BUF], line[128];
@@ -722,42 +795,6 @@ static long long stats_file_launched(const char *mnt)
 		sscanf(line, "launched %lld", &v);
 	fclose(f);
 	return v;
-}
-
-/*
- * The median time between consecutive agent calls (@agent is sorted in
- * place): for a serial caller the cost of one call, and unlike the total
- * unmoved by a few calls slowed down by the host.
- */
-static double median_gap_us(long long *agent, int n)
-{
-	long long *gap;
-	double m;
-	int i;
-
-	if (n < 2)
-		return 0;
-	gap = calloc(n - 1, sizeof(*gap));
-	if (!gap)
-		die("calloc");
-	qsort(agent, n, sizeof(*agent), cmp_ll);
-	for (i = 1; i < n; i++)
-		gap[i - 1] = agent[i] - agent[i - 1];
-	qsort(gap, n - 1, sizeof(*gap), cmp_ll);
-	m = gap[(n - 1) / 2] / 1e3;
-	free(gap);
-	return m;
-}
-
-/* Prints the summary of latencies @lat (sorted in place) and the array. */
-static void json_latencies(long long *lat, int n)
-{
-	qsort(lat, n, sizeof(*lat), cmp_ll);
-	json_num("lat_p50_us", lat[n / 2] / 1e3);
-	json_num("lat_p90_us", lat[n * 9 / 10] / 1e3);
-	json_num("lat_p99_us", lat[n * 99 / 100] / 1e3);
-	json_num("lat_max_us", lat[n - 1] / 1e3);
-	json_us_array("lat_us", lat, n);
 }
 
 /* Groups g0..g(n-1) of @mnt, with a worker thread each, ready to exit. */
@@ -828,10 +865,12 @@ static int cmd_release(int argc, char **argv)
 	json_num("mkdir_per_s", n * 1e9 / t_mkdir);
 	json_num("place_per_s", n * 1e9 / t_place);
 	json_num("rmdir_per_s", n * 1e9 / t_rmdir);
-	json_num("gap_p50_us", median_gap_us(agent, n));
 	if (launched0 >= 0)
 		json_int("launched", stats_file_launched(mnt) - launched0);
-	json_latencies(lat, n);
+	json_sorted_us("lat_us", lat, n);
+	for (i = 0; i < n; i++)
+		agent[i] -= t0;
+	json_sorted_us("agent_us", agent, n);
 	json_end();
 	free(agent);
 	free(lat);
@@ -909,7 +948,7 @@ static int cmd_events(int argc, char **argv)
 	json_num("total_ms", (last - t0) / 1e6);
 	json_num("rate_per_s", n * 1e9 / (last - t0));
 	json_int("epoll_wakeups", wakeups);
-	json_latencies(lat, n);
+	json_sorted_us("lat_us", lat, n);
 	json_end();
 	free(seen);
 	free(lat);
@@ -950,39 +989,38 @@ static long long wait_call_after(const char *fs, long long since)
 
 /*
  * depth FS MNT D R: a chain of D nested groups d/d/...; R times a thread in the
- * deepest one exits. Reports the median latency from its exit to the agent
- * call, and the rate of moves of one thread between the root and the deepest
- * group (v1 and tcgroup both build the agent's path walking up the chain).
+ * deepest one exits, each time timed from its exit to the agent call. Then
+ * DEPTH_MOVES moves of one thread between the root and the deepest group,
+ * through the two `tasks` files held open, and as many with an open, write
+ * and close per move (v1 and tcgroup both build the agent's path walking up
+ * the chain; a move needs no walk where no semantics ask for one).
  */
 static int cmd_depth(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
-	int d = atoi(argv[2]), reps = atoi(argv[3]), i, fd_deep, fd_root, moves = 1000;
-	long long *lat = calloc(reps, sizeof(*lat)), t0, move_ns;
-	char *p = malloc(PATH_BUF + 2 * d), v[16];
+	int d = atoi(argv[2]), reps = atoi(argv[3]), i, fd_deep, fd_root;
+	long long *lat = calloc(reps, sizeof(*lat)), t0, move_ns, reopen_ns;
+	size_t size = PATH_BUF + 2 * d, plen;
+	char *p = malloc(size), *root = malloc(size), v[16];
 	struct worker *w;
-	size_t plen;
 
-	if (!lat || !p)
+	if (!lat || !p || !root)
 		die("malloc");
-	snprintf(p, PATH_BUF, "%s/notify_on_release", mnt);
+	snprintf(p, size, "%s/notify_on_release", mnt);
 	write_file(p, "1");
-	plen = snprintf(p, PATH_BUF, "%s", mnt);
+	plen = snprintf(p, size, "%s", mnt);
 	for (i = 0; i < d; i++) {
-		plen += sprintf(p + plen, "/d");
+		plen += snprintf(p + plen, size - plen, "/d");
 		if (mkdir(p, 0755))
 			die("mkdir %s", p);
 	}
-	snprintf(p + plen, PATH_BUF, "/tasks");
+	snprintf(p + plen, size - plen, "/tasks");
+	snprintf(root, size, "%s/tasks", mnt);
 	for (i = 0; i < reps; i++) {
 		clear_log(fs);
 		w = start_workers(1);
-		fd_deep = open(p, O_WRONLY | O_CLOEXEC);
-		if (fd_deep < 0)
-			die("open %s", p);
 		snprintf(v, sizeof(v), "%d", w[0].tid);
-		pwrite_str(fd_deep, v, p);
-		close(fd_deep);
+		write_file(p, v);
 		release_workers();
 		join_workers(w, 1);
 		lat[i] = wait_call_after(fs, w[0].exit_ns) - w[0].exit_ns;
@@ -990,40 +1028,164 @@ static int cmd_depth(int argc, char **argv)
 	}
 	w = start_workers(1);
 	fd_deep = open(p, O_WRONLY | O_CLOEXEC);
-	snprintf(p + plen - 2 * d, PATH_BUF, "/tasks");
-	fd_root = open(p, O_WRONLY | O_CLOEXEC);
+	fd_root = open(root, O_WRONLY | O_CLOEXEC);
 	if (fd_deep < 0 || fd_root < 0)
 		die("open tasks");
 	snprintf(v, sizeof(v), "%d", w[0].tid);
 	t0 = now_ns();
-	for (i = 0; i < moves; i++)
+	for (i = 0; i < DEPTH_MOVES; i++)
 		pwrite_str(i & 1 ? fd_root : fd_deep, v, "tasks");
 	move_ns = now_ns() - t0;
 	close(fd_deep);
 	close(fd_root);
+	t0 = now_ns();
+	for (i = 0; i < DEPTH_MOVES; i++)
+		write_file(i & 1 ? root : p, v);
+	reopen_ns = now_ns() - t0;
 	release_workers();
 	join_workers(w, 1);
 	free(w);
-	snprintf(p, PATH_BUF, "%s/notify_on_release", mnt);
+	snprintf(p, size, "%s/notify_on_release", mnt);
 	write_file(p, "0");
 	for (i = d; i > 0; i--) {
-		plen = snprintf(p, PATH_BUF, "%s", mnt);
+		plen = snprintf(p, size, "%s", mnt);
 		for (int j = 0; j < i; j++)
-			plen += sprintf(p + plen, "/d");
+			plen += snprintf(p + plen, size - plen, "/d");
 		if (rmdir(p))
 			die("rmdir %s", p);
 	}
 
-	qsort(lat, reps, sizeof(*lat), cmp_ll);
 	json_begin("depth");
 	json_str("fs", fs);
 	json_int("depth", d);
-	json_int("reps", reps);
-	json_num("lat_p50_ms", lat[reps / 2] / 1e6);
-	json_num("moves_per_s", moves * 1e9 / move_ns);
+	json_int("moves", DEPTH_MOVES);
+	json_num("moves_per_s", DEPTH_MOVES * 1e9 / move_ns);
+	json_num("reopen_moves_per_s", DEPTH_MOVES * 1e9 / reopen_ns);
+	json_sorted_us("lat_us", lat, reps);
 	json_end();
 	free(lat);
+	free(root);
 	free(p);
+	return 0;
+}
+
+/* The probe group of the idle workload. */
+#define IDLE_PROBE "probe"
+#define MAX_IDLE_FS 2
+#define MAX_IDLE_NS 8
+
+/* Groups i<from>..i<to - 1> of @mnt, idle; returns the time it took. */
+static long long make_idle(const char *mnt, int from, int to)
+{
+	long long t0 = now_ns();
+	char p[PATH_BUF];
+	int i;
+
+	for (i = from; i < to; i++) {
+		snprintf(p, sizeof(p), "%s/i%d", mnt, i);
+		if (mkdir(p, 0755))
+			die("mkdir %s", p);
+	}
+	return now_ns() - t0;
+}
+
+/* One release of @mnt's probe group: exit to agent call, in ns. */
+static long long probe_release(const char *fs, const char *mnt)
+{
+	char p[PATH_BUF], v[16];
+	struct worker *w;
+	long long lat;
+
+	clear_log(fs);
+	w = start_workers(1);
+	snprintf(p, sizeof(p), "%s/" IDLE_PROBE "/tasks", mnt);
+	snprintf(v, sizeof(v), "%d", w[0].tid);
+	write_file(p, v);
+	release_workers();
+	join_workers(w, 1);
+	lat = wait_call_after(fs, w[0].exit_ns) - w[0].exit_ns;
+	free(w);
+	return lat;
+}
+
+/*
+ * idle NS R FS MNT [FS MNT]: ONE group (the probe) released while N other,
+ * idle groups exist beside it, for each N of the comma-separated ascending
+ * list NS. The groups are made the way a new user makes them: siblings under
+ * the root, after notify_on_release was set on the root (so they inherit it).
+ * For each N, R repetitions, and in each the filesystems one after the other,
+ * in an order reversed every repetition; the idle groups of every filesystem
+ * stay while the probe is released on another. One result per filesystem
+ * and N: the exit-to-agent latency of each repetition.
+ */
+static int cmd_idle(int argc, char **argv)
+{
+	int reps = atoi(argv[1]), nfs = (argc - 2) / 2, ns[MAX_IDLE_NS], nn = 0, have = 0;
+	long long *lat[MAX_IDLE_FS], mkdir_ns[MAX_IDLE_FS];
+	const char *fs[MAX_IDLE_FS], *mnt[MAX_IDLE_FS];
+	char p[PATH_BUF], *list = strdup(argv[0]), *tok, *save;
+	int f, i, j, r, o;
+
+	if (!list || reps < 1 || nfs < 1 || nfs > MAX_IDLE_FS || argc != 2 + 2 * nfs) {
+		errno = 0;
+		die("idle: bad arguments");
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (nn == MAX_IDLE_NS || atoi(tok) < have) {
+			errno = 0;
+			die("idle: at most %d counts, ascending", MAX_IDLE_NS);
+		}
+		ns[nn++] = atoi(tok);
+		have = ns[nn - 1];
+	}
+	free(list);
+	for (f = 0; f < nfs; f++) {
+		fs[f] = argv[2 + 2 * f];
+		mnt[f] = argv[3 + 2 * f];
+		lat[f] = calloc(reps, sizeof(*lat[f]));
+		if (!lat[f])
+			die("calloc");
+		snprintf(p, sizeof(p), "%s/notify_on_release", mnt[f]);
+		write_file(p, "1");
+		snprintf(p, sizeof(p), "%s/" IDLE_PROBE, mnt[f]);
+		if (mkdir(p, 0755))
+			die("mkdir %s", p);
+	}
+	have = 0;
+	for (j = 0; j < nn; j++) {
+		for (f = 0; f < nfs; f++)
+			mkdir_ns[f] = make_idle(mnt[f], have, ns[j]);
+		for (r = 0; r < reps; r++)
+			for (o = 0; o < nfs; o++) {
+				f = (r + j) % 2 ? nfs - 1 - o : o;
+				lat[f][r] = probe_release(fs[f], mnt[f]);
+			}
+		for (f = 0; f < nfs; f++) {
+			json_begin("idle");
+			json_str("fs", fs[f]);
+			json_int("n", ns[j]);
+			json_int("added", ns[j] - have);
+			if (ns[j] > have)
+				json_num("mkdir_per_s", (ns[j] - have) * 1e9 / mkdir_ns[f]);
+			/* In the order measured: the report pairs repetitions. */
+			json_us_array("lat_us", lat[f], reps);
+			json_end();
+		}
+		have = ns[j];
+	}
+	for (f = 0; f < nfs; f++) {
+		snprintf(p, sizeof(p), "%s/notify_on_release", mnt[f]);
+		write_file(p, "0");
+		for (i = 0; i < have; i++) {
+			snprintf(p, sizeof(p), "%s/i%d", mnt[f], i);
+			if (rmdir(p))
+				die("rmdir %s", p);
+		}
+		snprintf(p, sizeof(p), "%s/" IDLE_PROBE, mnt[f]);
+		if (rmdir(p))
+			die("rmdir %s", p);
+		free(lat[f]);
+	}
 	return 0;
 }
 
@@ -1056,13 +1218,12 @@ static int cmd_umh(int argc, char **argv)
 	const char *mnt = argv[1];
 	int n = atoi(argv[2]), i;
 	long long t0, t_mkdir, t_place, last, *agent = calloc(n, sizeof(*agent));
-	long long *gap = calloc(n, sizeof(*gap));
 	char p[PATH_BUF], v[16];
 	struct worker *w;
 	size_t len;
 	char *log;
 
-	if (!agent || !gap)
+	if (!agent)
 		die("calloc");
 	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
 	write_file(p, "0");
@@ -1077,22 +1238,17 @@ static int cmd_umh(int argc, char **argv)
 	join_workers(w, n);
 	free(w);
 	remove_groups(mnt, n);
-	/* Per call: the time since the previous call (the first: since the wake-up). */
-	qsort(agent, n, sizeof(*agent), cmp_ll);
 	for (i = 0; i < n; i++)
-		gap[i] = agent[i] - (i ? agent[i - 1] : t0);
-
+		agent[i] -= t0;
 	json_begin("umh");
 	json_int("n", n);
 	json_num("total_ms", (last - t0) / 1e6);
 	json_num("rate_per_s", n * 1e9 / (last - t0));
-	json_num("first_call_ms", (agent[0] - t0) / 1e6);
 	json_int("failed", read_param("failed"));
-	json_num("gap_p50_us", median_gap_us(agent, n));
-	json_latencies(gap, n);
+	json_sorted_us("agent_us", agent, n);
+	json_num("first_call_ms", agent[0] / 1e6);
 	json_end();
 	free(agent);
-	free(gap);
 	return 0;
 }
 
@@ -1109,6 +1265,7 @@ static const struct {
 	{ "events", 3, cmd_events },
 	{ "umh", 3, cmd_umh },
 	{ "depth", 4, cmd_depth },
+	{ "idle", 4, cmd_idle },
 };
 
 int main(int argc, char **argv)

@@ -120,10 +120,14 @@ do_check() {
 # programs of bench/ (static), the limit module bench/umh/ built against the
 # same kernel as tcgroup.ko, an initramfs of the check one plus /bench, one
 # boot, then bench/report.py writes bench/results/<date>-<kernel>.{json,md,png}.
-# BENCH_NS, BENCH_REPS, BENCH_FORK, BENCH_ROUNDS, BENCH_ATTACH, BENCH_MEMORY,
-# BENCH_PROFILE and BENCH_DEPTHS override bench/guest/bench.sh's settings.
+# BENCH_NS, BENCH_REPS, BENCH_REPEAT, BENCH_FORK, BENCH_ROUNDS, BENCH_ATTACH,
+# BENCH_MEMORY, BENCH_PROFILE, BENCH_DEPTHS, BENCH_IDLE and BENCH_IDLE_REPS
+# override bench/guest/bench.sh's settings. The host's load average before
+# and after the boot, the boot's duration and the module's commit go to the
+# report as its conditions. The boot's timeout is QEMU_TIMEOUT, but at least
+# an hour: the default run takes 10 to 15 minutes, more on a loaded host.
 do_bench() {
-	local out=$build/bench gen k v val append=
+	local out=$build/bench gen k v val append= commit load0 load1 t0 t1 timeout=$QEMU_TIMEOUT
 	do_initramfs
 	if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
 		[ "$(id -u)" = 0 ] || die "missing python3-matplotlib; run as root or install it"
@@ -154,18 +158,33 @@ do_bench() {
 	# A second archive after the check one: the kernel unpacks both.
 	cp "$build/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
 	"$gen" "$out/initramfs.list" | gzip -1 >>"$out/initramfs.cpio.gz"
-	for v in NS REPS FORK ROUNDS ATTACH MEMORY PROFILE DEPTHS; do
+	for v in NS REPS REPEAT FORK ROUNDS ATTACH MEMORY PROFILE DEPTHS IDLE IDLE_REPS; do
 		eval "val=\${BENCH_$v:-}"
 		if [ -n "$val" ]; then
 			append="$append TCGROUP_BENCH_$v=$val"
 		fi
 	done
+	# The module's commit; "-dirty" if tracked files of the module or the
+	# benchmarks differ from it (the results of earlier runs do not count).
+	if commit=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null); then
+		[ -z "$(git -C "$top" status --porcelain --untracked-files=no -- rust Kbuild bench)" ] ||
+			commit="$commit-dirty"
+	else
+		commit=
+	fi
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	[ "$timeout" -ge 3600 ] || timeout=3600
+	t0=$(date +%s)
 	"$here/qemu-run.py" --kernel "$k/arch/x86/boot/bzImage" \
 		--initrd "$out/initramfs.cpio.gz" --mode bench --outdir "$out/run" \
-		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
+		--accel "$QEMU_ACCEL" --timeout "$timeout" --memory "$(qemu_memory)" \
 		--append "${append# }"
+	t1=$(date +%s)
+	load1=$(cut -d' ' -f1-3 /proc/loadavg)
 	/usr/bin/python3 "$top/bench/report.py" --log "$out/run/bench.log" --kdir "$k" \
-		--accel "$QEMU_ACCEL" --outdir "$top/bench/results"
+		--accel "$QEMU_ACCEL" --outdir "$top/bench/results" --commit "$commit" \
+		--load-before "$load0" --load-after "$load1" --boot-seconds $((t1 - t0)) \
+		--settings "${append# }"
 }
 
 do_paths() {

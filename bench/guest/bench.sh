@@ -7,23 +7,34 @@
 # standard output (the second serial port), progress is "# ..." lines.
 # Settings come from the kernel command line (init's environment):
 #   TCGROUP_BENCH_NS      release/events group counts, comma-separated (100,1000,10000)
-#   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3,2,1)
+#   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3)
+#   TCGROUP_BENCH_REPEAT  repetitions of the attach, memory, depth and
+#                         populated-fork runs, per filesystem (3)
 #   TCGROUP_BENCH_FORK    fork and thread loop length (500)
 #   TCGROUP_BENCH_ROUNDS  rounds of the fork conditions (3)
 #   TCGROUP_BENCH_ATTACH  single moves per attach run (2000)
-#   TCGROUP_BENCH_MEMORY  groups per memory run (2000)
+#   TCGROUP_BENCH_MEMORY  groups per memory run and populated groups of the
+#                         populated-fork runs (2000)
 #   TCGROUP_BENCH_PROFILE groups per profiled release run (1000; 0: none)
 #   TCGROUP_BENCH_DEPTHS  depths of the nesting runs, comma-separated (1,10,100)
+#   TCGROUP_BENCH_IDLE    idle groups beside the one released, ascending,
+#                         comma-separated (0,1000,10000,50000; none: no run)
+#   TCGROUP_BENCH_IDLE_REPS repetitions per count of the idle runs (5)
+# A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
+# passes BENCH_NS and the others on as these).
 
 B=/bench/tcgroup-bench
 NS=$(echo "${TCGROUP_BENCH_NS:-100,1000,10000}" | tr , ' ')
-REPS=$(echo "${TCGROUP_BENCH_REPS:-3,2,1}" | tr , ' ')
+REPS=$(echo "${TCGROUP_BENCH_REPS:-3}" | tr , ' ')
+REPEAT=${TCGROUP_BENCH_REPEAT:-3}
 FORK=${TCGROUP_BENCH_FORK:-500}
 ROUNDS=${TCGROUP_BENCH_ROUNDS:-3}
 ATTACH=${TCGROUP_BENCH_ATTACH:-2000}
 MEMORY=${TCGROUP_BENCH_MEMORY:-2000}
 PROFILE=${TCGROUP_BENCH_PROFILE:-1000}
 DEPTHS=$(echo "${TCGROUP_BENCH_DEPTHS:-1,10,100}" | tr , ' ')
+IDLE=${TCGROUP_BENCH_IDLE:-0,1000,10000,50000}
+IDLE_REPS=${TCGROUP_BENCH_IDLE_REPS:-5}
 T=/sys/kernel/tracing
 TC=/mnt/tc
 V1=/mnt/v1
@@ -32,9 +43,19 @@ note() {
 	echo "# $(cut -d' ' -f1 /proc/uptime)s $*"
 }
 
+# jstr TEXT: TEXT as a JSON string (backslashes, quotes and newlines escaped,
+# other control bytes dropped).
+jstr() {
+	printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\001-\010\013-\037' |
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' |
+		awk 'BEGIN { printf "\"" }
+		{ printf "%s%s", (NR > 1 ? "\\n" : ""), $0 }
+		END { printf "\"" }'
+}
+
 fail() {
 	note "error: $*"
-	echo "BENCH {\"kind\": \"error\", \"what\": \"$*\"}"
+	echo "BENCH {\"kind\": \"error\", \"what\": $(jstr "$*")}"
 }
 
 # run ARGS...: one workload; a failure is reported, not fatal.
@@ -52,9 +73,24 @@ umount_both() {
 	umount $TC && umount $V1
 }
 
-# abba A B: the order A B B A, which cancels a linear drift.
-abba() {
-	echo "$1 $2 $2 $1"
+# alternate R A B: the order of round R (from 1): A B, then B A, and so on,
+# which cancels a linear drift over every two rounds.
+alternate() {
+	[ $(($1 % 2)) -eq 1 ] && echo "$2 $3" || echo "$3 $2"
+}
+
+# rounds A B: the orders of $REPEAT rounds, one after the other.
+rounds() {
+	r=1
+	while [ $r -le "$REPEAT" ]; do
+		alternate $r "$1" "$2"
+		r=$((r + 1))
+	done
+}
+
+# mnt FS: the mount point of FS.
+mnt() {
+	[ "$1" = tcgroup ] && echo $TC || echo $V1
 }
 
 # nth LIST I: the I-th (from 1) word of LIST, or its last.
@@ -134,8 +170,10 @@ profile_setup() {
 	echo 8192 >$T/buffer_size_kb
 	kprobe p umh_in call_usermodehelper_exec
 	kprobe r1024 umh_out call_usermodehelper_exec
-	# tcgroup: each run of the release work, and each release check.
-	sym=$(awk '/try_spawn.*7release3run/ { print $3; exit }' /proc/kallsyms)
+	# tcgroup: each run of the release work (the work item of the old
+	# release path, or the release list's drain work), and each release check.
+	work='try_spawn.*7release3run|7release5DrainE10trampoline'
+	sym=$(awk "/$work/ { print \$3; exit }" /proc/kallsyms)
 	[ -n "$sym" ] && kprobe p tcgroup_release_runs "$sym"
 	sym=$(awk '/tcgroup_main7release5check[[:space:]]/ { print $3; exit }' /proc/kallsyms)
 	[ -n "$sym" ] && kprobe p tcgroup_checks "$sym"
@@ -148,10 +186,12 @@ mkdir -p /run/bench
 # default threads-max.
 echo 100000 >/proc/sys/kernel/threads-max
 
-echo "BENCH {\"kind\": \"conditions\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc)," \
+echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus\": $(nproc)," \
 	"\"memtotal_kb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo)," \
-	"\"ns\": \"$NS\", \"reps\": \"$REPS\", \"fork_m\": $FORK, \"rounds\": $ROUNDS," \
-	"\"attach_k\": $ATTACH, \"memory_k\": $MEMORY}"
+	"\"ns\": $(jstr "$NS"), \"reps\": $(jstr "$REPS"), \"repeat\": $REPEAT," \
+	"\"fork_m\": $FORK, \"rounds\": $ROUNDS, \"attach_k\": $ATTACH, \"memory_k\": $MEMORY," \
+	"\"depths\": $(jstr "$DEPTHS"), \"idle\": $(jstr "$IDLE"), \"idle_reps\": $IDLE_REPS," \
+	"\"profile_n\": $PROFILE, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
 # A warm-up run, not reported: the first loop pays page cache and slab growth.
@@ -179,11 +219,9 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 rmdir $TC/f $V1/f
-note "fork/exit from a group with $MEMORY other populated groups (css_sets)"
-for fs in $(abba tcgroup cgroup); do
-	mnt=$V1
-	[ $fs = tcgroup ] && mnt=$TC
-	run forkbg $fs $mnt "$MEMORY" "$FORK"
+note "fork/exit from a group with $MEMORY other populated groups (css_sets), $REPEAT rounds"
+for fs in $(rounds tcgroup cgroup); do
+	run forkbg $fs "$(mnt $fs)" "$MEMORY" "$FORK"
 done
 umount_both || fail "umount"
 run fork loaded "$FORK"
@@ -194,14 +232,14 @@ insmod /lib/modules/tcgroup.ko || fail "insmod tcgroup.ko"
 insmod /bench/tcgroup_umh_bench.ko agent=/bench/agent-umh || fail "insmod tcgroup_umh_bench.ko"
 mount_both || fail "mount"
 
-note "attach: $ATTACH single moves, 1000 threads"
-for fs in $(abba tcgroup cgroup); do
-	[ $fs = tcgroup ] && run attach $fs $TC "$ATTACH" || run attach $fs $V1 "$ATTACH"
+note "attach: $ATTACH single moves, 1000 threads, $REPEAT rounds"
+for fs in $(rounds tcgroup cgroup); do
+	run attach $fs "$(mnt $fs)" "$ATTACH"
 done
 
-note "memory: $MEMORY groups and css_sets"
-for fs in $(abba tcgroup cgroup); do
-	[ $fs = tcgroup ] && run memory $fs $TC "$MEMORY" || run memory $fs $V1 "$MEMORY"
+note "memory: $MEMORY groups and css_sets, $REPEAT rounds"
+for fs in $(rounds tcgroup cgroup); do
+	run memory $fs "$(mnt $fs)" "$MEMORY"
 done
 
 j=1
@@ -224,17 +262,28 @@ for n in $NS; do
 		done
 		r=$((r + 1))
 	done
-	note "events: $n groups"
-	run events tcgroup $TC "$n"
+	note "events: $n groups, $reps repetitions"
+	r=1
+	while [ $r -le "$reps" ]; do
+		run events tcgroup $TC "$n"
+		r=$((r + 1))
+	done
 	j=$((j + 1))
 done
 
-note "depth: release and attach at depth $DEPTHS"
+note "depth: release and attach at depth $DEPTHS, $REPEAT rounds"
 for d in $DEPTHS; do
-	for fs in $(abba tcgroup cgroup); do
-		[ $fs = tcgroup ] && run depth $fs $TC "$d" 5 || run depth $fs $V1 "$d" 5
+	for fs in $(rounds tcgroup cgroup); do
+		run depth $fs "$(mnt $fs)" "$d" 5
 	done
 done
+
+if [ "$IDLE" != none ]; then
+	note "idle: one group released beside $IDLE idle groups, $IDLE_REPS repetitions"
+	run idle "$IDLE" "$IDLE_REPS" tcgroup $TC cgroup $V1
+else
+	note "idle: not run (TCGROUP_BENCH_IDLE=none)"
+fi
 
 if [ "$PROFILE" -gt 0 ]; then
 	note "profile: release of $PROFILE groups, traced"
@@ -255,5 +304,9 @@ fi
 
 umount_both || fail "umount"
 rmmod tcgroup_umh_bench
+# The third run of the two reference conditions of the fork figures.
+run fork loaded "$FORK"
 rmmod tcgroup || fail "rmmod tcgroup"
+run fork baseline "$FORK"
+echo "BENCH {\"kind\": \"finished\", \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 note "bench finished"

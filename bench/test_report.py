@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Checks of bench/report.py on a saved guest log, without a guest:
+
+  python3 bench/test_report.py [LOG]
+
+LOG defaults to bench/tests/bench-small.log, the log of a `make bench` with
+small settings. The checks: the report is written; its Markdown has no
+placeholder; written again from the JSON alone it is the same; the summary's
+figures are those of the raw results (recomputed here); the verdicts follow
+the overlap of the ranges; and, where gcc can build it, what
+tcgroup_bench.c prints is JSON even for a label that needs escaping.
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def test_compare():
+    fig = report.figure
+    same = report.compare(fig([1, 3, 2]), fig([2.5, 4, 5]), False)
+    check(same["verdict"] == "same", "overlapping ranges are 'same'")
+    slower = report.compare(fig([10, 11, 12]), fig([5, 6, 7]), False)
+    check(slower["verdict"] == "slower" and abs(slower["ratio"] - 11 / 6) < 1e-12,
+          "a larger time, ranges apart, is 'slower' at the ratio of the medians")
+    check((slower["min"], slower["max"]) == (12 / 7, 10 / 5), "the ratio's range is over the paired repetitions")
+    odd = report.compare(fig([10]), fig([5, 6, 7]), False)
+    check((odd["pairs"], odd["min"], odd["max"]) == (0, 10 / 7, 10 / 5),
+          "repetitions of different counts: the widest range, not a pairing")
+    faster = report.compare(fig([10, 11, 12]), fig([5, 6, 7]), True)
+    check(faster["verdict"] == "faster", "a larger rate, ranges apart, is 'faster'")
+    check(report.verdict_cell(slower, False) == "1.83x slower", "verdict text of a time")
+    check(report.percentile([1, 2, 3, 4, 5], 50) == 3 and report.percentile([7], 99) == 7,
+          "percentiles from statistics.quantiles, one value allowed")
+    check(abs(report.exponent([(1, 2), (10, 20), (100, 200)]) - 1) < 1e-9, "log-log fit of a linear growth")
+
+
+def test_log(log):
+    out = tempfile.mkdtemp(prefix="tcgroup-report-")
+    try:
+        args = [sys.executable, os.path.join(HERE, "report.py"), "--log", log, "--outdir", out,
+                "--date", "test", "--commit", "0123456789ab", "--load-before", "1.50 1.20 0.90",
+                "--load-after", "1.80 1.40 1.00", "--boot-seconds", "600", "--settings", "TCGROUP_BENCH_NS=100"]
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            args.append("--no-plots")
+        r = subprocess.run(args, capture_output=True, text=True)
+        check(r.returncode == 0,
+              f"report.py runs on {os.path.relpath(log)}" + (f": {r.stderr}" if r.returncode else ""))
+        if r.returncode:
+            return
+        stem = [f[:-3] for f in os.listdir(out) if f.endswith(".md")][0]
+        md = open(os.path.join(out, stem + ".md")).read()
+        with open(os.path.join(out, stem + ".json")) as f:
+            doc = json.load(f)
+        for bad in ("n/a", "?", "None", "nan", " inf"):
+            check(bad not in md, f"no {bad!r} in the Markdown")
+        check(not re.search(r"\bwas [0-9.]+ ?x\b", md), "no 'was N x' from an earlier run")
+        for p in doc["plots"].values():
+            check(os.path.getsize(os.path.join(out, p)) > 0, f"plot {p} written")
+        shutil.copy(os.path.join(out, stem + ".md"), os.path.join(out, "first.md"))
+        r = subprocess.run([sys.executable, os.path.join(HERE, "report.py"), "--from-json",
+                            os.path.join(out, stem + ".json")], capture_output=True, text=True)
+        check(r.returncode == 0 and open(os.path.join(out, stem + ".md")).read() == md,
+              "the Markdown written again from the JSON alone is the same")
+        for word in ("1.50, 1.20, 0.90", "1.80, 1.40, 1.00", "`0123456789ab`", "vCPUs"):
+            check(word in md, f"the conditions state {word!r}")
+
+        # The summary against the raw results, recomputed here.
+        raw, s = doc["raw"], doc["summary"]
+        for key, e in s["release"].get("tcgroup", {}).items():
+            rs = [r for r in raw if r["kind"] == "release" and r["fs"] == "tcgroup" and str(r["n"]) == key]
+            check(e["total_ms"]["all"] == [r["total_ms"] for r in rs], f"release N={key}: every repetition kept")
+            p50 = [statistics.quantiles(r["lat_us"], n=100, method="inclusive")[49] / 1e3
+                   if len(r["lat_us"]) > 1 else r["lat_us"][0] / 1e3 for r in rs]
+            check(e["lat_p50_ms"]["median"] == statistics.median(p50), f"release N={key}: p50 from the raw latencies")
+        for n, c in s["release_cmp"].items():
+            tc, v1 = s["release"]["tcgroup"][n]["rate_per_s"], s["release"]["cgroup"][n]["rate_per_s"]
+            check(abs(c["rate_per_s"]["ratio"] - tc["median"] / v1["median"]) < 1e-12,
+                  f"release N={n}: the ratio is that of the medians")
+            check(f"{c['rate_per_s']['ratio']:.3g} ({c['rate_per_s']['min']:.3g}..{c['rate_per_s']['max']:.3g})" in md,
+                  f"release N={n}: the Markdown shows that ratio and its range")
+        for fs, by_n in s["idle"].items():
+            rs = [r for r in raw if r["kind"] == "idle" and r["fs"] == fs]
+            check(sorted(by_n, key=int) == [str(r["n"]) for r in rs], f"idle {fs}: one figure per N")
+        wanted = {"idle": "One group released among many idle ones", "attach": "## Attach",
+                  "depth": "## Depth", "memory": "## Memory", "fork": "## Fork",
+                  "profile": "## Profile"}
+        for kind, title in wanted.items():
+            ran = any(r["kind"] == kind for r in raw)
+            check(title in md, f"section {title!r} present")
+            if not ran:
+                check("Not collected in this run" in md.split(title, 1)[1].split("\n## ", 1)[0],
+                      f"section {title!r} says it was not collected")
+    finally:
+        shutil.rmtree(out)
+
+
+def test_c_escaping():
+    gcc = shutil.which("gcc")
+    if not gcc:
+        print("skip C escaping: no gcc")
+        return
+    tmp = tempfile.mkdtemp(prefix="tcgroup-bench-")
+    try:
+        exe = os.path.join(tmp, "tcgroup_bench")
+        r = subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror", "-pthread", "-o", exe,
+                            os.path.join(HERE, "tcgroup_bench.c"), "-lm"], capture_output=True, text=True)
+        check(r.returncode == 0, "tcgroup_bench.c builds" + (f": {r.stderr}" if r.returncode else ""))
+        if r.returncode:
+            return
+        label = 'a "quoted" \\ label\twith\x01control'
+        r = subprocess.run([exe, "fork", label, "3"], capture_output=True, text=True)
+        line = r.stdout.strip()
+        try:
+            res = json.loads(line[len("BENCH "):])
+            check(res["label"] == label, "tcgroup_bench.c escapes the strings it prints")
+        except json.JSONDecodeError:
+            check(False, f"tcgroup_bench.c prints JSON: {line!r}")
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_partial(log):
+    """The same log without some workloads, as if they had failed."""
+    fd, part = tempfile.mkstemp(prefix="tcgroup-partial-", suffix=".log")
+    gone = ('"kind": "idle"', '"kind": "attach"', '"kind": "memory"', '"kind": "profile"')
+    with os.fdopen(fd, "w") as out, open(log) as f:
+        for line in f:
+            if not any(g in line for g in gone):
+                out.write(line)
+        out.write('BENCH {"kind": "error", "what": "idle \\"0,100\\" 3"}\n')
+    try:
+        test_log(part)
+    finally:
+        os.unlink(part)
+
+
+def main():
+    log = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "tests", "bench-small.log")
+    test_compare()
+    test_log(log)
+    test_partial(log)
+    test_c_escaping()
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
