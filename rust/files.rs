@@ -61,11 +61,13 @@ pub(crate) enum CFile {
     Events,
     /// `release_agent.stats` (root only; tcgroup's): agent calls and failures.
     ReleaseAgentStats,
+    /// `membership.stats` (root only; tcgroup's): the fork probe's reserve and failures.
+    MembershipStats,
 }
 
 impl CFile {
     /// The number of control files.
-    pub(crate) const COUNT: usize = 13;
+    pub(crate) const COUNT: usize = 14;
 
     /// Every control file, in listing order.
     pub(crate) const ALL: [CFile; Self::COUNT] = [
@@ -82,6 +84,7 @@ impl CFile {
         CFile::DebugHold,
         CFile::Events,
         CFile::ReleaseAgentStats,
+        CFile::MembershipStats,
     ];
 
     /// The position in [`CFile::ALL`].
@@ -116,6 +119,7 @@ impl CFile {
             CFile::DebugHold => b"hold",
             CFile::Events => b"cgroup.events",
             CFile::ReleaseAgentStats => b"release_agent.stats",
+            CFile::MembershipStats => b"membership.stats",
         }
     }
 
@@ -166,7 +170,10 @@ impl CFile {
     pub(crate) fn exists_in(self, hier: &Hierarchy, group: &Group) -> bool {
         let root_only = matches!(
             self,
-            CFile::ReleaseAgent | CFile::SaneBehavior | CFile::ReleaseAgentStats
+            CFile::ReleaseAgent
+                | CFile::SaneBehavior
+                | CFile::ReleaseAgentStats
+                | CFile::MembershipStats
         );
         let shadowed = self == CFile::DebugReleasable && hier.noprefix;
         (!root_only || group.is_root()) && (self.subsys() & !hier.subsys) == 0 && !shadowed
@@ -282,6 +289,18 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
                 s.launched.load(Relaxed),
                 s.failed.load(Relaxed),
                 s.last_error.load(Relaxed)
+            ))?;
+            out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
+            Ok(())
+        }
+        CFile::MembershipStats => {
+            // Module-wide: the same in every hierarchy's root.
+            let (allocated, failed, reserved) = membership::fork_stats();
+            let text = CString::try_from_fmt(fmt!(
+                "fork_reserve {}\nfork_allocated {}\nfork_failed {}\n",
+                reserved,
+                allocated,
+                failed
             ))?;
             out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
             Ok(())

@@ -25,7 +25,6 @@
 #include <linux/sched/signal.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 
 #include "helpers.h"
 
@@ -36,10 +35,10 @@ unsigned int tcgroup_task_flags(struct task_struct *task)
 }
 
 /*
- * A dense, unique key for @task while it lives: its address divided by a
- * lower bound of the space every task_struct takes (the starts of two live
- * ones are at least that far apart), so that the tasks of one slab have
- * neighbouring keys and share XArray nodes instead of each needing its own.
+ * A unique key for @task while it lives: its address divided by a lower
+ * bound of the space every task_struct takes (the starts of two live ones are
+ * at least that far apart), so that the tasks of one slab have consecutive
+ * keys, which the task map's multiplicative hash spreads over its buckets.
  *
  * The bound is not sizeof(*task): an architecture may size task_struct at
  * boot (arch_task_struct_size), and x86 on 6.12 allocates less than
@@ -83,18 +82,6 @@ void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data)
 
 	for_each_process_thread(p, t)
 		fn(t, data);
-}
-
-/* An empty XArray with default flags. */
-void tcgroup_xa_init(struct xarray *xa)
-{
-	xa_init(xa);
-}
-
-/* The errno an XArray store returned @entry for, or 0. */
-int tcgroup_xa_err(void *entry)
-{
-	return xa_err(entry);
 }
 
 /*

@@ -18,7 +18,6 @@ struct poll_table_struct;
 struct task_struct;
 struct wait_queue_head;
 struct workqueue_struct;
-struct xarray;
 
 unsigned int tcgroup_task_flags(struct task_struct *task);
 unsigned long tcgroup_task_key(struct task_struct *task);
@@ -27,8 +26,6 @@ bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
 
-void tcgroup_xa_init(struct xarray *xa);
-int tcgroup_xa_err(void *entry);
 struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active);
 void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn);
 bool tcgroup_queue_delayed_work_ms(struct workqueue_struct *wq,

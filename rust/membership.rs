@@ -32,7 +32,10 @@ use crate::{
     rcu::{
         drop_after_gp,
         HasRcuHead,
-        RcuHead, //
+        RcuHead,
+        RefillWork,
+        Source,
+        Writer, //
     },
     sync::{
         CSS_SET_LOCK,
@@ -44,6 +47,7 @@ use crate::{
         ForkExit, //
     },
     vfs::FileCred,
+    workqueue::OwnedQueue,
 };
 use kernel::{
     sync::Arc,
@@ -56,9 +60,19 @@ const LIST_RETRIES: usize = 8;
 /// How often moving a thread group re-checks for threads created during the move.
 const PROCS_RETRIES: usize = 16;
 
-/// Forks whose child could not be given its parent's groups (allocation failure); the child
-/// stays in the root groups.
-static FORK_FAILURES: Atomic<usize> = Atomic::new(0);
+/// Forks whose child found the task map's reserve empty and got its entry from a `GFP_ATOMIC`
+/// allocation.
+static FORK_ALLOCATED: Atomic<u64> = Atomic::new(0);
+
+/// Forks whose child could not be given its parent's groups: the reserve was empty and the
+/// `GFP_ATOMIC` allocation failed. The child stays in the root groups.
+static FORK_FAILED: Atomic<u64> = Atomic::new(0);
+
+/// No css_set: the end of a chain of [`Membership::next`], an empty bucket.
+const NONE: usize = usize::MAX;
+
+/// The fewest buckets of the css_set table.
+const MIN_BUCKETS: usize = 64;
 
 /// A set of groups shared by the tasks that are in exactly these (non-root) groups.
 ///
@@ -66,6 +80,8 @@ static FORK_FAILURES: Atomic<usize> = Atomic::new(0);
 pub(crate) struct CssSet {
     /// The groups, in increasing hierarchy id; never empty.
     groups: KVec<Arc<Group>>,
+    /// The hash of `groups` ([`hash`]), which picks its bucket in [`Membership::buckets`].
+    hash: usize,
     /// The tasks using it.
     users: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// Its index in [`Membership::csets`] while listed, so that finding and unlisting it take
@@ -80,15 +96,24 @@ unsafe impl HasRcuHead for CssSet {
     const OFFSET: usize = core::mem::offset_of!(CssSet, rcu);
 }
 
+/// The hash of a css_set's groups (the identity of each group, as v1's `css_set_hash()`
+/// hashes the subsystem states).
+fn hash(groups: &[Arc<Group>]) -> usize {
+    groups.iter().fold(0usize, |h, g| {
+        (h ^ (Arc::as_ptr(g) as usize >> 4)).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize)
+    })
+}
+
 impl CssSet {
     /// The group of hierarchy `hier` in this set, if not the root.
     fn group_of(&self, hier: u64) -> Option<&Arc<Group>> {
         self.groups.iter().find(|g| g.hier == hier)
     }
 
-    /// Whether the set holds exactly `groups`.
-    fn is(&self, groups: &[Arc<Group>]) -> bool {
-        self.groups.len() == groups.len()
+    /// Whether the set holds exactly `groups`, whose hash is `hash`.
+    fn is(&self, hash: usize, groups: &[Arc<Group>]) -> bool {
+        self.hash == hash
+            && self.groups.len() == groups.len()
             && self
                 .groups
                 .iter()
@@ -109,22 +134,88 @@ fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bo
 }
 
 /// The state protected by [`CSS_SET_LOCK`].
+///
+/// The css_sets in use are a hash table, as v1's `css_set_table`: [`Membership::find_groups`]
+/// finds the css_set of a tuple of groups in O(1). They are kept in a dense list (`csets`),
+/// whose indices the buckets chain, so that unlisting one is O(1) too (the last takes its
+/// place) and every buffer is allocated in process context, before the lock, by the move that
+/// lists new css_sets ([`Membership::reserve`]).
 pub(crate) struct Membership {
     /// Every css_set in use: the references that keep published css_sets alive. In no
-    /// order: each knows its index ([`CssSet::slot`]), and unlisting moves the last one there.
+    /// order: each knows its index ([`CssSet::slot`]).
     csets: KVec<Arc<CssSet>>,
+    /// Parallel to `csets`: the index of the next css_set of the same bucket, or [`NONE`].
+    next: KVec<usize>,
+    /// The first css_set of each bucket, or [`NONE`]; a power of two of them, at least as many
+    /// as css_sets (none before the first).
+    buckets: KVec<usize>,
+    /// The task map's writer, while the module is live.
+    pub(crate) tasks: Option<Writer<CssSet>>,
+    /// The work that refills the task map's reserve, and its workqueue, while the module is
+    /// live.
+    pub(crate) refill: Option<Refiller>,
+}
+
+/// What [`Membership::take`] leaves for module exit to free after the lock.
+pub(crate) type Leftovers = (
+    KVec<Arc<CssSet>>,
+    KVec<usize>,
+    KVec<usize>,
+    Option<Writer<CssSet>>,
+    Option<Refiller>,
+);
+
+/// The task map's refill work and the workqueue it runs on (of its own, so that module exit
+/// can wait for it by destroying the queue).
+pub(crate) struct Refiller {
+    queue: OwnedQueue,
+    work: Arc<RefillWork>,
+}
+
+impl Refiller {
+    /// The work item and its queue, for [`init`].
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            queue: OwnedQueue::new(c"tcgroup_refill", 1)?,
+            work: RefillWork::new(refill)?,
+        })
+    }
 }
 
 impl Membership {
     /// An empty state, for the static lock.
     pub(crate) const fn new() -> Self {
-        Self { csets: KVec::new() }
+        Self {
+            csets: KVec::new(),
+            next: KVec::new(),
+            buckets: KVec::new(),
+            tasks: None,
+            refill: None,
+        }
     }
 
     /// Empties the state for module exit, returning what the caller frees after the lock: the
-    /// list (empty by then, since no non-root group is left) and its buffer.
-    pub(crate) fn take(&mut self) -> KVec<Arc<CssSet>> {
-        core::mem::take(&mut self.csets)
+    /// lists (empty by then, since no non-root group is left), their buffers, the task map's
+    /// writer and the refill work.
+    pub(crate) fn take(&mut self) -> Leftovers {
+        (
+            core::mem::take(&mut self.csets),
+            core::mem::take(&mut self.next),
+            core::mem::take(&mut self.buckets),
+            self.tasks.take(),
+            self.refill.take(),
+        )
+    }
+
+    /// Asks process context to refill the task map's reserve (or resize its table) if it
+    /// needs it. Any context; never allocates.
+    fn refill_if_low(&self) {
+        if !TASKS.wants_refill() {
+            return;
+        }
+        if let Some(r) = self.refill.as_ref() {
+            r.work.queue(r.queue.queue());
+        }
     }
 
     /// The index of `cset` in the list, if it is listed.
@@ -142,12 +233,127 @@ impl Membership {
         Self::index(guard, cset).map(|i| &guard.csets[i])
     }
 
-    /// Lists `cset`, which is not listed yet. Does not allocate if the caller reserved room.
+    /// The listed css_set of exactly `groups`, whose hash is `hash`.
+    fn find_groups<'a>(
+        guard: &'a GlobalGuard<CSS_SET_LOCK>,
+        hash: usize,
+        groups: &[Arc<Group>],
+    ) -> Option<&'a Arc<CssSet>> {
+        let mut i = *guard.buckets.get(Self::bucket(guard.buckets.len(), hash))?;
+        while i != NONE {
+            let c = &guard.csets[i];
+            if c.is(hash, groups) {
+                return Some(c);
+            }
+            i = guard.next[i];
+        }
+        None
+    }
+
+    /// The bucket of `hash` among `n` (a power of two, or 0 with no css_set).
+    fn bucket(n: usize, hash: usize) -> usize {
+        hash & n.wrapping_sub(1)
+    }
+
+    /// The buckets wanted for `n` css_sets.
+    fn buckets_for(n: usize) -> usize {
+        n.next_power_of_two().max(MIN_BUCKETS)
+    }
+
+    /// Makes room, in process context, for `more` css_sets to be listed by a move: reserves
+    /// the lists' room and, if the table would get more css_sets than buckets, rehashes it
+    /// into a larger one allocated before the lock. Only moves list css_sets, and the caller's
+    /// [`TCGROUP_MUTEX`] serialises them: the room stays reserved until the move lists them.
+    fn reserve(more: usize) -> Result {
+        if more == 0 {
+            return Ok(());
+        }
+        let (len, cap, nb) = {
+            let g = CSS_SET_LOCK.lock();
+            (
+                g.csets.len(),
+                g.csets.capacity().min(g.next.capacity()),
+                g.buckets.len(),
+            )
+        };
+        let need = len + more;
+        let want = Self::buckets_for(need);
+        if need <= cap && want <= nb {
+            // The usual case: nothing to allocate.
+            return Ok(());
+        }
+        let mut fresh = KVec::new();
+        let mut csets_room = KVec::<Arc<CssSet>>::new();
+        let mut next_room = KVec::<usize>::new();
+        if want > nb {
+            fresh = KVec::from_elem(NONE, want, GFP_KERNEL)?;
+        }
+        if need > cap {
+            // The lists grow by doubling, outside the lock: their contents move into buffers
+            // allocated here.
+            csets_room.reserve(need.max(2 * len), GFP_KERNEL)?;
+            next_room.reserve(need.max(2 * len), GFP_KERNEL)?;
+        }
+        let mut guard = CSS_SET_LOCK.lock();
+        let m = &mut *guard;
+        // Exits only shrink the lists, so the buffers fit and these copies do not allocate;
+        // the old list's references are dropped after the lock, never the last ones.
+        if m.csets.capacity() < m.csets.len() + more && csets_room.capacity() > 0 {
+            csets_room.extend_from_slice(&m.csets, GFP_ATOMIC)?;
+            core::mem::swap(&mut m.csets, &mut csets_room);
+        }
+        if m.next.capacity() < m.next.len() + more && next_room.capacity() > 0 {
+            next_room.extend_from_slice(&m.next, GFP_ATOMIC)?;
+            core::mem::swap(&mut m.next, &mut next_room);
+        }
+        if fresh.len() > m.buckets.len() {
+            for (i, c) in m.csets.iter().enumerate() {
+                let b = Self::bucket(fresh.len(), c.hash);
+                m.next[i] = fresh[b];
+                fresh[b] = i;
+            }
+            core::mem::swap(&mut m.buckets, &mut fresh);
+        }
+        drop(guard);
+        // The old buffers (and the unused new ones) are freed here, outside the lock.
+        Ok(())
+    }
+
+    /// Lists `cset`, which is not listed yet. Does not allocate: [`Membership::reserve`] made
+    /// room for it.
     fn list(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) -> Result {
         let i = guard.csets.len();
+        let b = Self::bucket(guard.buckets.len(), cset.hash);
+        if b >= guard.buckets.len()
+            || guard.csets.len() == guard.csets.capacity()
+            || guard.next.len() == guard.next.capacity()
+        {
+            // The caller did not reserve: never reached.
+            return Err(ENOMEM);
+        }
         *cset.slot.as_mut(guard) = i;
+        let head = guard.buckets[b];
+        guard.next.push(head, GFP_ATOMIC)?;
         guard.csets.push(cset, GFP_ATOMIC)?;
+        guard.buckets[b] = i;
         Ok(())
+    }
+
+    /// Takes index `i` out of its bucket's chain.
+    fn unchain(&mut self, i: usize) {
+        let b = Self::bucket(self.buckets.len(), self.csets[i].hash);
+        if self.buckets[b] == i {
+            self.buckets[b] = self.next[i];
+            return;
+        }
+        let mut j = self.buckets[b];
+        while j != NONE {
+            if self.next[j] == i {
+                self.next[j] = self.next[i];
+                return;
+            }
+            j = self.next[j];
+        }
     }
 
     /// Takes `cset` off the list, returning the list's reference; `None` if it is not listed.
@@ -155,22 +361,35 @@ impl Membership {
     fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
         let i = Self::index(guard, cset)?;
         let last = guard.csets.len() - 1;
-        guard.csets.swap(i, last);
+        guard.unchain(i);
+        if i != last {
+            // The last css_set moves to `i`: chain it again under its new index.
+            guard.unchain(last);
+            guard.csets.swap(i, last);
+        }
         let removed = guard.csets.pop();
-        if let Some(moved) = guard.csets.get(i).cloned() {
+        guard.next.pop();
+        if i != last {
+            let moved = guard.csets[i].clone();
+            let b = Self::bucket(guard.buckets.len(), moved.hash);
+            guard.next[i] = guard.buckets[b];
+            guard.buckets[b] = i;
             *moved.slot.as_mut(guard) = i;
         }
         removed
     }
 
-    /// Takes a task's use of `cset` away: the task moved out of its groups or exited. When it
-    /// was the last, the css_set leaves the list and is freed after a grace period (the caller
-    /// has unpublished it).
-    fn put(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
+    /// Takes `n` tasks' uses of `cset` away: they moved out of its groups or exited. When they
+    /// were the last, the css_set leaves the list and is freed after a grace period (the
+    /// caller has unpublished it). O(groups), whatever `n`.
+    fn put(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet, n: usize) {
+        if n == 0 {
+            return;
+        }
         for g in cset.groups.iter() {
-            let n = g.nr_tasks.as_mut(guard);
-            *n -= 1;
-            if *n == 0 {
+            let nr = g.nr_tasks.as_mut(guard);
+            *nr -= n;
+            if *nr == 0 {
                 g.populated_changed();
             }
             // The group had a task and lost it.
@@ -178,7 +397,7 @@ impl Membership {
             crate::release::check(guard, g);
         }
         let users = cset.users.as_mut(guard);
-        *users -= 1;
+        *users -= n;
         if *users == 0 {
             if let Some(c) = Self::unlist(guard, cset) {
                 drop_after_gp(c);
@@ -186,17 +405,52 @@ impl Membership {
         }
     }
 
-    /// Adds a use of `cset` by a task.
-    fn get_ref(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
+    /// Adds `n` tasks' uses of `cset`. O(groups), whatever `n`.
+    fn get_ref(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet, n: usize) {
+        if n == 0 {
+            return;
+        }
         for g in cset.groups.iter() {
-            let n = g.nr_tasks.as_mut(guard);
-            *n += 1;
-            if *n == 1 {
+            let nr = g.nr_tasks.as_mut(guard);
+            *nr += n;
+            if *nr == n {
                 g.populated_changed();
             }
         }
-        *cset.users.as_mut(guard) += 1;
+        *cset.users.as_mut(guard) += n;
     }
+}
+
+/// The task map's refill work: tops its reserve up and resizes its table, in process context.
+fn refill() {
+    let r = TASKS.refill(|f| {
+        let mut guard = CSS_SET_LOCK.lock();
+        if let Some(w) = guard.tasks.as_mut() {
+            f(w);
+        }
+    });
+    if r.is_err() {
+        // The next writer that finds the reserve low asks again.
+        crate::compat::pr_warn_once!("cannot refill the task map's reserve; retrying later\n");
+    }
+}
+
+/// Hands the task map's writer and refill work to [`Membership`]; from the module's init.
+pub(crate) fn init(writer: Writer<CssSet>, refill: Refiller) {
+    let mut guard = CSS_SET_LOCK.lock();
+    guard.tasks = Some(writer);
+    guard.refill = Some(refill);
+}
+
+/// The fork probe's counts, for the root's `membership.stats`: forks whose child's entry came
+/// from an atomic allocation, forks whose child was left in the root groups, and the task
+/// map's reserve.
+pub(crate) fn fork_stats() -> (u64, u64, usize) {
+    (
+        FORK_ALLOCATED.load(Relaxed),
+        FORK_FAILED.load(Relaxed),
+        TASKS.reserved(),
+    )
 }
 
 /// The fork and exit probes' side of membership.
@@ -220,14 +474,29 @@ impl ForkExit for Tracker {
         if TASKS.load(&rcu, task::key(child)).is_some() {
             return;
         }
-        let Some(cset) = Membership::find(&guard, cset).cloned() else {
+        let Some(w) = guard.tasks.as_mut() else {
             return;
         };
-        if TASKS.store(task::key(child), &cset).is_err() {
-            FORK_FAILURES.fetch_add(1, Relaxed);
-            return;
+        // The entry comes from the reserve, which process context refills: no allocation
+        // unless the reserve ran dry.
+        match TASKS.store(w, task::key(child), cset, None) {
+            Ok(Source::Allocated) => {
+                FORK_ALLOCATED.fetch_add(1, Relaxed);
+            }
+            Ok(_) => {}
+            Err(_) => {
+                FORK_FAILED.fetch_add(1, Relaxed);
+                guard.refill_if_low();
+                crate::compat::pr_warn_once!(
+                    "fork: task map reserve empty and allocation failed; child left in the root groups (counted in membership.stats)\n"
+                );
+                return;
+            }
         }
-        Membership::get_ref(&mut guard, &cset);
+        // A published css_set is listed while it has users (the parent is one), so the
+        // reference is the list's.
+        Membership::get_ref(&mut guard, cset, 1);
+        guard.refill_if_low();
     }
 
     fn exit(task: &Task) {
@@ -236,8 +505,11 @@ impl ForkExit for Tracker {
         let Some(cset) = TASKS.load(&rcu, task::key(task)) else {
             return;
         };
-        TASKS.erase(task::key(task));
-        Membership::put(&mut guard, cset);
+        if let Some(w) = guard.tasks.as_mut() {
+            TASKS.erase(w, task::key(task));
+        }
+        Membership::put(&mut guard, cset, 1);
+        guard.refill_if_low();
     }
 }
 
@@ -247,8 +519,12 @@ struct Plan {
     new: Option<Arc<CssSet>>,
     /// Some task of the plan is moved (not all found exiting).
     live: bool,
+    /// `new` was allocated by this move, not found in use when planned.
+    fresh: bool,
     /// `new` was listed by this move (it had no equal in use).
     listed: bool,
+    /// The tasks of the plan that are moved.
+    moved: usize,
 }
 
 impl Plan {
@@ -281,13 +557,41 @@ fn replaced(old: Option<&Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<
     Ok(v)
 }
 
-/// The css_set `task` uses, with a reference.
-fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
-    let guard = CSS_SET_LOCK.lock();
-    let rcu = rcu::read_lock();
-    TASKS
-        .load(&rcu, task::key(task))
-        .and_then(|c| Membership::find(&guard, c).cloned())
+/// The plan for the tasks that now use `old`: the css_set of `old`'s groups with `hier`'s
+/// replaced by `group`, found in use (O(1), by the hash of its groups) or allocated.
+fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan> {
+    let groups = replaced(old.as_ref(), hier, group)?;
+    let mut fresh = false;
+    let new = if groups.is_empty() {
+        None
+    } else {
+        let h = hash(&groups);
+        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), h, &groups).cloned();
+        match found {
+            Some(c) => Some(c),
+            None => {
+                fresh = true;
+                Some(Arc::new(
+                    CssSet {
+                        groups,
+                        hash: h,
+                        users: GlobalLockedBy::new(0),
+                        slot: GlobalLockedBy::new(0),
+                        rcu: RcuHead::new(),
+                    },
+                    GFP_KERNEL,
+                )?)
+            }
+        }
+    };
+    Ok(Plan {
+        old,
+        new,
+        live: false,
+        fresh,
+        listed: false,
+        moved: 0,
+    })
 }
 
 /// Which tasks of a move may be exiting.
@@ -336,41 +640,32 @@ fn try_move_tasks(
     // the address of a plan's `old` is sound: the plan holds a reference on it.
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
     let mut plans: KVec<Plan> = KVec::new();
+    // Tasks that have no entry in the task map and get one.
+    let mut entries = 0;
     for t in tasks.iter().cloned() {
-        let now = {
+        let (now, old) = {
+            let guard = CSS_SET_LOCK.lock();
             let rcu = rcu::read_lock();
-            TASKS.load(&rcu, task::key(&t)).map(core::ptr::from_ref)
+            let now = TASKS.load(&rcu, task::key(&t));
+            let old = match plans
+                .iter()
+                .rposition(|p| p.old_ptr() == now.map(core::ptr::from_ref))
+            {
+                Some(i) => Err(i),
+                None => Ok(now.and_then(|c| Membership::find(&guard, c).cloned())),
+            };
+            (now.is_some(), old)
         };
-        let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
-            Some(i) => i,
-            None => {
-                let old = current_cset(&t);
-                let groups = replaced(old.as_ref(), hier.id, group)?;
-                let new = if groups.is_empty() {
-                    None
-                } else {
-                    Some(Arc::new(
-                        CssSet {
-                            groups,
-                            users: GlobalLockedBy::new(0),
-                            slot: GlobalLockedBy::new(0),
-                            rcu: RcuHead::new(),
-                        },
-                        GFP_KERNEL,
-                    )?)
-                };
-                plans.push(
-                    Plan {
-                        old,
-                        new,
-                        live: false,
-                        listed: false,
-                    },
-                    GFP_KERNEL,
-                )?;
+        let plan = match old {
+            Err(i) => i,
+            Ok(old) => {
+                plans.push(plan(old, hier.id, group)?, GFP_KERNEL)?;
                 plans.len() - 1
             }
         };
+        if !now && plans[plan].new.is_some() {
+            entries += 1;
+        }
         moves.push(
             Move {
                 task: t,
@@ -380,9 +675,12 @@ fn try_move_tasks(
             GFP_KERNEL,
         )?;
     }
+    // Everything the lock's section may need is allocated here: the css_set table's room
+    // and the task map's entries.
+    Membership::reserve(plans.iter().filter(|p| p.fresh).count())?;
+    let mut spare = TASKS.spare(entries)?;
 
     let mut guard = CSS_SET_LOCK.lock();
-    guard.csets.reserve(plans.len(), GFP_ATOMIC)?;
     // Under the lock the fork and exit probes take: each task still has the css_set planned
     // from, or the plan (its `new` groups, the reference it puts) is wrong.
     {
@@ -407,50 +705,72 @@ fn try_move_tasks(
             m.skip = true;
         } else {
             plans[m.plan].live = true;
+            plans[m.plan].moved += 1;
         }
     }
     // Share existing css_sets with the same groups; list the new ones (unused for now). A plan
-    // whose tasks all exit lists nothing.
+    // whose tasks all exit lists nothing. A css_set found in use when planned may have lost
+    // its last task since: then another with the same groups may be listed, or none, and the
+    // move is planned again (an unlisted css_set is being freed and is never listed again).
     for p in plans.iter_mut().filter(|p| p.live) {
-        if let Some(n) = &p.new {
-            if let Some(c) = guard.csets.iter().find(|c| c.is(&n.groups)).cloned() {
-                p.new = Some(c);
-            } else {
-                // Room was reserved above: this does not fail.
-                Membership::list(&mut guard, n.clone())?;
-                p.listed = true;
-            }
+        let Some(n) = &p.new else {
+            continue;
+        };
+        if Membership::find(&guard, n).is_some() {
+            continue;
+        }
+        if let Some(c) = Membership::find_groups(&guard, n.hash, &n.groups).cloned() {
+            p.new = Some(c);
+        } else if p.fresh {
+            // Room was reserved above: this does not fail.
+            Membership::list(&mut guard, n.clone())?;
+            p.listed = true;
+        } else {
+            return Ok(false);
         }
     }
-    // Publish; on an allocation failure put back what was published.
-    let mut done = 0;
+    // Publish: first the stores, which take entries and so could fail (not with the
+    // entries reserved above, unless a task gained an entry since), putting back what was
+    // stored if one does; then the erasures, which cannot fail.
     let mut failed = None;
-    for m in moves.iter().filter(|m| !m.skip) {
-        let key = task::key(&m.task);
-        let res = match &plans[m.plan].new {
-            Some(n) => TASKS.store(key, n),
-            None => {
-                TASKS.erase(key);
-                Ok(())
-            }
+    {
+        let Some(w) = guard.tasks.as_mut() else {
+            return Err(ENODEV);
         };
-        if let Err(e) = res {
-            failed = Some(e);
-            break;
+        let mut done = 0;
+        for m in moves.iter().filter(|m| !m.skip) {
+            let Some(n) = &plans[m.plan].new else {
+                continue;
+            };
+            if let Err(e) = TASKS.store(w, task::key(&m.task), n, Some(&mut spare)) {
+                failed = Some(e);
+                break;
+            }
+            done += 1;
         }
-        done += 1;
+        if failed.is_some() {
+            let stored = moves
+                .iter()
+                .filter(|m| !m.skip && plans[m.plan].new.is_some());
+            for m in stored.take(done) {
+                let key = task::key(&m.task);
+                match &plans[m.plan].old {
+                    // The task kept its entry: restoring it does not allocate.
+                    Some(o) => {
+                        let _ = TASKS.store(w, key, o, None);
+                    }
+                    None => TASKS.erase(w, key),
+                }
+            }
+        } else {
+            for m in moves.iter().filter(|m| !m.skip) {
+                if plans[m.plan].new.is_none() {
+                    TASKS.erase(w, task::key(&m.task));
+                }
+            }
+        }
     }
     if let Some(e) = failed {
-        for m in moves.iter().filter(|m| !m.skip).take(done) {
-            let key = task::key(&m.task);
-            // Restoring an existing slot or erasing one does not allocate.
-            match &plans[m.plan].old {
-                Some(o) => {
-                    let _ = TASKS.store(key, o);
-                }
-                None => TASKS.erase(key),
-            }
-        }
         // The css_sets this move listed have no user: unlist them. They were published for a
         // moment, and readers may hold them.
         for p in plans.iter().filter(|p| p.listed) {
@@ -464,16 +784,19 @@ fn try_move_tasks(
         }
         return Err(e);
     }
-    for m in moves.iter().filter(|m| !m.skip) {
-        let p = &plans[m.plan];
+    // The use counts, once per plan: O(groups) per source css_set, whatever the threads.
+    for p in plans.iter().filter(|p| p.moved > 0) {
         if let Some(n) = &p.new {
-            Membership::get_ref(&mut guard, n);
+            Membership::get_ref(&mut guard, n, p.moved);
         }
         if let Some(o) = &p.old {
-            Membership::put(&mut guard, o);
+            Membership::put(&mut guard, o, p.moved);
         }
     }
+    guard.refill_if_low();
     drop(guard);
+    // Unused entries go to the task map's reserve (or are freed), outside the lock.
+    drop(spare);
     Ok(true)
 }
 

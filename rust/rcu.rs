@@ -2,29 +2,44 @@
 
 //! RCU-published pointers: the task map read without locks, and frees after a grace period.
 //!
-//! The kernel crate's `Arc` frees on the last drop and its `XArray` has no lockless lookup, so
+//! The kernel crate's `Arc` frees on the last drop and its `XArray` allocates its nodes on a
+//! store, which a writer in atomic context cannot reserve for a key it does not know yet, so
 //! this abstraction file provides the two pieces the css_set design needs:
 //!
-//! - [`TaskMap`]: an XArray from a task key to a shared object, whose entries readers load
-//!   under [`rcu::Guard`] (`xa_load()` is RCU-safe) while writers, serialised by the caller,
-//!   store and erase them;
+//! - [`TaskMap`]: a hash table from a task key to a shared object, whose entries readers load
+//!   under [`rcu::Guard`] while writers, serialised by the map's [`Writer`], store and erase
+//!   them, taking each new entry from a reserve that process context refills;
 //! - [`drop_after_gp`]: drops an `Arc` only after an RCU grace period (`call_rcu()`), so that a
 //!   reader that loaded a pointer before it was unpublished can still use it.
 //!
-//! C header: [`include/linux/xarray.h`](srctree/include/linux/xarray.h)
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
-use crate::{
-    compat::{
-        prelude::*,
-        rcu, //
-    },
-    vfs::ffi, //
+use crate::compat::{
+    prelude::*,
+    rcu, //
 };
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    sync::atomic::{
+        AtomicPtr,
+        AtomicUsize,
+        Ordering::{
+            AcqRel,
+            Acquire,
+            Relaxed,
+            Release, //
+        }, //
+    },
+};
 use kernel::{
     bindings,
     sync::Arc,
-    types::Opaque, //
+    types::Opaque,
+    workqueue::{
+        Queue,
+        Work,
+        WorkItem, //
+    }, //
 };
 
 /// An `rcu_head` embedded in an object that [`drop_after_gp`] frees.
@@ -93,81 +108,599 @@ pub(crate) fn barrier() {
     unsafe { bindings::rcu_barrier() };
 }
 
-/// A map from task keys to objects, loaded under RCU; meant to be a `static`.
+/// Waits for a grace period: every RCU reader that started before the call has finished.
+/// Sleeps; process context only, with no lock held.
+fn synchronize() {
+    // SAFETY: `synchronize_rcu` only waits; the caller is in process context.
+    unsafe { bindings::synchronize_rcu() };
+}
+
+/// The entries a [`TaskMap`] keeps for writers that cannot allocate (the fork probe takes one
+/// per child it places). When fewer are left than half, the map asks to be refilled
+/// ([`TaskMap::wants_refill`]) and process context tops it up ([`TaskMap::refill`]).
+pub(crate) const RESERVE: usize = 256;
+
+/// At most this many free entries are kept: an entry erased when the reserve holds more goes
+/// back to the allocator.
+const POOL_MAX: usize = 2 * RESERVE;
+
+/// The fewest buckets, as a power of two.
+const MIN_BITS: u32 = 8;
+
+/// One mapping of a [`TaskMap`]: in one bucket's chain while mapped, in the map's pool while
+/// free, and in neither for the grace period between.
+struct Entry<T: 'static> {
+    /// The next entry of the chain or of the pool.
+    next: AtomicPtr<Entry<T>>,
+    /// The key; changed only while no reader can reach the entry (in the pool).
+    key: AtomicUsize,
+    /// The object.
+    val: AtomicPtr<T>,
+    /// The map whose pool takes the entry back after its grace period.
+    map: &'static TaskMap<T>,
+    /// For that wait (`call_rcu()`).
+    rcu: Opaque<bindings::callback_head>,
+}
+
+impl<T: 'static> Entry<T> {
+    /// A free entry of `map`, allocated with `flags`.
+    fn alloc(map: &'static TaskMap<T>, flags: kernel::alloc::Flags) -> Result<*mut Self> {
+        let e = KBox::new(
+            Entry {
+                next: AtomicPtr::new(core::ptr::null_mut()),
+                key: AtomicUsize::new(0),
+                val: AtomicPtr::new(core::ptr::null_mut()),
+                map,
+                rcu: Opaque::uninit(),
+            },
+            flags,
+        )?;
+        Ok(KBox::into_raw(e))
+    }
+}
+
+/// The `call_rcu()` callback of an erased entry: gives it back to its map's pool.
+///
+/// # Safety
+///
+/// `head` must be the `rcu` field of an [`Entry`] that `KBox::into_raw` gave, that no chain
+/// holds any more and that no reader can reach (a grace period has passed since its removal).
+unsafe extern "C" fn entry_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(Entry<T>, rcu);
+    // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
+    let e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
+    // SAFETY: `e` is a live entry (per the contract) and nobody else uses it any more.
+    let map = unsafe { (*e).map };
+    // SAFETY: Per the contract the entry is unreachable and owned by this callback.
+    unsafe { map.recycle(e) };
+}
+
+/// The buckets of a [`TaskMap`].
+struct Table<T: 'static> {
+    /// `usize::BITS` minus the log2 of the number of buckets: a hash's top bits pick one.
+    shift: u32,
+    /// The chains' first entries.
+    buckets: KVVec<AtomicPtr<Entry<T>>>,
+}
+
+impl<T: 'static> Table<T> {
+    /// A table of `1 << bits` empty buckets, allocated with `GFP_KERNEL`.
+    fn new(bits: u32) -> Result<KBox<Self>> {
+        let n = 1usize << bits;
+        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            buckets.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+        }
+        Ok(KBox::new(
+            Table {
+                shift: usize::BITS - bits,
+                buckets,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The bucket of `key` (a multiplicative hash: the keys of neighbouring tasks spread).
+    fn bucket(&self, key: usize) -> &AtomicPtr<Entry<T>> {
+        let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> self.shift;
+        &self.buckets[h]
+    }
+}
+
+/// The buckets a map of `count` entries wants, as a power of two: at most one entry per
+/// bucket on average after growing, at least one per eight before shrinking. `None` if
+/// `bits` fits.
+fn wanted_bits(bits: u32, count: usize) -> Option<u32> {
+    let n = 1usize << bits;
+    if count > n || (bits > MIN_BITS && count < n / 8) {
+        let want = count
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(MIN_BITS);
+        (want != bits).then_some(want)
+    } else {
+        None
+    }
+}
+
+/// Where [`TaskMap::store`] found the entry of a new mapping.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The key was mapped already: its entry now holds the new object.
+    Existing,
+    /// From the [`Spare`] entries the writer brought.
+    Spare,
+    /// From the map's reserve.
+    Reserve,
+    /// The reserve was empty: allocated with `GFP_ATOMIC`.
+    Allocated,
+}
+
+/// The right to change a [`TaskMap`]: every change takes `&mut Writer`, so whatever lock
+/// protects the one writer serialises the changes.
+///
+/// # Invariants
+///
+/// At most one `Writer<T>` exists, made by [`TaskMap::init`] for the one map of `T`s.
+pub(crate) struct Writer<T: 'static> {
+    _p: PhantomData<&'static TaskMap<T>>,
+}
+
+/// Entries allocated in process context ahead of a change that maps many keys at once (a
+/// move), so that it allocates nothing under its lock. Unused ones go to the map's pool.
+///
+/// # Invariants
+///
+/// `head` is a chain (through `next`) of `len` entries of `map` that only this value owns.
+pub(crate) struct Spare<T: 'static> {
+    map: &'static TaskMap<T>,
+    head: *mut Entry<T>,
+    len: usize,
+}
+
+impl<T: 'static> Spare<T> {
+    /// Takes one entry.
+    fn take(&mut self) -> Option<*mut Entry<T>> {
+        if self.head.is_null() {
+            return None;
+        }
+        let e = self.head;
+        // SAFETY: By the type invariant `e` is an entry this value owns.
+        self.head = unsafe { (*e).next.load(Relaxed) };
+        self.len -= 1;
+        Some(e)
+    }
+}
+
+impl<T: 'static> Drop for Spare<T> {
+    fn drop(&mut self) {
+        while let Some(e) = self.take() {
+            // SAFETY: By the type invariant the entry is owned here and no chain holds it.
+            unsafe { self.map.recycle(e) };
+        }
+    }
+}
+
+/// A map from task keys to objects, read without locks under RCU; meant to be a `static`.
+///
+/// A hash table of entries chained from a power-of-two number of buckets (at most one entry
+/// per bucket on average). Readers walk a chain under [`rcu::Guard`]; writers, serialised by
+/// their [`Writer`], publish with release stores and give an erased entry back to the pool
+/// only after a grace period. An entry is the only memory a new mapping needs, so writers in
+/// atomic context take it from a reserve ([`RESERVE`]) instead of allocating; process
+/// context refills the reserve and resizes the table ([`TaskMap::refill`]), building a new
+/// table and publishing it whole, so that readers never see a chain change under them.
 ///
 /// Entries are non-owning pointers: the caller keeps each stored object alive while it is in
 /// the map, and frees a removed one with [`drop_after_gp`].
 ///
 /// # Invariants
 ///
-/// Once [`TaskMap::init`] has run (and until [`TaskMap::destroy`]), `xa` is an initialised
-/// XArray, and every entry points at a live `T` or one removed less than a grace period ago.
-pub(crate) struct TaskMap<T> {
-    xa: Opaque<bindings::xarray>,
-    _p: PhantomData<T>,
+/// Once [`TaskMap::init`] has run (and until [`TaskMap::destroy`]), `table` points at a
+/// `Table` from `KBox::into_raw`, and every entry reachable from it, or from a table
+/// replaced less than a grace period ago, holds a key and points at a live `T` or one
+/// removed less than a grace period ago. `pool` is a chain of entries from `KBox::into_raw`
+/// that no table holds and no reader can reach; `nr_free` counts it.
+pub(crate) struct TaskMap<T: 'static> {
+    table: AtomicPtr<Table<T>>,
+    /// The number of buckets of `table`, for [`TaskMap::wants_refill`] without the writer.
+    bits: AtomicUsize,
+    /// The mappings, changed by the writer only.
+    count: AtomicUsize,
+    pool: AtomicPtr<Entry<T>>,
+    nr_free: AtomicUsize,
 }
 
-// SAFETY: The XArray serialises writers itself and readers use RCU.
+// SAFETY: The map hands out `&T` to readers on any thread and stores pointers given by any
+// thread, so `T` must be `Send + Sync`; its own state is atomics.
 unsafe impl<T: Send + Sync> Send for TaskMap<T> {}
-// SAFETY: As above.
+// SAFETY: Shared use loads with RCU and changes only through the one `Writer`, so `&TaskMap`
+// may cross threads when the `&T` it hands out may (`T: Sync`) and the objects stored from
+// any thread may (`T: Send`).
 unsafe impl<T: Send + Sync> Sync for TaskMap<T> {}
 
-impl<T: Send + Sync> TaskMap<T> {
+impl<T: 'static> TaskMap<T> {
     /// A map to be initialised with [`TaskMap::init`].
     pub(crate) const fn uninit() -> Self {
         Self {
-            xa: Opaque::uninit(),
-            _p: PhantomData,
+            table: AtomicPtr::new(core::ptr::null_mut()),
+            bits: AtomicUsize::new(0),
+            count: AtomicUsize::new(0),
+            pool: AtomicPtr::new(core::ptr::null_mut()),
+            nr_free: AtomicUsize::new(0),
         }
     }
 
-    /// Initialises the map.
+    /// Allocates the first table and the reserve, and returns the map's writer.
     ///
     /// # Safety
     ///
-    /// Must be called once, before any other method.
-    pub(crate) unsafe fn init(&'static self) {
-        // SAFETY: `xa` is static storage that nothing uses yet.
-        // INVARIANT: The XArray is initialised.
-        unsafe { ffi::tcgroup_xa_init(self.xa.get()) };
+    /// Must be called once, before any other method, and only for one map of `T`s.
+    pub(crate) unsafe fn init(&'static self) -> Result<Writer<T>> {
+        let t = Table::new(MIN_BITS)?;
+        self.bits.store(MIN_BITS as usize, Relaxed);
+        // INVARIANT: The table is a `KBox` with no entry; no reader runs yet.
+        self.table.store(KBox::into_raw(t), Release);
+        // The writer is made even without a reserve: forks then allocate, as the reserve's
+        // refill will later.
+        let _ = self.refill_pool();
+        // INVARIANT: Per the function's contract this is the one writer of the one map.
+        Ok(Writer { _p: PhantomData })
     }
 
-    /// Frees the map's internal nodes.
+    /// Frees the table, the entries still mapped and the pool.
     ///
     /// # Safety
     ///
-    /// Must be called once, after the last use, and only if [`TaskMap::init`] ran.
-    pub(crate) unsafe fn destroy(&'static self) {
-        // SAFETY: Per the function's contract the XArray is initialised and unused; its
-        // entries are not owned.
-        unsafe { bindings::xa_destroy(self.xa.get()) };
+    /// Must be called once, after the last use of the map, after every grace period callback
+    /// of its entries has run ([`barrier`]), and only if [`TaskMap::init`] succeeded.
+    pub(crate) unsafe fn destroy(&'static self, _w: Writer<T>) {
+        let t = self.table.swap(core::ptr::null_mut(), Relaxed);
+        if !t.is_null() {
+            // SAFETY: By the type invariant `t` came from `KBox::into_raw`; per the function's
+            // contract nothing uses it any more.
+            let t = unsafe { KBox::from_raw(t) };
+            for b in t.buckets.iter() {
+                let mut e = b.load(Relaxed);
+                while !e.is_null() {
+                    // SAFETY: `e` is an entry of the table, which nothing else uses.
+                    let next = unsafe { (*e).next.load(Relaxed) };
+                    // SAFETY: Entries come from `KBox::into_raw`; this is the last reference.
+                    drop(unsafe { KBox::from_raw(e) });
+                    e = next;
+                }
+            }
+        }
+        let mut e = self.pool.swap(core::ptr::null_mut(), Relaxed);
+        while !e.is_null() {
+            // SAFETY: By the type invariant pool entries are owned by the pool, which nothing
+            // uses any more.
+            let next = unsafe { (*e).next.load(Relaxed) };
+            // SAFETY: Pool entries come from `KBox::into_raw` (type invariant) and the pool,
+            // unused now, held the only reference.
+            drop(unsafe { KBox::from_raw(e) });
+            e = next;
+        }
     }
 
     /// The object stored for `key`, valid while `_rcu` is held.
     pub(crate) fn load<'a>(&self, _rcu: &'a rcu::Guard, key: usize) -> Option<&'a T> {
-        // SAFETY: By the type invariant `xa` is initialised (every user runs between `init`
-        // and `destroy`); `xa_load` may run concurrently with writers.
-        let p = unsafe { bindings::xa_load(self.xa.get(), key as c_ulong) };
-        // SAFETY: By the type invariant a loaded entry points at a `T` that lives at least
-        // until a grace period after its removal, so for as long as `_rcu` is held.
-        (!p.is_null()).then(|| unsafe { &*p.cast::<T>() })
+        // SAFETY: By the type invariant the table is live while `_rcu` is held (a replaced
+        // one is freed only after a grace period); every user runs after `init`.
+        let t = unsafe { &*self.table.load(Acquire) };
+        let mut e = t.bucket(key).load(Acquire);
+        while !e.is_null() {
+            // SAFETY: By the type invariant an entry reachable under RCU stays allocated (and
+            // keeps its key) until a grace period after it became unreachable.
+            let entry = unsafe { &*e };
+            if entry.key.load(Relaxed) == key {
+                let p = entry.val.load(Acquire);
+                // SAFETY: By the type invariant the object lives at least until a grace
+                // period after its removal, so for as long as `_rcu` is held.
+                return Some(unsafe { &*p });
+            }
+            e = entry.next.load(Acquire);
+        }
+        None
     }
 
-    /// Publishes `obj` (which the caller keeps alive while it is stored) for `key`, without
-    /// sleeping. Fails with `ENOMEM`, leaving the map as it was.
-    pub(crate) fn store(&self, key: usize, obj: &T) -> Result {
-        let p = core::ptr::from_ref(obj).cast_mut().cast::<c_void>();
-        // SAFETY: `xa` is initialised; `p` is a valid, aligned (so non-internal) pointer.
-        // INVARIANT: The caller keeps `obj` alive while it is stored.
-        let old =
-            unsafe { bindings::xa_store(self.xa.get(), key as c_ulong, p, bindings::GFP_ATOMIC) };
-        // SAFETY: `xa_err` only decodes the returned entry.
-        kernel::error::to_result(unsafe { ffi::tcgroup_xa_err(old) })
+    /// The table, for the writer.
+    fn table_mut<'a>(&self, _w: &'a mut Writer<T>) -> &'a Table<T> {
+        // SAFETY: By the type invariant the table is live after `init`; only the writer
+        // replaces it, and the borrow of the writer outlives this one.
+        unsafe { &*self.table.load(Relaxed) }
     }
 
-    /// Unpublishes the entry of `key`, if any.
-    pub(crate) fn erase(&self, key: usize) {
-        // SAFETY: `xa` is initialised; erasing never allocates.
-        unsafe { bindings::xa_erase(self.xa.get(), key as c_ulong) };
+    /// Maps `key` to `obj`, which the caller keeps alive while it is stored. Never sleeps. A
+    /// new mapping takes an entry from `spare`, else from the reserve, else allocates one
+    /// with `GFP_ATOMIC`; only that can fail (`ENOMEM`, leaving the map as it was).
+    pub(crate) fn store(
+        &'static self,
+        w: &mut Writer<T>,
+        key: usize,
+        obj: &T,
+        spare: Option<&mut Spare<T>>,
+    ) -> Result<Source> {
+        let p = core::ptr::from_ref(obj).cast_mut();
+        let t = self.table_mut(w);
+        let b = t.bucket(key);
+        let mut e = b.load(Relaxed);
+        while !e.is_null() {
+            // SAFETY: Entries reachable from the table are live; the writer is the only one
+            // who unlinks them.
+            let entry = unsafe { &*e };
+            if entry.key.load(Relaxed) == key {
+                // INVARIANT: The caller keeps `obj` alive while it is stored.
+                entry.val.store(p, Release);
+                return Ok(Source::Existing);
+            }
+            e = entry.next.load(Relaxed);
+        }
+        let (e, src) = if let Some(e) = spare.and_then(Spare::take) {
+            (e, Source::Spare)
+        } else if let Some(e) = self.pop(w) {
+            (e, Source::Reserve)
+        } else {
+            (Entry::alloc(self, GFP_ATOMIC)?, Source::Allocated)
+        };
+        // The writer's borrow was released by `pop`: look the table up again (unchanged).
+        let b = self.table_mut(w).bucket(key);
+        // SAFETY: `e` is a free entry the writer owns: no reader can reach it until the
+        // release store below publishes it.
+        let entry = unsafe { &*e };
+        entry.key.store(key, Relaxed);
+        entry.val.store(p, Relaxed);
+        entry.next.store(b.load(Relaxed), Relaxed);
+        // INVARIANT: The entry holds its key and the caller's live object before it is
+        // reachable.
+        b.store(e, Release);
+        self.count.fetch_add(1, Relaxed);
+        Ok(src)
+    }
+
+    /// Unpublishes the entry of `key`, if any; its entry goes back to the pool after a grace
+    /// period. Never sleeps or allocates.
+    pub(crate) fn erase(&'static self, w: &mut Writer<T>, key: usize) {
+        let t = self.table_mut(w);
+        let mut link = t.bucket(key);
+        loop {
+            let e = link.load(Relaxed);
+            if e.is_null() {
+                return;
+            }
+            // SAFETY: Entries reachable from the table are live; only the writer unlinks.
+            let entry = unsafe { &*e };
+            if entry.key.load(Relaxed) == key {
+                // Readers on the entry still find the rest of the chain through it.
+                link.store(entry.next.load(Relaxed), Release);
+                self.count.fetch_sub(1, Relaxed);
+                // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the
+                // callback, which runs after every reader that could reach it.
+                unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
+                return;
+            }
+            link = &entry.next;
+        }
+    }
+
+    /// Takes an entry from the pool. The writer is the pool's only consumer, so the entry at
+    /// its head cannot be taken by anyone else between the load and the exchange.
+    fn pop(&self, _w: &mut Writer<T>) -> Option<*mut Entry<T>> {
+        let mut head = self.pool.load(Acquire);
+        while !head.is_null() {
+            // SAFETY: By the type invariant pool entries are live; only this consumer takes
+            // them out, so `head` stays in the pool until the exchange below.
+            let next = unsafe { (*head).next.load(Relaxed) };
+            match self.pool.compare_exchange(head, next, Acquire, Acquire) {
+                Ok(_) => {
+                    self.nr_free.fetch_sub(1, Relaxed);
+                    return Some(head);
+                }
+                Err(h) => head = h,
+            }
+        }
+        None
+    }
+
+    /// Gives a free entry back to the pool, or to the allocator if the pool is full. Any
+    /// context.
+    ///
+    /// # Safety
+    ///
+    /// `e` must be an entry of this map from `KBox::into_raw` that the caller owns: in no
+    /// chain, and unreachable to readers.
+    unsafe fn recycle(&self, e: *mut Entry<T>) {
+        if self.nr_free.load(Relaxed) >= POOL_MAX {
+            // SAFETY: Per the function's contract the caller owns the entry.
+            drop(unsafe { KBox::from_raw(e) });
+            return;
+        }
+        self.nr_free.fetch_add(1, Relaxed);
+        let mut head = self.pool.load(Relaxed);
+        loop {
+            // SAFETY: Per the function's contract the entry is the caller's until published.
+            unsafe { (*e).next.store(head, Relaxed) };
+            // INVARIANT: The entry is free and unreachable; it joins the pool.
+            match self.pool.compare_exchange(head, e, Release, Relaxed) {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    /// Allocates `n` entries with `GFP_KERNEL`, for a change mapping up to `n` new keys.
+    pub(crate) fn spare(&'static self, n: usize) -> Result<Spare<T>> {
+        // INVARIANT: Empty, then grown one owned entry at a time.
+        let mut s = Spare {
+            map: self,
+            head: core::ptr::null_mut(),
+            len: 0,
+        };
+        for _ in 0..n {
+            let e = Entry::alloc(self, GFP_KERNEL)?;
+            // SAFETY: `e` was just allocated and is owned here.
+            unsafe { (*e).next.store(s.head, Relaxed) };
+            s.head = e;
+            s.len += 1;
+        }
+        Ok(s)
+    }
+
+    /// Whether the reserve is low or the table's size no longer fits its entries: then a
+    /// writer that cannot sleep asks process context to call [`TaskMap::refill`].
+    pub(crate) fn wants_refill(&self) -> bool {
+        let bits = self.bits.load(Relaxed) as u32;
+        self.nr_free.load(Relaxed) < RESERVE / 2
+            || wanted_bits(bits, self.count.load(Relaxed)).is_some()
+    }
+
+    /// The free entries in the reserve.
+    pub(crate) fn reserved(&self) -> usize {
+        self.nr_free.load(Relaxed)
+    }
+
+    /// Tops the reserve up to [`RESERVE`] with `GFP_KERNEL` allocations.
+    fn refill_pool(&'static self) -> Result {
+        while self.nr_free.load(Relaxed) < RESERVE {
+            let e = Entry::alloc(self, GFP_KERNEL)?;
+            // SAFETY: `e` was just allocated and is owned here.
+            unsafe { self.recycle(e) };
+        }
+        Ok(())
+    }
+
+    /// Tops the reserve up and resizes the table if its entries no longer fit it. Process
+    /// context: it allocates with `GFP_KERNEL` and waits for a grace period. `lock` gives the
+    /// writer for the moments the table is swapped (the caller's lock held by the closure
+    /// while it runs). `ENOMEM` if an allocation failed; what was done stays done.
+    pub(crate) fn refill(
+        &'static self,
+        mut lock: impl FnMut(&mut dyn FnMut(&mut Writer<T>)),
+    ) -> Result {
+        self.refill_pool()?;
+        // The count may change between the sizing and the swap: a few tries.
+        for _ in 0..4 {
+            let bits = self.bits.load(Relaxed) as u32;
+            let count = self.count.load(Relaxed);
+            let Some(want) = wanted_bits(bits, count) else {
+                return Ok(());
+            };
+            let new = Table::new(want)?;
+            let mut spare = self.spare(count + count / 8 + 16)?;
+            let mut new = Some(new);
+            let mut old: *mut Table<T> = core::ptr::null_mut();
+            lock(&mut |w| {
+                if let Some(t) = new.take() {
+                    match self.swap_table(w, t, &mut spare) {
+                        Ok(o) => old = o,
+                        Err(t) => new = Some(t),
+                    }
+                }
+            });
+            if old.is_null() {
+                continue;
+            }
+            // Readers may still be on the old table and its entries.
+            synchronize();
+            // SAFETY: `old` came from `KBox::into_raw` (type invariant) and was replaced a
+            // grace period ago: no reader and no writer can reach it or its entries.
+            let old = unsafe { KBox::from_raw(old) };
+            for b in old.buckets.iter() {
+                let mut e = b.load(Relaxed);
+                while !e.is_null() {
+                    // SAFETY: `e` is an entry of the old table, unreachable (see above).
+                    let next = unsafe { (*e).next.load(Relaxed) };
+                    // SAFETY: `e`, from `KBox::into_raw`, was unreachable a grace period
+                    // after the old table was replaced, and only this loop holds it now.
+                    unsafe { self.recycle(e) };
+                    e = next;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the table with `new`, holding a copy of every mapping in entries from
+    /// `spare`. Returns the old table (its entries still linked) for the caller to free after
+    /// a grace period, or gives `new` back if `spare` is short.
+    fn swap_table(
+        &'static self,
+        w: &mut Writer<T>,
+        new: KBox<Table<T>>,
+        spare: &mut Spare<T>,
+    ) -> core::result::Result<*mut Table<T>, KBox<Table<T>>> {
+        let count = self.count.load(Relaxed);
+        if spare.len < count {
+            return Err(new);
+        }
+        let old = self.table_mut(w);
+        for b in old.buckets.iter() {
+            let mut e = b.load(Relaxed);
+            while !e.is_null() {
+                // SAFETY: Entries of the current table are live; the writer is exclusive.
+                let entry = unsafe { &*e };
+                let key = entry.key.load(Relaxed);
+                let Some(n) = spare.take() else {
+                    // `count` entries are linked and `spare` held as many: not reached.
+                    break;
+                };
+                // SAFETY: `n` is a free entry owned here; the new table is unpublished.
+                let copy = unsafe { &*n };
+                let nb = new.bucket(key);
+                copy.key.store(key, Relaxed);
+                copy.val.store(entry.val.load(Relaxed), Relaxed);
+                copy.next.store(nb.load(Relaxed), Relaxed);
+                nb.store(n, Relaxed);
+                e = entry.next.load(Relaxed);
+            }
+        }
+        let bits = usize::BITS - new.shift;
+        // INVARIANT: The new table holds a copy of every mapping, each entry with its key and
+        // object; the release store publishes them together.
+        let old = self.table.swap(KBox::into_raw(new), AcqRel);
+        self.bits.store(bits as usize, Relaxed);
+        Ok(old)
+    }
+}
+
+/// A work item made ahead of need, so that a writer in atomic context can ask process context
+/// to run `f` (refill a [`TaskMap`]) without allocating: queueing takes a reference only.
+#[pin_data]
+pub(crate) struct RefillWork {
+    /// What the work does.
+    f: fn(),
+    #[pin]
+    work: Work<RefillWork>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self> for RefillWork { self.work }
+}
+
+impl WorkItem for RefillWork {
+    type Pointer = Arc<RefillWork>;
+
+    fn run(this: Arc<RefillWork>) {
+        (this.f)();
+    }
+}
+
+impl RefillWork {
+    /// A work item calling `f`.
+    pub(crate) fn new(f: fn()) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                f,
+                work <- kernel::new_work!("tcgroup::RefillWork"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Queues the work on `q` unless it is queued already. Any context; never allocates.
+    pub(crate) fn queue(self: &Arc<Self>, q: &Queue) {
+        // Already queued: that run does what this one would.
+        let _ = q.enqueue(self.clone());
     }
 }

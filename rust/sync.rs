@@ -95,9 +95,12 @@ impl Globals {
         // SAFETY: The exchange above lets exactly one call get here, and nothing takes the lock
         // before the release machinery is set up, after this call.
         unsafe { RELEASE_LIST.init() };
+        let refill = crate::membership::Refiller::new()?;
         // SAFETY: The exchange above lets exactly one call get here, nothing uses the map before
-        // the probes are registered, after this call, and `drop` destroys it, once.
-        unsafe { TASKS.init() };
+        // the probes are registered, after this call; `TASKS` is the one map of css_sets, and
+        // `drop` destroys it, once.
+        let writer = unsafe { TASKS.init() }?;
+        crate::membership::init(writer, refill);
         MODULE.populate(module);
         Ok(Self(()))
     }
@@ -109,13 +112,20 @@ impl Drop for Globals {
         // module. The list is empty, since every hierarchy holds a module reference.
         let list = core::mem::take(&mut *TCGROUP_MUTEX.lock());
         drop(list);
-        let csets = CSS_SET_LOCK.lock().take();
-        drop(csets);
+        let (csets, next, buckets, writer, refill) = CSS_SET_LOCK.lock().take();
+        // Destroying the refill workqueue waits for a refill that may be running (it takes
+        // `CSS_SET_LOCK`, which is not held here).
+        drop((csets, next, buckets, refill));
         // Every css_set was freed with its last task (no hierarchy, so no non-root group, is
-        // left): wait for the frees still in flight, whose callbacks are module code.
+        // left): wait for the frees still in flight, whose callbacks are module code, and for
+        // the task map's entries going back to its pool.
         crate::rcu::barrier();
-        // SAFETY: `new` initialised the map; the probes are gone, so nothing uses it any more.
-        unsafe { TASKS.destroy() };
+        if let Some(w) = writer {
+            // SAFETY: `new` initialised the map (it made the writer); the probes and the
+            // refill work (its workqueue destroyed above) are gone, so nothing uses it any
+            // more, and the barrier above waited for its entries' callbacks.
+            unsafe { TASKS.destroy(w) };
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use kernel::{
 };
 
 /// A key that identifies a live task, stable from fork to the exit probe: derived from its
-/// address (a thread id changes when a thread execs), dense for the XArray.
+/// address (a thread id changes when a thread execs), hashed by the task map.
 pub(crate) type TaskKey = usize;
 
 /// The key of `task`.

@@ -8,7 +8,10 @@
 # state must be consistent afterwards: every group removable, the module
 # unloadable and loadable again. With every allocation of the module's code
 # failing, in any task, groups released meanwhile must get their agent calls
-# once the failures stop, with no other event. Needs CONFIG_FAILSLAB and
+# once the failures stop, with no other event. A fork storm from a group with
+# every allocation of the module's code by the forking tasks failing must
+# leave every child in its parent's group (the fork probe places children
+# from the task map's reserve). Needs CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (the debug kernel); skips
 # otherwise. Runs under busybox sh.
 
@@ -28,7 +31,7 @@ if [ ! -w "$FS/require-start" ] || [ ! -d /sys/module/tcgroup/sections ]; then
 	ktap_skip_all "needs failslab with the stacktrace filter and tcgroup loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 4
+ktap_set_plan 5
 
 work=$(mktemp -d /tmp/tcgflt.XXXXXX)
 mnt=$work/mnt
@@ -201,6 +204,50 @@ for i in $(seq $GROUPS); do
 	rmdir "$mnt/r$i" 2>/dev/null
 done
 umount "$mnt" 2>/dev/null
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+group_empty() {
+	[ ! -s "$1/tasks" ]
+}
+
+# A fork storm from a group, with every allocation from tcgroup's code by the
+# forking shell and its children failing: the fork probe (which runs in the
+# parent) must place each child from the task map's reserve, refilled by a
+# kworker that faults do not touch. No child may be left in the root group,
+# and membership.stats must count no failure.
+desc="fork storm under failslab: every child in its parent's group"
+FORKS=${TCGROUP_FAULT_FORKS:-1000}
+ok=0
+if mount -t tcgroup -o none,name=tcgfork none "$mnt" && mkdir "$mnt/f"; then
+	failed0=$(sed -n 's/^fork_failed //p' "$mnt/membership.stats")
+	: >"$work/pids"
+	faults_on 100 Y
+	sh -c '
+		echo 0 >"$1/f/tasks" || exit 1
+		echo 1 >/proc/self/make-it-fail
+		i=0
+		while [ "$i" -lt "$2" ]; do
+			sleep 600 &
+			echo $! >>"$3"
+			i=$((i + 1))
+		done
+	' storm "$mnt" "$FORKS" "$work/pids"
+	faults_off
+	failed1=$(sed -n 's/^fork_failed //p' "$mnt/membership.stats")
+	n=$(wc -l <"$work/pids")
+	# The children missing from the group's tasks.
+	cat "$mnt/f/tasks" >"$work/tasks"
+	missing=$(grep -cvxF -f "$work/tasks" "$work/pids")
+	ktap_print_msg "$n children, $missing outside the group, fork_failed $failed0 -> $failed1"
+	ktap_print_msg "$(tr '\n' ' ' <"$mnt/membership.stats")"
+	[ "$n" -eq "$FORKS" ] && [ "$missing" -eq 0 ] && [ "$failed1" = "$failed0" ] && ok=1
+	xargs kill <"$work/pids" 2>/dev/null
+	poll_until 60 group_empty "$mnt/f" || ok=0
+	rmdir "$mnt/f" || ok=0
+	umount "$mnt" || ok=0
+else
+	ktap_print_msg "cannot mount tcgroup or create the group"
+fi
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 desc="module unloads and loads again"

@@ -547,11 +547,16 @@ static int expected_files(const struct _fixture_variant_fs *variant, bool root,
 		add_file(files, &n, "cgroup.sane_behavior", 0444);
 	}
 	if (variant->has_releasable) {
-		/* tcgroup's own files: releasable, the event file, agent stats. */
+		/*
+		 * tcgroup's own files: releasable, the event file, agent and
+		 * membership stats.
+		 */
 		add_file(files, &n, "releasable", 0444);
 		add_file(files, &n, "cgroup.events", 0444);
-		if (root)
+		if (root) {
 			add_file(files, &n, "release_agent.stats", 0444);
+			add_file(files, &n, "membership.stats", 0444);
+		}
 	}
 	if (debug) {
 		for (size_t i = 0; i < ARRAY_SIZE(debug_names); i++) {

@@ -88,6 +88,7 @@ static const char *const files[] = {
 	"cgroup.procs", "g/notify_on_release", "g/tasks", "g/cgroup.procs",
 	"g/cgroup.clone_children", "g/h/tasks", "g/h/notify_on_release",
 	"releasable", "cgroup.events", "g/debug.hold", "release_agent.stats",
+	"membership.stats",
 };
 
 /* Whether @err is a documented result of writing @file. */
