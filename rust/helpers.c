@@ -51,12 +51,6 @@ unsigned long tcgroup_task_key(struct task_struct *task)
 	return (unsigned long)task / offsetof(struct task_struct, thread);
 }
 
-/* The global thread-group id of @task. */
-pid_t tcgroup_task_tgid(struct task_struct *task)
-{
-	return task->tgid;
-}
-
 /*
  * Whether a file opened with @cred may move @task, as cgroup v1's
  * __cgroup1_procs_write() checks with the opener's credentials (against
@@ -73,6 +67,18 @@ bool tcgroup_may_move(const struct cred *cred, struct task_struct *task)
 	     uid_eq(cred->euid, tcred->suid);
 	rcu_read_unlock();
 	return ok;
+}
+
+/*
+ * Calls @fn for every thread of @task's thread group (for_each_thread(), a
+ * macro); the caller holds rcu_read_lock() and a reference on @task.
+ */
+void tcgroup_walk_thread_group(struct task_struct *task, tcgroup_thread_fn fn, void *data)
+{
+	struct task_struct *t;
+
+	for_each_thread(task, t)
+		fn(t, data);
 }
 
 /* Calls @fn for every thread; the caller holds rcu_read_lock(). */

@@ -21,10 +21,10 @@ struct workqueue_struct;
 
 unsigned int tcgroup_task_flags(struct task_struct *task);
 unsigned long tcgroup_task_key(struct task_struct *task);
-pid_t tcgroup_task_tgid(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
+void tcgroup_walk_thread_group(struct task_struct *task, tcgroup_thread_fn fn, void *data);
 
 struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active);
 void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn);

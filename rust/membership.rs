@@ -35,7 +35,8 @@ use crate::{
         RcuHead,
         RefillWork,
         Source,
-        Writer, //
+        Writer,
+        RESERVE, //
     },
     sync::{
         CSS_SET_LOCK,
@@ -557,6 +558,15 @@ fn replaced(old: Option<&Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<
     Ok(v)
 }
 
+/// The css_set `task` uses, with a reference.
+fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
+    let guard = CSS_SET_LOCK.lock();
+    let rcu = rcu::read_lock();
+    TASKS
+        .load(&rcu, task::key(task))
+        .and_then(|c| Membership::find(&guard, c).cloned())
+}
+
 /// The plan for the tasks that now use `old`: the css_set of `old`'s groups with `hier`'s
 /// replaced by `group`, found in use (O(1), by the hash of its groups) or allocated.
 fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan> {
@@ -643,26 +653,18 @@ fn try_move_tasks(
     // Tasks that have no entry in the task map and get one.
     let mut entries = 0;
     for t in tasks.iter().cloned() {
-        let (now, old) = {
-            let guard = CSS_SET_LOCK.lock();
+        let now = {
             let rcu = rcu::read_lock();
-            let now = TASKS.load(&rcu, task::key(&t));
-            let old = match plans
-                .iter()
-                .rposition(|p| p.old_ptr() == now.map(core::ptr::from_ref))
-            {
-                Some(i) => Err(i),
-                None => Ok(now.and_then(|c| Membership::find(&guard, c).cloned())),
-            };
-            (now.is_some(), old)
+            TASKS.load(&rcu, task::key(&t)).map(core::ptr::from_ref)
         };
-        let plan = match old {
-            Err(i) => i,
-            Ok(old) => {
-                plans.push(plan(old, hier.id, group)?, GFP_KERNEL)?;
+        let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
+            Some(i) => i,
+            None => {
+                plans.push(plan(current_cset(&t), hier.id, group)?, GFP_KERNEL)?;
                 plans.len() - 1
             }
         };
+        let now = now.is_some();
         if !now && plans[plan].new.is_some() {
             entries += 1;
         }
@@ -678,7 +680,10 @@ fn try_move_tasks(
     // Everything the lock's section may need is allocated here: the css_set table's room
     // and the task map's entries.
     Membership::reserve(plans.iter().filter(|p| p.fresh).count())?;
-    let mut spare = TASKS.spare(entries)?;
+    // The reserve above half its size gives some; the stores fall back to it (and to an
+    // atomic allocation) only if forks took it meanwhile.
+    let pooled = TASKS.reserved().saturating_sub(RESERVE / 2).min(entries);
+    let mut spare = TASKS.spare(entries - pooled)?;
 
     let mut guard = CSS_SET_LOCK.lock();
     // Under the lock the fork and exit probes take: each task still has the css_set planned
@@ -847,18 +852,10 @@ pub(crate) fn attach(
         v.push(t, GFP_KERNEL)?;
         return move_tasks(hier, group, v, Exiting::Fail);
     }
-    let tgid = task::tgid(&t);
     // Threads created while the group moves start in their creator's css_set of the moment:
     // repeat until every thread of the group is in `group`.
     for _ in 0..PROCS_RETRIES {
-        let threads = thread_group(tgid)?;
-        let mut pending = KVec::new();
-        for th in threads {
-            let in_group = is_member(&rcu::read_lock(), &th, hier.id, group);
-            if !in_group && !task::is_exiting(&th) {
-                pending.push(th, GFP_KERNEL)?;
-            }
-        }
+        let pending = pending_threads(&t, hier.id, group)?;
         if pending.is_empty() {
             return Ok(());
         }
@@ -867,18 +864,24 @@ pub(crate) fn attach(
     Err(EAGAIN)
 }
 
-/// The threads of the thread group `tgid` (a global id).
-fn thread_group(tgid: i32) -> Result<KVec<ARef<Task>>> {
+/// The threads of `t`'s thread group that are not in `group` of `hier` and not exiting: one
+/// walk of the thread group (not of every thread), under RCU.
+fn pending_threads(t: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
-        task::for_each_thread(|t| n += usize::from(task::tgid(t) == tgid));
+        task::for_each_thread_of(t, |_| n += 1);
         let mut v = KVec::with_capacity(n + 16, GFP_KERNEL)?;
         let mut overflow = false;
-        task::for_each_thread(|t| {
-            if task::tgid(t) == tgid && v.push(ARef::from(t), GFP_NOWAIT).is_err() {
+        let rcu = rcu::read_lock();
+        task::for_each_thread_of(t, |th| {
+            if is_member(&rcu, th, hier, group) || task::is_exiting(th) {
+                return;
+            }
+            if v.push(ARef::from(th), GFP_NOWAIT).is_err() {
                 overflow = true;
             }
         });
+        drop(rcu);
         if !overflow {
             return Ok(v);
         }

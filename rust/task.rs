@@ -42,15 +42,6 @@ fn flags(task: &Task) -> u32 {
     unsafe { ffi::tcgroup_task_flags(task.as_ptr().cast()) }
 }
 
-/// The global thread-group id of `task`.
-///
-/// Not `Task::tgid()`, which reads the field through bindgen's `task_struct`, whose layout is
-/// off on this kernel (see `helpers.c`).
-pub(crate) fn tgid(task: &Task) -> i32 {
-    // SAFETY: `task` is valid; the helper only reads its `tgid`.
-    unsafe { ffi::tcgroup_task_tgid(task.as_ptr().cast()) }
-}
-
 /// Whether `task` is exiting (`PF_EXITING`, which is only ever set): its exit probe has run or
 /// is about to.
 pub(crate) fn is_exiting(task: &Task) -> bool {
@@ -124,6 +115,22 @@ pub(crate) fn for_each_thread<F: FnMut(&Task)>(mut f: F) {
     // SAFETY: `_rcu` holds the RCU read lock the helper needs; every task it passes is valid
     // for the call, and `f` outlives it.
     unsafe { ffi::tcgroup_walk_threads(Some(thread_trampoline::<F>), (&raw mut f).cast()) };
+}
+
+/// Calls `f` for every thread of `task`'s thread group, under RCU (so `f` must not sleep):
+/// none if the group has gone.
+pub(crate) fn for_each_thread_of<F: FnMut(&Task)>(task: &Task, mut f: F) {
+    let _rcu = rcu::read_lock();
+    // SAFETY: `_rcu` holds the RCU read lock the helper needs; `task` is valid (the caller's
+    // reference keeps its signal struct alive); every task the helper passes is valid for the
+    // call, and `f` outlives it.
+    unsafe {
+        ffi::tcgroup_walk_thread_group(
+            task.as_ptr().cast(),
+            Some(thread_trampoline::<F>),
+            (&raw mut f).cast(),
+        )
+    };
 }
 
 /// What the probes call. Both run in atomic context and must not sleep.
