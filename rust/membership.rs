@@ -31,7 +31,6 @@ use crate::{
     hierarchy::Hierarchy,
     rcu::{
         drop_after_gp,
-        HasRcuHead,
         RcuHead,
         RefillWork,
         Source,
@@ -92,9 +91,8 @@ pub(crate) struct CssSet {
     rcu: RcuHead,
 }
 
-// SAFETY: `rcu` is a field of `CssSet`.
-unsafe impl HasRcuHead for CssSet {
-    const OFFSET: usize = core::mem::offset_of!(CssSet, rcu);
+crate::rcu::impl_has_rcu_head! {
+    impl HasRcuHead for CssSet { self.rcu }
 }
 
 /// The hash of a css_set's groups (the identity of each group, as v1's `css_set_hash()`

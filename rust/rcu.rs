@@ -68,10 +68,34 @@ impl RcuHead {
 /// # Safety
 ///
 /// `OFFSET` must be the byte offset of an [`RcuHead`] field in `Self`.
+///
+/// Implement it with [`impl_has_rcu_head!`], which checks the field's type.
 pub(crate) unsafe trait HasRcuHead: Send + Sync + Sized + 'static {
     /// The offset of the head.
     const OFFSET: usize;
 }
+
+/// Implements [`HasRcuHead`] for a type through its [`RcuHead`] field:
+/// `impl_has_rcu_head! { impl HasRcuHead for CssSet { self.rcu } }`.
+///
+/// The implementation does not compile unless the field is an [`RcuHead`], so users need no
+/// `unsafe` of their own.
+macro_rules! impl_has_rcu_head {
+    (impl HasRcuHead for $t:ty { self.$field:ident }) => {
+        // SAFETY: `OFFSET` is the offset of `$field`, which `field_type` proves an `RcuHead`.
+        unsafe impl $crate::rcu::HasRcuHead for $t {
+            const OFFSET: usize = {
+                /// Compiles only if the field is an `RcuHead`.
+                fn field_type(obj: &$t) -> &$crate::rcu::RcuHead {
+                    &obj.$field
+                }
+                let _: fn(&$t) -> &$crate::rcu::RcuHead = field_type;
+                ::core::mem::offset_of!($t, $field)
+            };
+        }
+    };
+}
+pub(crate) use impl_has_rcu_head;
 
 /// The `call_rcu()` callback of [`drop_after_gp`].
 ///
