@@ -183,6 +183,15 @@ fn check_name(fc: &Context<'_>, name: &[u8]) -> Result {
     Ok(())
 }
 
+/// Checks the name of a new or renamed group as v1 does: a newline would break the agent's
+/// argument and every listing (`EINVAL`). The VFS has refused `/`, NUL, `.` and `..`.
+fn check_dir_name(name: &[u8]) -> Result {
+    if name.contains(&b'\n') {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 impl MountOptions {
     /// `check_cgroupfs_options()`: resolves `all` and the default, and refuses combinations
     /// v1 refuses. Returns the subsystem mask the mount asks for.
@@ -502,10 +511,7 @@ impl vfs::FileSystem for TcgroupFs {
         name: &[u8],
         attrs: DirAttrs,
     ) -> Result<Arc<Group>> {
-        // As v1: a newline would break the agent's argument and every listing.
-        if name.contains(&b'\n') {
-            return Err(EINVAL);
-        }
+        check_dir_name(name)?;
         if CFile::ALL
             .iter()
             .any(|f| f.exists_in(h, parent) && f.is_named(h, name))
@@ -558,10 +564,7 @@ impl vfs::FileSystem for TcgroupFs {
     }
 
     fn rename(_h: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
-        // As v1: a newline would break the agent's argument and every listing.
-        if name.contains(&b'\n') {
-            return Err(EINVAL);
-        }
+        check_dir_name(name)?;
         let new = Name::new(name)?;
         // The node for the new key is allocated before the lock, as in `mkdir`.
         let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
