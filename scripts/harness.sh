@@ -5,7 +5,7 @@
 # reusing every cached step, then its own job. Called by the Makefile:
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|lint
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
 # QEMU_ACCEL, QEMU_TIMEOUT.
@@ -224,10 +224,20 @@ do_checkpatch() {
 	info "checkpatch: clean"
 }
 
+# Every Documentation/*.rst through docutils, warnings as errors.
+do_rstcheck() {
+	do_setup
+	step "docutils on Documentation/*.rst"
+	/usr/bin/python3 "$here/rstcheck.py" "$top"/Documentation/*.rst ||
+		die "reST problems in Documentation (above)"
+	info "Documentation: clean"
+}
+
 do_lint() {
 	do_clippy
 	do_rustfmt --check
 	do_checkpatch
+	do_rstcheck
 }
 
 cmd=${1:-check}
@@ -253,6 +263,7 @@ clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;
 rustfmtcheck) do_rustfmt --check ;;
 checkpatch) do_checkpatch ;;
+rstcheck) do_rstcheck ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module
