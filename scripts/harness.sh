@@ -100,14 +100,22 @@ storm_seconds() {
 		echo "${TCGROUP_STORM_SECONDS:-10}"
 }
 
+# Whether the guest must find the module's KUnit suites (tcgroup_kunit.sh):
+# on a kernel with CONFIG_KUNIT=y and `#[kunit_tests]`, probed as rust/Kbuild
+# probes it (tcgroup_kunit_tests). Elsewhere the test skips with the reason.
+kunit_expected() {
+	[ -e "$ksrc/rust/macros/kunit.rs" ] && grep -qx 'CONFIG_KUNIT=y' "$(kdir)/.config"
+}
+
 boot() {
-	local mode=$1
+	local mode=$1 kunit=
+	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
 	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
 		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
-		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
+		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)$kunit${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
 }
 
 do_check() {

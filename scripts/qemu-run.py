@@ -13,7 +13,10 @@ they arrive. The run fails on:
 * any kernel splat in the console (warnings, BUGs, oopses, KASAN, UBSAN,
   lockdep, RCU reports, kmemleak leaks, hung tasks, panics).
 
-It ends with the line ``tcgroup: N passed, N failed, N skipped``.
+It ends with the line ``tcgroup: N passed, N failed, N skipped (KUnit: N passed,
+N failed, N skipped)``: the module's KUnit cases, which the kselftest
+``tcgroup_kunit.sh`` reports one result each from debugfs, are counted in
+the totals and, in parentheses, on their own.
 In ``run`` and ``shell`` modes the console is the terminal. In ``bench`` mode
 (``make bench``) the second serial port carries the benchmark results to
 ``bench.log`` and its progress lines (``# ...``) are printed; the run fails
@@ -44,6 +47,8 @@ RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?([^#]*?)\s*(?:#\s*(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
 VERSION = re.compile(r"^(K?TAP) version \d+")
 PROGRAM = re.compile(r"^selftests: (\S+): (\S+)")
+# The kselftest that reports the module's KUnit cases, one result each.
+KUNIT_PROGRAM = "tcgroup_kunit.sh"
 
 
 class Block:
@@ -67,6 +72,7 @@ class Ktap:
         self.cases = []  # results nested in the current program
         self.passed = self.failed = self.skipped = 0
         self.failures = []
+        self.kunit = {"passed": 0, "failed": 0, "skipped": 0}
 
     @staticmethod
     def split(line):
@@ -80,21 +86,21 @@ class Ktap:
                 continue
             return None, line
 
-    def count(self, name, status, directive):
+    def count(self, name, status, directive, kunit=False):
         directive = directive or ""
-        if status == "ok" and directive.upper().startswith("SKIP"):
-            self.skipped += 1
+        if directive.upper().startswith("SKIP"):
+            outcome = "skipped"
             self.emit(f"  SKIP {name} # {directive[4:].strip()}")
         elif status == "ok":
-            self.passed += 1
+            outcome = "passed"
             self.emit(f"  ok   {name}")
-        elif directive.upper().startswith("SKIP"):
-            self.skipped += 1
-            self.emit(f"  SKIP {name} # {directive[4:].strip()}")
         else:
-            self.failed += 1
+            outcome = "failed"
             self.failures.append(name)
             self.emit(f"  FAIL {name}" + (f" # {directive}" if directive else ""))
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if kunit:
+            self.kunit[outcome] += 1
 
     def feed(self, line):
         line = line.rstrip("\r\n")
@@ -132,7 +138,8 @@ class Ktap:
         block.results.append((status, name, directive))
         if depth == 1:
             self.cases.append((status, name, directive))
-            self.count(f"{self.program or '?'}: {name}", status, directive)
+            self.count(f"{self.program or '?'}: {name}", status, directive,
+                       kunit=self.program == KUNIT_PROGRAM)
         elif depth == 0:
             prog = PROGRAM.match(name)
             pname = prog.group(2) if prog else name
@@ -289,7 +296,9 @@ def main():
     if args.mode == "bench":
         print(f"tcgroup: bench {'failed' if ktap.failed else 'finished'}", flush=True)
     else:
-        print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped", flush=True)
+        k = ktap.kunit
+        print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped "
+              f"(KUnit: {k['passed']} passed, {k['failed']} failed, {k['skipped']} skipped)", flush=True)
     return 1 if ktap.failed else 0
 
 
