@@ -17,7 +17,9 @@ It ends with the line ``tcgroup: N passed, N failed, N skipped (KUnit: N passed,
 N failed, N skipped)``: the module's KUnit cases, which the kselftest
 ``tcgroup_kunit.sh`` reports one result each from debugfs, are counted in
 the totals and, in parentheses, on their own.
-In ``run`` and ``shell`` modes the console is the terminal. In ``bench`` mode
+In ``run`` and ``shell`` modes the console is the terminal; in ``run`` mode
+the demo's exit status comes on the second serial port (``demo.log``), and a
+demo that failed, or did not finish, fails the run. In ``bench`` mode
 (``make bench``) the second serial port carries the benchmark results to
 ``bench.log`` and its progress lines (``# ...``) are printed; the run fails
 only on the harness problems above (timeout, unfinished guest, CPUs, splats),
@@ -220,6 +222,10 @@ def main():
         qemu += ["-serial", f"file:{console_log}", "-serial", f"file:{ktap_log}", "-monitor", "none"]
     else:
         qemu += ["-serial", "mon:stdio"]
+    demo_log = os.path.join(args.outdir, "demo.log")
+    if args.mode == "run":
+        open(demo_log, "w").close()
+        qemu += ["-serial", f"file:{demo_log}"]
 
     print(f"==> booting {os.path.basename(args.kernel)} in QEMU ({args.accel}, 2 CPUs, {args.memory}), "
           f"mode {args.mode}, timeout {args.timeout}s", flush=True)
@@ -230,7 +236,18 @@ def main():
         except subprocess.TimeoutExpired:
             print(f"error: the guest did not power off within {args.timeout}s", file=sys.stderr)
             return 1
-        return rc
+        if rc != 0 or args.mode != "run":
+            return rc
+        with open(demo_log, errors="replace") as f:
+            m = re.search(r"^tcgroup-demo: exit (\d+)", f.read(), re.M)
+        if not m:
+            print("error: the demo did not finish (no exit status from the guest)", file=sys.stderr)
+            return 1
+        if m.group(1) != "0":
+            print(f"error: the demo failed (exit status {m.group(1)}); see the FAILED steps above",
+                  file=sys.stderr)
+            return 1
+        return 0
 
     print(f"    console: {console_log}\n    {'bench:  ' if args.mode == 'bench' else 'ktap:   '} {ktap_log}",
           flush=True)
