@@ -33,6 +33,11 @@
 //! | `tcgroup_mkdir_dentry` | `mkdir` returns a dentry | [`MkdirReturn`] |
 //! | `tcgroup_exit_group_dead` | `sched_process_exit`'s `group_dead` | [`exit_probe`] without |
 //! | `tcgroup_list_item_field` | `impl_list_item!` names the links | [`impl_list_item!`] |
+//! | `tcgroup_kunit_tests` | `#[kunit_tests]` | none: the KUnit suites are left out |
+//!
+//! The one difference without a shim is `tcgroup_kunit_tests`: an attribute macro cannot be
+//! written outside the kernel crate's `macros`, so each file's `mod tests` carries
+//! `#[cfg(tcgroup_kunit_tests)]` and older lines build the module without its KUnit suites.
 //!
 //! Like [`crate::vfs`], this is an abstraction file: the shims' `unsafe` code is here. C-level
 //! differences that a wrapper hides on every line (static inline functions, macros) are C

@@ -410,3 +410,73 @@ pub(crate) fn node(hier: &Arc<Hierarchy>, group: &Arc<Group>, file: CFile) -> Re
         GFP_KERNEL,
     )?)
 }
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_files)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_empty_and_blank() {
+        assert_eq!(strip(b""), b"");
+        assert_eq!(strip(b" "), b"");
+        assert_eq!(strip(b" \t\n\x0b\x0c\r"), b"");
+    }
+
+    #[test]
+    fn strip_both_ends_keeps_inner_space() {
+        assert_eq!(strip(b"  /sbin/agent\n"), b"/sbin/agent");
+        assert_eq!(strip(b"\t/a b/c \r\n"), b"/a b/c");
+        assert_eq!(strip(b"x"), b"x");
+        assert_eq!(strip(b"\nx\n"), b"x");
+    }
+
+    #[test]
+    fn strip_kernel_isspace_set() {
+        // `isspace()` of `lib/ctype.c` counts Latin-1's no-break space, not other high bytes,
+        // and not NUL.
+        assert_eq!(strip(b"\xa0/a\xa0"), b"/a");
+        assert_eq!(strip(b"\xa1/a\xff"), b"\xa1/a\xff");
+        assert_eq!(strip(b"\0/a\0"), b"\0/a\0");
+        assert!(is_kernel_space(0x0b) && is_kernel_space(0x0c) && !is_kernel_space(0x85));
+    }
+
+    #[test]
+    fn release_agent_max_is_path_max_minus_one() {
+        assert_eq!(RELEASE_AGENT_MAX, 4095);
+    }
+
+    #[test]
+    fn cfile_all_in_index_order() {
+        assert_eq!(CFile::ALL.len(), CFile::COUNT);
+        for (i, f) in CFile::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i);
+        }
+    }
+
+    #[test]
+    fn cfile_names_and_modes_as_documented() {
+        // Documentation/tcgroup.rst, "Control files": name without prefix, mode, subsystem.
+        let table: [(CFile, &[u8], u16, u32); CFile::COUNT] = [
+            (CFile::Procs, b"cgroup.procs", 0o644, 0),
+            (CFile::CloneChildren, b"cgroup.clone_children", 0o644, 0),
+            (CFile::NotifyOnRelease, b"notify_on_release", 0o644, 0),
+            (CFile::Tasks, b"tasks", 0o644, 0),
+            (CFile::Releasable, b"releasable", 0o444, 0),
+            (CFile::ReleaseAgent, b"release_agent", 0o644, 0),
+            (CFile::SaneBehavior, b"cgroup.sane_behavior", 0o444, 0),
+            (CFile::DebugTaskcount, b"taskcount", 0o444, SUBSYS_DEBUG),
+            (CFile::DebugRefcount, b"refcount", 0o444, SUBSYS_DEBUG),
+            (CFile::DebugReleasable, b"releasable", 0o444, SUBSYS_DEBUG),
+            (CFile::DebugHold, b"hold", 0o444, SUBSYS_DEBUG),
+            (CFile::Events, b"cgroup.events", 0o444, 0),
+            (CFile::ReleaseAgentStats, b"release_agent.stats", 0o444, 0),
+            (CFile::MembershipStats, b"membership.stats", 0o444, 0),
+        ];
+        for (f, name, mode, subsys) in table {
+            assert_eq!(f.base_name(), name);
+            assert_eq!(f.mode(), mode);
+            assert_eq!(f.subsys(), subsys);
+        }
+    }
+}

@@ -271,3 +271,38 @@ pub(crate) fn cstring(bytes: &[u8]) -> Result<CString> {
     let s = CStr::from_bytes_with_nul(&v).map_err(|_| EINVAL)?;
     Ok(CString::try_from(s)?)
 }
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_group)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cstring_of_a_name() -> Result {
+        assert_eq!(cstring(b"")?.to_bytes_with_nul(), b"\0");
+        assert_eq!(cstring(b"a b\n")?.to_bytes_with_nul(), b"a b\n\0");
+        Ok(())
+    }
+
+    #[test]
+    fn name_with_a_nul_is_einval() {
+        assert!(Name::new(b"a\0b").err() == Some(EINVAL));
+        assert!(Name::new(b"\0").err() == Some(EINVAL));
+    }
+
+    #[test]
+    fn names_order_by_bytes() -> Result {
+        let (a, b, ab, upper) = (
+            Name::new(b"a")?,
+            Name::new(b"b")?,
+            Name::new(b"ab")?,
+            Name::new(b"B")?,
+        );
+        assert!(a < ab && ab < b);
+        assert!(upper < a);
+        assert!(a == Name::new(b"a")?);
+        assert_eq!(ab.as_bytes(), b"ab");
+        assert_eq!(ab.as_cstr().to_bytes(), b"ab");
+        Ok(())
+    }
+}

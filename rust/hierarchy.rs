@@ -183,6 +183,15 @@ fn check_name(fc: &Context<'_>, name: &[u8]) -> Result {
     Ok(())
 }
 
+/// Checks the name of a new or renamed group as v1 does: a newline would break the agent's
+/// argument and every listing (`EINVAL`). The VFS has refused `/`, NUL, `.` and `..`.
+fn check_dir_name(name: &[u8]) -> Result {
+    if name.contains(&b'\n') {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 impl MountOptions {
     /// `check_cgroupfs_options()`: resolves `all` and the default, and refuses combinations
     /// v1 refuses. Returns the subsystem mask the mount asks for.
@@ -502,10 +511,7 @@ impl vfs::FileSystem for TcgroupFs {
         name: &[u8],
         attrs: DirAttrs,
     ) -> Result<Arc<Group>> {
-        // As v1: a newline would break the agent's argument and every listing.
-        if name.contains(&b'\n') {
-            return Err(EINVAL);
-        }
+        check_dir_name(name)?;
         if CFile::ALL
             .iter()
             .any(|f| f.exists_in(h, parent) && f.is_named(h, name))
@@ -558,10 +564,7 @@ impl vfs::FileSystem for TcgroupFs {
     }
 
     fn rename(_h: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
-        // As v1: a newline would break the agent's argument and every listing.
-        if name.contains(&b'\n') {
-            return Err(EINVAL);
-        }
+        check_dir_name(name)?;
         let new = Name::new(name)?;
         // The node for the new key is allocated before the lock, as in `mkdir`.
         let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
@@ -605,5 +608,213 @@ impl vfs::FileSystem for TcgroupFs {
 
     fn write(node: &Node, _open: &Open, buf: &[u8], cred: &FileCred<'_>) -> Result {
         files::write(node, buf, cred)
+    }
+}
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_hierarchy)]
+mod tests {
+    use super::*;
+    use crate::vfs::FileSystem;
+
+    /// Parses `key[=value]` into `opts`: whether the option was `Accepted` (or `Unknown`).
+    fn parse(
+        opts: &mut MountOptions,
+        fc: &Context<'_>,
+        key: &CStr,
+        value: Option<&CStr>,
+    ) -> Result<bool> {
+        let parsed = TcgroupFs::parse_param(opts, fc, Param { key, value })?;
+        Ok(matches!(parsed, Parsed::Accepted))
+    }
+
+    /// Parses the options `list` into new options and returns them with their subsystem mask
+    /// (`check()`), or the first error.
+    fn mount(fc: &Context<'_>, list: &[(&CStr, Option<&CStr>)]) -> Result<(MountOptions, u32)> {
+        let mut opts = TcgroupFs::init_options()?;
+        for (key, value) in list {
+            if !parse(&mut opts, fc, key, *value)? {
+                return Err(ENOENT);
+            }
+        }
+        let mask = opts.check(fc)?;
+        Ok((opts, mask))
+    }
+
+    /// `len` times `c`, NUL-terminated.
+    fn repeated(c: u8, len: usize) -> Result<KVec<u8>> {
+        let mut v = KVec::with_capacity(len + 1, GFP_KERNEL)?;
+        for _ in 0..len {
+            v.push(c, GFP_KERNEL)?;
+        }
+        v.push(0, GFP_KERNEL)?;
+        Ok(v)
+    }
+
+    /// A C string of the NUL-terminated `v`.
+    fn cstr(v: &[u8]) -> Result<&CStr> {
+        CStr::from_bytes_with_nul(v).map_err(|_| EINVAL)
+    }
+
+    #[test]
+    fn flags_take_no_value() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            for key in [c"none", c"all", c"noprefix", c"clone_children", c"debug"] {
+                assert_eq!(parse(&mut o, fc, key, None), Ok(true));
+                assert_eq!(parse(&mut o, fc, key, Some(c"1")), Err(EINVAL));
+            }
+            assert!(o.none && o.all && o.noprefix && o.clone_children);
+            assert_eq!(o.subsys, SUBSYS_DEBUG);
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn unknown_options_go_back_to_the_vfs() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            // The VFS then refuses them ("Unknown parameter"), or takes `source`.
+            assert_eq!(parse(&mut o, fc, c"foo", None), Ok(false));
+            assert_eq!(parse(&mut o, fc, c"source", Some(c"none")), Ok(false));
+            assert_eq!(parse(&mut o, fc, c"cpu", None), Ok(false));
+            assert_eq!(parse(&mut o, fc, c"Debug", None), Ok(false));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn release_agent_once_and_not_empty() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut o, fc, c"release_agent", None), Err(EINVAL));
+            assert_eq!(parse(&mut o, fc, c"release_agent", Some(c"")), Err(EINVAL));
+            assert!(o.release_agent.is_none());
+            let a = c"/sbin/agent";
+            assert_eq!(parse(&mut o, fc, c"release_agent", Some(a)), Ok(true));
+            assert_eq!(o.release_agent.as_deref(), Some(a.to_bytes()));
+            assert_eq!(parse(&mut o, fc, c"release_agent", Some(a)), Err(EINVAL));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn release_agent_up_to_path_max_minus_one() -> Result {
+        let longest = repeated(b'a', RELEASE_AGENT_MAX)?;
+        let too_long = repeated(b'a', RELEASE_AGENT_MAX + 1)?;
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            let v = Some(cstr(&too_long)?);
+            assert_eq!(parse(&mut o, fc, c"release_agent", v), Err(ENAMETOOLONG));
+            let v = Some(cstr(&longest)?);
+            assert_eq!(parse(&mut o, fc, c"release_agent", v), Ok(true));
+            assert_eq!(o.release_agent.as_ref().map(|a| a.len()), Some(4095));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn name_characters() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            for good in [c"a", c"jobs", c"A-Z_a.z-0.9", c"...", c"-"] {
+                let mut o = TcgroupFs::init_options()?;
+                assert_eq!(parse(&mut o, fc, c"name", Some(good)), Ok(true));
+            }
+            for bad in [
+                c"a b",
+                c"a/b",
+                c"a\nb",
+                c"jobs\n",
+                c"a,b",
+                c"a=b",
+                c"\xc3\xa9",
+            ] {
+                let mut o = TcgroupFs::init_options()?;
+                assert_eq!(parse(&mut o, fc, c"name", Some(bad)), Err(EINVAL));
+                assert!(o.name.is_none());
+            }
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn name_empty_or_flag_is_einval() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut o, fc, c"name", Some(c"")), Err(EINVAL));
+            assert_eq!(parse(&mut o, fc, c"name", None), Err(EINVAL));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn name_up_to_63_bytes() -> Result {
+        let longest = repeated(b'n', 63)?;
+        let too_long = repeated(b'n', 64)?;
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            assert_eq!(
+                parse(&mut o, fc, c"name", Some(cstr(&too_long)?)),
+                Err(EINVAL)
+            );
+            assert_eq!(parse(&mut o, fc, c"name", Some(cstr(&longest)?)), Ok(true));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn name_respecified_is_einval() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let mut o = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut o, fc, c"name", Some(c"x")), Ok(true));
+            assert_eq!(parse(&mut o, fc, c"name", Some(c"x")), Err(EINVAL));
+            assert_eq!(parse(&mut o, fc, c"name", Some(c"y")), Err(EINVAL));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn subsystems_default_to_all() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            assert_eq!(mount(fc, &[])?.1, SUBSYS_ALL);
+            assert_eq!(mount(fc, &[(c"all", None)])?.1, SUBSYS_ALL);
+            assert_eq!(mount(fc, &[(c"debug", None)])?.1, SUBSYS_DEBUG);
+            assert_eq!(mount(fc, &[(c"noprefix", None)])?.1, SUBSYS_ALL);
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn subsystems_none_needs_a_name() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            assert!(mount(fc, &[(c"none", None)]).err() == Some(EINVAL));
+            assert_eq!(mount(fc, &[(c"none", None), (c"name", Some(c"x"))])?.1, 0);
+            // A name alone binds nothing: it can only find an existing hierarchy.
+            let (o, mask) = mount(fc, &[(c"name", Some(c"x"))])?;
+            assert!(mask == 0 && !o.none);
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn subsystems_conflicts_are_einval() -> Result {
+        vfs::with_mount_context(c"tcgroup", |fc| -> Result {
+            let all_debug = [(c"all", None), (c"debug", None)];
+            assert!(mount(fc, &all_debug).err() == Some(EINVAL));
+            let none_debug = [(c"none", None), (c"debug", None), (c"name", Some(c"x"))];
+            assert!(mount(fc, &none_debug).err() == Some(EINVAL));
+            let none_all = [(c"none", None), (c"all", None)];
+            assert!(mount(fc, &none_all).err() == Some(EINVAL));
+            Ok(())
+        })?
+    }
+
+    #[test]
+    fn group_names() {
+        assert_eq!(check_dir_name(b"batch"), Ok(()));
+        assert_eq!(check_dir_name(b"a b\t.c"), Ok(()));
+        assert_eq!(check_dir_name(b"a\nb"), Err(EINVAL));
+        assert_eq!(check_dir_name(b"\n"), Err(EINVAL));
+        assert_eq!(check_dir_name(b"trailing\n"), Err(EINVAL));
     }
 }

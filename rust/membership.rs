@@ -942,3 +942,56 @@ pub(crate) fn count(hier: &Hierarchy, group: &Arc<Group>) -> Result<usize> {
     }
     Ok(*group.nr_tasks.as_ref(&CSS_SET_LOCK.lock()))
 }
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_membership)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_pid_zero_is_the_writer() {
+        assert_eq!(parse_pid(b"0"), Ok(0));
+        assert_eq!(parse_pid(b"0\n"), Ok(0));
+        // `kstrtoint` takes a sign: `-0` is `0`, not a negative id.
+        assert_eq!(parse_pid(b"-0"), Ok(0));
+        assert_eq!(parse_pid(b"+0"), Ok(0));
+    }
+
+    #[test]
+    fn parse_pid_strips_white_space() {
+        assert_eq!(parse_pid(b"42"), Ok(42));
+        assert_eq!(parse_pid(b"  42 \n"), Ok(42));
+        assert_eq!(parse_pid(b"\t+5\r\n"), Ok(5));
+        assert_eq!(parse_pid(b"42\n\n"), Ok(42));
+    }
+
+    #[test]
+    fn parse_pid_bases() {
+        assert_eq!(parse_pid(b"0x10"), Ok(16));
+        assert_eq!(parse_pid(b"010"), Ok(8));
+    }
+
+    #[test]
+    fn parse_pid_negative_is_einval() {
+        assert_eq!(parse_pid(b"-1"), Err(EINVAL));
+        assert_eq!(parse_pid(b"-2147483648"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_overflow_is_einval_not_erange() {
+        assert_eq!(parse_pid(b"2147483647"), Ok(i32::MAX));
+        assert_eq!(parse_pid(b"2147483648"), Err(EINVAL));
+        assert_eq!(parse_pid(b"4294967296"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_junk_is_einval() {
+        assert_eq!(parse_pid(b""), Err(EINVAL));
+        assert_eq!(parse_pid(b"\n"), Err(EINVAL));
+        assert_eq!(parse_pid(b" "), Err(EINVAL));
+        assert_eq!(parse_pid(b"1 2"), Err(EINVAL));
+        assert_eq!(parse_pid(b"12abc"), Err(EINVAL));
+        assert_eq!(parse_pid(b"pid"), Err(EINVAL));
+        assert_eq!(parse_pid(b"08"), Err(EINVAL));
+    }
+}

@@ -389,3 +389,88 @@ impl Drop for Releaser {
         }
     }
 }
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_release)]
+mod tests {
+    use super::*;
+    use crate::{
+        group::Name,
+        vfs::{
+            next_ino,
+            DirAttrs,
+            Owner, //
+        },
+    };
+
+    /// A group named `name` under `parent`, in no hierarchy.
+    fn group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
+        let attrs = DirAttrs {
+            ino: next_ino(),
+            mode: 0o755,
+            owner: Owner::GLOBAL_ROOT,
+        };
+        Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
+    }
+
+    #[test]
+    fn path_of_a_child_of_the_root() -> Result {
+        let root = group(None, b"")?;
+        let a = group(Some(&root), b"a")?;
+        let guard = TCGROUP_MUTEX.lock();
+        assert_eq!(path(&guard, &a)?.to_bytes(), b"/a");
+        Ok(())
+    }
+
+    #[test]
+    fn path_of_a_nested_group() -> Result {
+        let root = group(None, b"")?;
+        let jobs = group(Some(&root), b"jobs")?;
+        let batch = group(Some(&jobs), b"batch")?;
+        let g = group(Some(&batch), b"42")?;
+        let guard = TCGROUP_MUTEX.lock();
+        assert_eq!(path(&guard, &g)?.to_bytes(), b"/jobs/batch/42");
+        assert_eq!(path(&guard, &jobs)?.to_bytes(), b"/jobs");
+        Ok(())
+    }
+
+    #[test]
+    fn path_keeps_names_as_they_are() -> Result {
+        // Any byte but `/`, NUL and (refused by `mkdir`) newline may be in a name; the agent
+        // gets it unescaped, as from v1.
+        let root = group(None, b"")?;
+        let a = group(Some(&root), b"a b")?;
+        let g = group(Some(&a), b".x-\xc3\xa9")?;
+        let guard = TCGROUP_MUTEX.lock();
+        assert_eq!(path(&guard, &g)?.to_bytes(), b"/a b/.x-\xc3\xa9");
+        Ok(())
+    }
+
+    #[test]
+    fn path_up_to_path_max_minus_one() -> Result {
+        // 15 levels of 255-byte names and a last one: `/name` is 256 bytes a level.
+        let long = [b'n'; 255];
+        let mut g = group(None, b"")?;
+        for _ in 0..15 {
+            g = group(Some(&g), &long)?;
+        }
+        let fits = group(Some(&g), &long[..254])?;
+        let too_long = group(Some(&g), &long)?;
+        let guard = TCGROUP_MUTEX.lock();
+        assert_eq!(path(&guard, &fits)?.to_bytes().len(), 4095);
+        assert!(path(&guard, &too_long).err() == Some(ENAMETOOLONG));
+        Ok(())
+    }
+
+    #[test]
+    fn path_follows_a_rename() -> Result {
+        let root = group(None, b"")?;
+        let a = group(Some(&root), b"old")?;
+        let g = group(Some(&a), b"leaf")?;
+        let new = Name::new(b"new")?;
+        let mut guard = TCGROUP_MUTEX.lock();
+        a.tree.as_mut(&mut guard).name = new;
+        assert_eq!(path(&guard, &g)?.to_bytes(), b"/new/leaf");
+        Ok(())
+    }
+}

@@ -138,6 +138,15 @@ pub(crate) struct Owner {
     gid: ffi::kgid_t,
 }
 
+impl Owner {
+    /// The initial namespace's root, for the KUnit suites' groups.
+    #[cfg(all(tcgroup_kunit_tests, CONFIG_KUNIT = "y"))]
+    pub(crate) const GLOBAL_ROOT: Owner = Owner {
+        uid: ffi::kuid_t { val: 0 },
+        gid: ffi::kgid_t { val: 0 },
+    };
+}
+
 // SAFETY: `Owner` is two plain integers, which any thread may own.
 unsafe impl Send for Owner {}
 // SAFETY: `Owner` is two plain integers, never changed through a shared reference.
@@ -553,4 +562,127 @@ pub(crate) fn parse_i32(s: &[u8]) -> Result<i32> {
     // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
     to_result(unsafe { ffi::kstrtoint(buf.as_ptr(), 0, &mut v) })?;
     Ok(v)
+}
+
+/// Runs `f` with a new mount context of the registered filesystem type `fs`, made as `mount(2)`
+/// makes one (`fs_context_for_mount()`, with the calling task's credentials), and destroyed
+/// after `f` without mounting anything: the KUnit suites parse mount options in it.
+///
+/// Only for a running KUnit test: the context is destroyed by a KUnit action, so that it does
+/// not leak when a failed assertion in `f` ends the test. `EINVAL` outside a test, `ENODEV` if
+/// no filesystem `fs` is registered.
+#[cfg(all(tcgroup_kunit_tests, CONFIG_KUNIT = "y"))]
+pub(crate) fn with_mount_context<R>(fs: &CStr, f: impl FnOnce(&Context<'_>) -> R) -> Result<R> {
+    /// The KUnit action that destroys the context.
+    ///
+    /// # Safety
+    ///
+    /// `fc` is a context from `fs_context_for_mount` that nothing uses after this call.
+    unsafe extern "C" fn put(fc: *mut c_void) {
+        // SAFETY: Per the function's contract.
+        unsafe { ffi::put_fs_context(fc.cast()) };
+    }
+
+    // SAFETY: `kunit_get_current_test` may be called from any task.
+    let test = unsafe { ffi::kunit_get_current_test() };
+    if test.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: `fs` is NUL-terminated. A type that is found comes with a reference on its
+    // module, which keeps it registered.
+    let ty = unsafe { ffi::get_fs_type(fs.as_char_ptr()) };
+    if ty.is_null() {
+        return Err(ENODEV);
+    }
+    // SAFETY: `ty` is a registered type, held by the module reference `get_fs_type` took.
+    let fc = unsafe { ffi::fs_context_for_mount(ty, 0) };
+    // SAFETY: Drops the module reference `get_fs_type` took (its `put_filesystem()`); a context
+    // that was made holds one of its own.
+    unsafe { ffi::module_put((*ty).owner) };
+    let fc = kernel::error::from_err_ptr(fc)?;
+    // SAFETY: `test` is the running test. From here `put` owns `fc`: KUnit calls it when the
+    // test ends, however it ends, unless it is released (and called) below; if it cannot be
+    // added it is called at once.
+    to_result(unsafe { ffi::kunit_add_action_or_reset(test, Some(put), fc.cast()) })?;
+    // SAFETY: `fc` is a valid context until `put` runs, and the `Context` does not outlive
+    // this call.
+    let r = f(&unsafe { Context::from_raw(fc) });
+    // SAFETY: The action added above, for this test and context: it runs `put` now.
+    unsafe { ffi::kunit_release_action(test, Some(put), fc.cast()) };
+    Ok(r)
+}
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_vfs)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_u64_bases() {
+        assert_eq!(parse_u64(b"0"), Ok(0));
+        assert_eq!(parse_u64(b"42"), Ok(42));
+        assert_eq!(parse_u64(b"+5"), Ok(5));
+        // `0` octal, `0x` hex, as `kstrtoull(buf, 0)`.
+        assert_eq!(parse_u64(b"010"), Ok(8));
+        assert_eq!(parse_u64(b"0x1f"), Ok(31));
+        assert_eq!(parse_u64(b"0X1F"), Ok(31));
+    }
+
+    #[test]
+    fn parse_u64_one_trailing_newline() {
+        assert_eq!(parse_u64(b"1\n"), Ok(1));
+        assert_eq!(parse_u64(b"1\n\n"), Err(EINVAL));
+        assert_eq!(parse_u64(b"\n"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_u64_rejects_junk_and_space() {
+        assert_eq!(parse_u64(b""), Err(EINVAL));
+        assert_eq!(parse_u64(b" 1"), Err(EINVAL));
+        assert_eq!(parse_u64(b"1 "), Err(EINVAL));
+        assert_eq!(parse_u64(b"1x"), Err(EINVAL));
+        assert_eq!(parse_u64(b"0x"), Err(EINVAL));
+        assert_eq!(parse_u64(b"08"), Err(EINVAL));
+        assert_eq!(parse_u64(b"yes"), Err(EINVAL));
+        // No sign but `+` for an unsigned number.
+        assert_eq!(parse_u64(b"-1"), Err(EINVAL));
+        assert_eq!(parse_u64(b"-0"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_u64_overflow() {
+        assert_eq!(parse_u64(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_u64(b"0xffffffffffffffff"), Ok(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), Err(ERANGE));
+        assert_eq!(parse_u64(b"0x10000000000000000"), Err(ERANGE));
+    }
+
+    #[test]
+    fn parse_i32_signs() {
+        assert_eq!(parse_i32(b"-0"), Ok(0));
+        assert_eq!(parse_i32(b"+0"), Ok(0));
+        assert_eq!(parse_i32(b"-1"), Ok(-1));
+        assert_eq!(parse_i32(b"+5"), Ok(5));
+        assert_eq!(parse_i32(b"-0x10"), Ok(-16));
+        assert_eq!(parse_i32(b"--1"), Err(EINVAL));
+        assert_eq!(parse_i32(b"+-1"), Err(EINVAL));
+        assert_eq!(parse_i32(b"-"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_i32_range() {
+        assert_eq!(parse_i32(b"2147483647"), Ok(i32::MAX));
+        assert_eq!(parse_i32(b"-2147483648"), Ok(i32::MIN));
+        assert_eq!(parse_i32(b"2147483648"), Err(ERANGE));
+        assert_eq!(parse_i32(b"-2147483649"), Err(ERANGE));
+        assert_eq!(parse_i32(b"0x80000000"), Err(ERANGE));
+        assert_eq!(parse_i32(b"99999999999999999999"), Err(ERANGE));
+    }
+
+    #[test]
+    fn nul_terminated_appends_one_nul() -> Result {
+        assert_eq!(&*nul_terminated(b"")?, b"\0");
+        assert_eq!(&*nul_terminated(b"ab")?, b"ab\0");
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@
 # reusing every cached step, then its own job. Called by the Makefile:
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|lint
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
 # QEMU_ACCEL, QEMU_TIMEOUT.
@@ -100,14 +100,22 @@ storm_seconds() {
 		echo "${TCGROUP_STORM_SECONDS:-10}"
 }
 
+# Whether the guest must find the module's KUnit suites (tcgroup_kunit.sh):
+# on a kernel with CONFIG_KUNIT=y and `#[kunit_tests]`, probed as rust/Kbuild
+# probes it (tcgroup_kunit_tests). Elsewhere the test skips with the reason.
+kunit_expected() {
+	[ -e "$ksrc/rust/macros/kunit.rs" ] && grep -qx 'CONFIG_KUNIT=y' "$(kdir)/.config"
+}
+
 boot() {
-	local mode=$1
+	local mode=$1 kunit=
+	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
 	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
 		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
-		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
+		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)$kunit${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
 }
 
 do_check() {
@@ -224,10 +232,20 @@ do_checkpatch() {
 	info "checkpatch: clean"
 }
 
+# Every Documentation/*.rst through docutils, warnings as errors.
+do_rstcheck() {
+	do_setup
+	step "docutils on Documentation/*.rst"
+	/usr/bin/python3 "$here/rstcheck.py" "$top"/Documentation/*.rst ||
+		die "reST problems in Documentation (above)"
+	info "Documentation: clean"
+}
+
 do_lint() {
 	do_clippy
 	do_rustfmt --check
 	do_checkpatch
+	do_rstcheck
 }
 
 cmd=${1:-check}
@@ -253,6 +271,7 @@ clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;
 rustfmtcheck) do_rustfmt --check ;;
 checkpatch) do_checkpatch ;;
+rstcheck) do_rstcheck ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module

@@ -13,8 +13,13 @@ they arrive. The run fails on:
 * any kernel splat in the console (warnings, BUGs, oopses, KASAN, UBSAN,
   lockdep, RCU reports, kmemleak leaks, hung tasks, panics).
 
-It ends with the line ``tcgroup: N passed, N failed, N skipped``.
-In ``run`` and ``shell`` modes the console is the terminal. In ``bench`` mode
+It ends with the line ``tcgroup: N passed, N failed, N skipped (KUnit: N passed,
+N failed, N skipped)``: the module's KUnit cases, which the kselftest
+``tcgroup_kunit.sh`` reports one result each from debugfs, are counted in
+the totals and, in parentheses, on their own.
+In ``run`` and ``shell`` modes the console is the terminal; in ``run`` mode
+the demo's exit status comes on the second serial port (``demo.log``), and a
+demo that failed, or did not finish, fails the run. In ``bench`` mode
 (``make bench``) the second serial port carries the benchmark results to
 ``bench.log`` and its progress lines (``# ...``) are printed; the run fails
 only on the harness problems above (timeout, unfinished guest, CPUs, splats),
@@ -44,6 +49,8 @@ RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?([^#]*?)\s*(?:#\s*(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
 VERSION = re.compile(r"^(K?TAP) version \d+")
 PROGRAM = re.compile(r"^selftests: (\S+): (\S+)")
+# The kselftest that reports the module's KUnit cases, one result each.
+KUNIT_PROGRAM = "tcgroup_kunit.sh"
 
 
 class Block:
@@ -67,6 +74,7 @@ class Ktap:
         self.cases = []  # results nested in the current program
         self.passed = self.failed = self.skipped = 0
         self.failures = []
+        self.kunit = {"passed": 0, "failed": 0, "skipped": 0}
 
     @staticmethod
     def split(line):
@@ -80,21 +88,21 @@ class Ktap:
                 continue
             return None, line
 
-    def count(self, name, status, directive):
+    def count(self, name, status, directive, kunit=False):
         directive = directive or ""
-        if status == "ok" and directive.upper().startswith("SKIP"):
-            self.skipped += 1
+        if directive.upper().startswith("SKIP"):
+            outcome = "skipped"
             self.emit(f"  SKIP {name} # {directive[4:].strip()}")
         elif status == "ok":
-            self.passed += 1
+            outcome = "passed"
             self.emit(f"  ok   {name}")
-        elif directive.upper().startswith("SKIP"):
-            self.skipped += 1
-            self.emit(f"  SKIP {name} # {directive[4:].strip()}")
         else:
-            self.failed += 1
+            outcome = "failed"
             self.failures.append(name)
             self.emit(f"  FAIL {name}" + (f" # {directive}" if directive else ""))
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if kunit:
+            self.kunit[outcome] += 1
 
     def feed(self, line):
         line = line.rstrip("\r\n")
@@ -132,7 +140,8 @@ class Ktap:
         block.results.append((status, name, directive))
         if depth == 1:
             self.cases.append((status, name, directive))
-            self.count(f"{self.program or '?'}: {name}", status, directive)
+            self.count(f"{self.program or '?'}: {name}", status, directive,
+                       kunit=self.program == KUNIT_PROGRAM)
         elif depth == 0:
             prog = PROGRAM.match(name)
             pname = prog.group(2) if prog else name
@@ -213,6 +222,10 @@ def main():
         qemu += ["-serial", f"file:{console_log}", "-serial", f"file:{ktap_log}", "-monitor", "none"]
     else:
         qemu += ["-serial", "mon:stdio"]
+    demo_log = os.path.join(args.outdir, "demo.log")
+    if args.mode == "run":
+        open(demo_log, "w").close()
+        qemu += ["-serial", f"file:{demo_log}"]
 
     print(f"==> booting {os.path.basename(args.kernel)} in QEMU ({args.accel}, 2 CPUs, {args.memory}), "
           f"mode {args.mode}, timeout {args.timeout}s", flush=True)
@@ -223,7 +236,18 @@ def main():
         except subprocess.TimeoutExpired:
             print(f"error: the guest did not power off within {args.timeout}s", file=sys.stderr)
             return 1
-        return rc
+        if rc != 0 or args.mode != "run":
+            return rc
+        with open(demo_log, errors="replace") as f:
+            m = re.search(r"^tcgroup-demo: exit (\d+)", f.read(), re.M)
+        if not m:
+            print("error: the demo did not finish (no exit status from the guest)", file=sys.stderr)
+            return 1
+        if m.group(1) != "0":
+            print(f"error: the demo failed (exit status {m.group(1)}); see the FAILED steps above",
+                  file=sys.stderr)
+            return 1
+        return 0
 
     print(f"    console: {console_log}\n    {'bench:  ' if args.mode == 'bench' else 'ktap:   '} {ktap_log}",
           flush=True)
@@ -289,7 +313,9 @@ def main():
     if args.mode == "bench":
         print(f"tcgroup: bench {'failed' if ktap.failed else 'finished'}", flush=True)
     else:
-        print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped", flush=True)
+        k = ktap.kunit
+        print(f"tcgroup: {ktap.passed} passed, {ktap.failed} failed, {ktap.skipped} skipped "
+              f"(KUnit: {k['passed']} passed, {k['failed']} failed, {k['skipped']} skipped)", flush=True)
     return 1 if ktap.failed else 0
 
 

@@ -14,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # The kernel's Rust toolchain (rustc-web with its exactly matching source),
 # LLVM 19 for LLVM=1 builds and bindgen's libclang, the guest (QEMU,
-# busybox), kernel build dependencies and the selftests' static libc.
+# busybox), kernel build dependencies and the selftests' static libc; the
+# linters (clippy, rustfmt, codespell, docutils for Documentation/*.rst).
 packages=(
 	rustc-web rust-web-src
 	clang-19 lld-19 llvm-19 libclang-19-dev
@@ -22,6 +23,7 @@ packages=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
 	python3 rsync xz-utils perl
 	rustfmt-web rust-web-clippy codespell
+	python3-docutils
 )
 
 missing=()

@@ -5,7 +5,8 @@
 # what it does through TCGROUP_MODE (init's environment):
 #   check  run the installed kselftests, KTAP on the second serial port
 #          (/dev/ttyS1), kernel console on the first; then scan kmemleak
-#   run    the demo transcript on the console
+#   run    the demo transcript on the console, its exit status on the
+#          second serial port
 #   shell  an interactive shell on the console
 #   bench  the benchmarks of `make bench` (/bench/bench.sh, from the bench
 #          initramfs), results on the second serial port
@@ -77,6 +78,10 @@ check)
 	;;
 run)
 	/bin/sh /usr/share/tcgroup/demo.sh </dev/console >/dev/console 2>&1
+	rc=$?
+	say "demo exited with $rc"
+	# The host's verdict (qemu-run.py), on the second serial port.
+	echo "tcgroup-demo: exit $rc" >/dev/ttyS1
 	;;
 bench)
 	sh /bench/bench.sh >/dev/ttyS1 2>&1
