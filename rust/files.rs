@@ -269,7 +269,7 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 /// The files of a removed group stay open but, as kernfs's deactivated nodes, give `ENODEV`.
 pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
     let g = &node.group;
-    if g.dead.load(Relaxed) {
+    if g.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {
@@ -357,7 +357,7 @@ pub(crate) fn max_write(node: &Node) -> Option<usize> {
 /// `cgroup.events` always has (the next read fails with `ENODEV`).
 pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
     match open {
-        Open::Events { .. } if node.group.dead.load(Relaxed) => true,
+        Open::Events { .. } if node.group.removed.load(Relaxed) => true,
         Open::Events { seen } => seen.load(Relaxed) != node.group.events_seq.load(Relaxed),
         _ => false,
     }
@@ -368,7 +368,7 @@ pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
 /// Writes to the files of a removed group give `ENODEV`, as in v1.
 pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
     let g = &node.group;
-    if g.dead.load(Relaxed) {
+    if g.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {

@@ -163,7 +163,7 @@ pub(crate) struct Group {
     /// The number of child groups (mirrors `tree.children`, for atomic-context readers).
     pub(crate) nr_children: Atomic<usize>,
     /// Removed by `rmdir` (mirrors `tree.removed`, for atomic-context readers).
-    pub(crate) dead: Atomic<bool>,
+    pub(crate) removed: Atomic<bool>,
     /// The group's links on the release list ([`crate::release`]), under [`RELEASE_LIST`].
     #[pin]
     pub(crate) release_links: ListLinks,
@@ -219,7 +219,7 @@ impl Group {
                 releasable: Atomic::new(false),
                 refs: Atomic::new(0),
                 nr_children: Atomic::new(0),
-                dead: Atomic::new(false),
+                removed: Atomic::new(false),
                 release_links <- ListLinks::new(),
                 release_tracker <- AtomicTracker::new(),
                 release_work <- kernel::new_work!("Group::release_work"),

@@ -544,7 +544,7 @@ impl vfs::FileSystem for TcgroupFs {
             return Err(EBUSY);
         }
         victim.tree.as_mut(&mut guard).removed = true;
-        victim.dead.store(true, atomic::Relaxed);
+        victim.removed.store(true, atomic::Relaxed);
         // A removed group gets no agent call: off the release list if it is on it.
         crate::release::unlist(victim);
         let name = victim.tree.as_ref(&guard).name.clone();

@@ -138,7 +138,7 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
     }
     let mut rel = RELEASE_LIST.lock();
     // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
-    if g.dead.load(Relaxed) {
+    if g.removed.load(Relaxed) {
         return;
     }
     let Ok(entry) = ListArc::try_from_arc(g.clone()) else {
@@ -157,7 +157,7 @@ pub(crate) fn check_locked(g: &Arc<Group>) {
 }
 
 /// Takes `g` off the release list, if it is listed: it is being removed. The caller holds
-/// [`TCGROUP_MUTEX`] and has marked `g` dead.
+/// [`TCGROUP_MUTEX`] and has marked `g` removed.
 pub(crate) fn unlist(g: &Group) {
     let entry = RELEASE_LIST.lock().list.remove(g);
     // The list's reference is dropped after the spinlock.
