@@ -43,7 +43,7 @@
 //! differences that a wrapper hides on every line (static inline functions, macros) are C
 //! helpers in `helpers.c` instead, used the same way everywhere.
 
-use crate::vfs::ffi;
+use crate::ffi;
 
 /// The kernel prelude, completed with what older lines lack; every file of the crate imports it
 /// instead of `kernel::prelude`.

@@ -19,7 +19,7 @@ use crate::{
         rcu,
         ARef, //
     },
-    vfs::ffi, //
+    ffi, //
 };
 use kernel::{
     bindings,

@@ -13,6 +13,7 @@
 //! The `unsafe` code is in the abstraction files: [`vfs`], [`task`], [`workqueue`], [`list`],
 //! [`rcu`], [`sync`] and [`compat`]; the model and the ABI above them are safe Rust.
 //!
+//! - [`ffi`]: the raw bindings, for the abstraction files only.
 //! - [`vfs`]: the safe VFS layer over the bindings (`unsafe`).
 //! - [`compat`]: the kernel-API differences between the supported kernel lines (`unsafe`).
 //! - [`sync`]: the global locks and the module handle (`unsafe` initialisation).
@@ -29,6 +30,7 @@
 use crate::compat::prelude::*;
 
 mod compat;
+mod ffi;
 mod files;
 mod group;
 mod hierarchy;

@@ -32,8 +32,9 @@ use kernel::{
     ThisModule, //
 };
 
-pub(crate) mod ffi;
 mod tables;
+
+use crate::ffi;
 
 /// The magic number of tcgroup superblocks (`statfs(2)`'s `f_type`): "tcgr".
 const SUPER_MAGIC: c_ulong = 0x7463_6772;

@@ -22,7 +22,7 @@ use crate::{
         },
         prelude::*,
     },
-    vfs::ffi,
+    ffi,
 };
 use kernel::{
     bindings,

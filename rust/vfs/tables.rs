@@ -13,7 +13,6 @@
 
 use super::Context;
 use super::{
-    ffi,
     DirAttrs,
     DirEntry,
     Entry,
@@ -29,6 +28,7 @@ use crate::compat::{
     self,
     prelude::*, //
 };
+use crate::ffi;
 use core::marker::PhantomData;
 use kernel::{
     error::from_result,
