@@ -99,7 +99,8 @@ crate::rcu::impl_has_rcu_head! {
 /// hashes the subsystem states).
 fn hash(groups: &[Arc<Group>]) -> usize {
     groups.iter().fold(0usize, |h, g| {
-        (h ^ (Arc::as_ptr(g) as usize >> 4)).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize)
+        (h ^ (core::ptr::from_ref::<Group>(g) as usize >> 4))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize)
     })
 }
 

@@ -27,6 +27,10 @@
 //! - [`rcu`]: the RCU-read task map and frees after a grace period (`unsafe`).
 //! - [`files`]: the control files.
 
+// 6.12's `pin_init!` expands one field per recursion step, and `Group`'s initialiser needs more
+// than the default limit of 128.
+#![recursion_limit = "256"]
+
 use crate::compat::prelude::*;
 
 mod compat;
