@@ -19,7 +19,9 @@
 #	make bench        benchmarks against cgroup v1, report in bench/results/
 #
 # Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
-# QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds).
+# QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds), LLVM (-19;
+# 1 or a directory ending in / as for the kernel), TCGROUP_SETUP (0: install
+# nothing).
 
 KVER ?= 7.3
 FLAVOUR ?= test
@@ -50,6 +52,7 @@ rustfmt rustfmtcheck:
 else
 # The harness: everything on the cached guest kernel, built with this
 # toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs it).
+# LLVM=1 uses the unversioned tools on PATH, or LLVM 19's when PATH has no clang.
 LLVM ?= -19
 RUSTC ?= /usr/bin/rustc
 RUSTDOC ?= /usr/bin/rustdoc
