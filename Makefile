@@ -17,6 +17,8 @@
 #	make kernel       only build (or reuse) the guest kernel
 #	make paths        print KIMAGE=, KDIR= and MODULE= for the built kernel
 #	make bench        benchmarks against cgroup v1, report in bench/results/
+#	make modules_install (or install)  install for the guest kernel, depmod
+#	make dkms         dkms add/build/install against the guest kernel
 #
 # Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
 # QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds), LLVM (-19;
@@ -34,20 +36,39 @@ HARNESS = KVER=$(KVER) FLAVOUR=$(FLAVOUR) TCGROUP_CACHE=$(TCGROUP_CACHE) \
 	QEMU_ACCEL=$(QEMU_ACCEL) QEMU_TIMEOUT=$(QEMU_TIMEOUT) $(H)
 
 ifneq ($(KDIR),)
-# Building against a user-supplied kernel build, in place.
+# Building against a user-supplied kernel build, in place. LLVM is the
+# kernel's: 1 (clang, ld.lld, ... from PATH), -NN (clang-NN) or a directory
+# ending in /. RUSTC, RUSTDOC, BINDGEN and CLIPPY_DRIVER set in the
+# environment (as dkms and the harness do) reach the kernel's make too.
+LLVM ?= 1
+KERNELRELEASE_OF_KDIR = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) \
+	$(foreach v,RUSTC RUSTDOC BINDGEN CLIPPY_DRIVER,$(if $(filter environment%,$(origin $(v))),$(v)=$($(v))))
 
 default: modules
 
-modules modules_install clean rust-analyzer:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+modules clean rust-analyzer:
+	$(KMAKE) $@
+
+# Builds what is missing, then the kernel's modules_install (into
+# $(INSTALL_MOD_PATH)/lib/modules/<release>/updates), which runs depmod only when
+# the build has a System.map; depmod runs here again so that `modprobe tcgroup`
+# and the `fs-tcgroup` alias (`mount -t tcgroup` loads the module) work after an
+# install against a headers-only tree too.
+modules_install: modules
+	$(KMAKE) modules_install
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KERNELRELEASE_OF_KDIR)
+
+install: modules_install
 
 clippy:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) CLIPPY=1 modules
+	$(KMAKE) CLIPPY=1 modules
 
 rustfmt rustfmtcheck:
 	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)
 
-.PHONY: default modules modules_install clean rust-analyzer clippy rustfmt rustfmtcheck
+.PHONY: default modules modules_install install clean rust-analyzer clippy rustfmt \
+	rustfmtcheck
 
 else
 # The harness: everything on the cached guest kernel, built with this
@@ -62,8 +83,10 @@ export LLVM RUSTC RUSTDOC BINDGEN
 default: module
 
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch lint:
+rustfmt rustfmtcheck rust-analyzer checkpatch lint modules_install dkms:
 	@$(HARNESS) $@
+
+install: modules_install
 
 check-debug:
 	@$(MAKE) --no-print-directory FLAVOUR=debug check
@@ -72,5 +95,6 @@ clean:
 	rm -rf $(CURDIR)/build
 
 .PHONY: default setup kernel module selftests initramfs check check-debug run \
-	shell paths bench clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean
+	shell paths bench clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean \
+	modules_install install dkms
 endif

@@ -20,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # The kernel's Rust toolchain (rustc-web with its exactly matching source),
 # LLVM 19 for LLVM=1 builds and bindgen's libclang, the guest (QEMU,
 # busybox), kernel build dependencies and the selftests' static libc; the
-# linters (clippy, rustfmt, codespell, docutils for Documentation/*.rst).
+# linters (clippy, rustfmt, codespell, docutils for Documentation/*.rst);
+# dkms (`make dkms`, part of `make check`).
 packages=(
 	rustc-web rust-web-src
 	clang-19 lld-19 llvm-19 libclang-19-dev
@@ -28,7 +29,7 @@ packages=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
 	python3 rsync xz-utils perl
 	rustfmt-web rust-web-clippy codespell
-	python3-docutils
+	python3-docutils dkms
 )
 
 # What the harness runs, for a machine set up by hand: each tool, the version
@@ -44,7 +45,7 @@ The harness needs these tools (tested versions; Debian 12 packages in brackets):
   clang, ld.lld, llvm-ar, llvm-nm, ... 19                  LLVM=-19 (clang-19), LLVM=1 (clang on PATH) or LLVM=/dir/  [clang-19 lld-19 llvm-19]
   make, gcc and a static libc (the selftests), flex, bison, bc, libelf, libssl headers, perl, cpio, xz, rsync
   qemu-system-x86_64, a static busybox at /bin/busybox     [qemu-system-x86 busybox-static]
-  kmod, python3, codespell
+  kmod (depmod, modprobe), dkms 3, python3, codespell
 With them in place, TCGROUP_SETUP=0 skips this installation step, e.g.
   TCGROUP_SETUP=0 make check RUSTC=/opt/rust/bin/rustc BINDGEN=/opt/bin/bindgen LLVM=/opt/llvm/bin/
 EOT
@@ -71,7 +72,7 @@ fi
 
 if [ "${TCGROUP_SETUP:-1}" = 0 ]; then
 	info "TCGROUP_SETUP=0: installing nothing"
-	for t in "$TC_RUSTC" "$TC_BINDGEN" "$(llvm_tool clang)" "$(llvm_tool ld.lld)" qemu-system-x86_64; do
+	for t in "$TC_RUSTC" "$TC_BINDGEN" "$(llvm_tool clang)" "$(llvm_tool ld.lld)" qemu-system-x86_64 depmod; do
 		command -v "$t" >/dev/null || { requirements >&2; die "TCGROUP_SETUP=0 but $t is missing"; }
 	done
 	exit 0
