@@ -20,6 +20,8 @@
 #	make modules_install (or install)  install for the guest kernel, depmod
 #	make dkms         dkms add/build/install against the guest kernel
 #
+# `make check KDIR=/path/to/build [KIMAGE=...]` runs the suite on your kernel.
+#
 # Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
 # QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds), LLVM (-19;
 # 1 or a directory ending in / as for the kernel), TCGROUP_SETUP (0: install
@@ -67,8 +69,13 @@ clippy:
 rustfmt rustfmtcheck:
 	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)
 
+# The harness on this kernel: `make check KDIR=...` checks its configuration,
+# then runs the whole suite on its arch/x86/boot/bzImage (or KIMAGE).
+check run shell lint paths:
+	@KDIR=$(KDIR) $(if $(KIMAGE),KIMAGE=$(KIMAGE)) $(HARNESS) $@
+
 .PHONY: default modules modules_install install clean rust-analyzer clippy rustfmt \
-	rustfmtcheck
+	rustfmtcheck check run shell lint paths
 
 else
 # The harness: everything on the cached guest kernel, built with this

@@ -9,7 +9,8 @@
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
-# QEMU_ACCEL, QEMU_TIMEOUT; INSTALL_MOD_PATH for modules_install.
+# QEMU_ACCEL, QEMU_TIMEOUT; KDIR (and KIMAGE) for a kernel of your own
+# instead of the cached one; INSTALL_MOD_PATH for modules_install.
 
 set -euo pipefail
 
@@ -26,19 +27,43 @@ TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
 QEMU_ACCEL=${QEMU_ACCEL:-tcg}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 
-ksrc=$TCGROUP_CACHE/src/$KVER/linux-source-$KVER
-build=$top/build/$KVER-$FLAVOUR
+# With KDIR, a kernel build of your own replaces the cached one: it is
+# checked (scripts/check-kconfig.sh), never built; its source tree (KDIR/source
+# of an O= build, else KDIR) provides the selftests' kselftest framework.
+own_kdir=
+if [ -n "${KDIR:-}" ]; then
+	[ -d "$KDIR" ] || die "KDIR=$KDIR is not a directory"
+	own_kdir=$(cd "$KDIR" && pwd)
+	[ -f "$own_kdir/include/config/kernel.release" ] ||
+		die "KDIR=$KDIR is not a configured and built kernel tree (no include/config/kernel.release)"
+	ksrc=$(cd "$own_kdir/source" 2>/dev/null && pwd -P || echo "$own_kdir")
+	build=$top/build/kdir-$(cat "$own_kdir/include/config/kernel.release")
+	kimage=${KIMAGE:-$own_kdir/arch/x86/boot/bzImage}
+else
+	ksrc=$TCGROUP_CACHE/src/$KVER/linux-source-$KVER
+	build=$top/build/$KVER-$FLAVOUR
+	kimage=
+fi
 
 setup_done=
 do_setup() {
 	[ -n "$setup_done" ] && return 0
 	"$here/setup-host.sh"
-	"$here/fetch-kernel-source.sh" "$KVER" "$TCGROUP_CACHE/src/$KVER"
+	[ -n "$own_kdir" ] || "$here/fetch-kernel-source.sh" "$KVER" "$TCGROUP_CACHE/src/$KVER"
 	setup_done=1
 }
 
 kdir() {
-	"$here/build-kernel.sh" --print-dir "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	if [ -n "$own_kdir" ]; then
+		echo "$own_kdir"
+	else
+		"$here/build-kernel.sh" --print-dir "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	fi
+}
+
+# The kernel image the guest boots.
+kimage() {
+	echo "${kimage:-$(kdir)/arch/x86/boot/bzImage}"
 }
 
 # The release of the kernel (the guest's `uname -r`).
@@ -51,7 +76,16 @@ do_kernel() {
 	[ -n "$kernel_done" ] && return 0
 	kernel_done=1
 	do_setup
+	if [ -n "$own_kdir" ]; then
+		step "checking your kernel $own_kdir ($(krelease))"
+		"$here/check-kconfig.sh" "$own_kdir" || die "the kernel lacks what the suite needs (above)"
+		[ -f "$(kimage)" ] || die "no kernel image $(kimage) (build it, or set KIMAGE=)"
+		info "image $(kimage)"
+		return 0
+	fi
 	"$here/build-kernel.sh" "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	# The harness kernel meets what a kernel of your own is checked for.
+	"$here/check-kconfig.sh" "$(kdir)" >/dev/null || "$here/check-kconfig.sh" "$(kdir)"
 }
 
 module_done=
@@ -73,7 +107,12 @@ do_selftests() {
 	# a user who copies it there builds it (lib.mk is found as ../lib.mk).
 	# The kernel tree is shared by every checkout using the cache: one copy
 	# and build at a time (the objects go to this checkout's build directory).
-	exec 9>"$TCGROUP_CACHE/selftests-$KVER.lock"
+	mkdir -p "$TCGROUP_CACHE"
+	if [ "$ksrc" != "$(cd "$TCGROUP_CACHE/src/$KVER/linux-source-$KVER" 2>/dev/null && pwd -P)" ]; then
+		exec 9>"$TCGROUP_CACHE/selftests-$(echo "$ksrc" | sha256sum | cut -c1-16).lock"
+	else
+		exec 9>"$TCGROUP_CACHE/selftests-$KVER.lock"
+	fi
 	flock 9
 	if [ -L "$ksrc/tools/testing/selftests/tcgroup" ]; then
 		rm -f "$ksrc/tools/testing/selftests/tcgroup" # a symlink of older harnesses
@@ -203,7 +242,7 @@ boot() {
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
-	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
+	"$here/qemu-run.py" --kernel "$(kimage)" \
 		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
 		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
 		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)$kunit${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
@@ -289,8 +328,8 @@ do_bench() {
 do_paths() {
 	local k
 	k=$(kdir)
-	[ -f "$k/.tcgroup-built" ] || die "no $FLAVOUR kernel $KVER built yet: run 'make kernel'"
-	echo "KIMAGE=$k/arch/x86/boot/bzImage"
+	[ -n "$own_kdir" ] || [ -f "$k/.tcgroup-built" ] || die "no $FLAVOUR kernel $KVER built yet: run 'make kernel'"
+	echo "KIMAGE=$(kimage)"
 	echo "KDIR=$k"
 	echo "MODULE=$build/module/src/rust/tcgroup.ko"
 }
