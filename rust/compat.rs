@@ -829,8 +829,8 @@ impl<T: HasModuleStorage> Drop for PinnedModule<T> {
     }
 }
 
-/// Declares the module (`kernel::prelude::module!`), with one author, whose type is an
-/// [`InPlaceModule`].
+/// Declares the module (`kernel::prelude::module!`), with one author and one alias, whose type
+/// is an [`InPlaceModule`].
 macro_rules! module {
     (
         type: $type:ident,
@@ -838,9 +838,10 @@ macro_rules! module {
         authors: [$author:tt],
         description: $description:tt,
         license: $license:tt,
+        alias: [$alias:tt],
     ) => {
         $crate::compat::module_type!($type);
-        $crate::compat::module_decl!(ModuleType, $name, $author, $description, $license);
+        $crate::compat::module_decl!(ModuleType, $name, $author, $description, $license, $alias);
     };
 }
 
@@ -874,13 +875,14 @@ macro_rules! module_type {
 /// `module!` with the list of authors.
 #[cfg(tcgroup_module_authors)]
 macro_rules! module_decl {
-    ($type:ident, $name:tt, $author:tt, $description:tt, $license:tt) => {
+    ($type:ident, $name:tt, $author:tt, $description:tt, $license:tt, $alias:tt) => {
         ::kernel::prelude::module! {
             type: $type,
             name: $name,
             authors: [$author],
             description: $description,
             license: $license,
+            alias: [$alias],
         }
     };
 }
@@ -888,13 +890,14 @@ macro_rules! module_decl {
 /// `module!` with one author.
 #[cfg(not(tcgroup_module_authors))]
 macro_rules! module_decl {
-    ($type:ident, $name:tt, $author:tt, $description:tt, $license:tt) => {
+    ($type:ident, $name:tt, $author:tt, $description:tt, $license:tt, $alias:tt) => {
         ::kernel::prelude::module! {
             type: $type,
             name: $name,
             author: $author,
             description: $description,
             license: $license,
+            alias: [$alias],
         }
     };
 }

@@ -53,6 +53,9 @@ module! {
     authors: ["The tcgroup developers"],
     description: "Task control groups with automatic userspace notification of idle groups",
     license: "GPL",
+    // `mount -t tcgroup` asks for `fs-tcgroup` (`request_module("fs-%s")` in `get_fs_type`): with
+    // the module installed and `depmod` run, the mount loads it.
+    alias: ["fs-tcgroup"],
 }
 
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.

@@ -64,7 +64,14 @@ aptopts=(
 )
 
 step "apt: reading $suite index for $pkg"
-apt-get "${aptopts[@]}" -qq update
+if ! apt-get "${aptopts[@]}" -qq update; then
+	# Offline: the source already unpacked is used as it is.
+	if [ -f "$dest/VERSION" ] && [ -f "$dest/linux-source-$kver/Makefile" ]; then
+		info "cannot read the $suite index (no network access?); reusing $pkg $(cat "$dest/VERSION")"
+		exit 0
+	fi
+	die "cannot read the $suite index from deb.debian.org: no network access? $pkg is needed once (then cached)"
+fi
 version=$(apt-cache "${aptopts[@]}" policy "$pkg" | awk '/Candidate:/ { print $2 }')
 [ -n "$version" ] && [ "$version" != "(none)" ] || die "$pkg not found in $suite"
 

@@ -5,10 +5,12 @@
 # reusing every cached step, then its own job. Called by the Makefile:
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
+#   harness.sh modules_install|dkms
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
-# QEMU_ACCEL, QEMU_TIMEOUT.
+# QEMU_ACCEL, QEMU_TIMEOUT; KDIR (and KIMAGE) for a kernel of your own
+# instead of the cached one; INSTALL_MOD_PATH for modules_install.
 
 set -euo pipefail
 
@@ -25,29 +27,73 @@ TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
 QEMU_ACCEL=${QEMU_ACCEL:-tcg}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 
-ksrc=$TCGROUP_CACHE/src/$KVER/linux-source-$KVER
-build=$top/build/$KVER-$FLAVOUR
+# With KDIR, a kernel build of your own replaces the cached one: it is
+# checked (scripts/check-kconfig.sh), never built; its source tree (KDIR/source
+# of an O= build, else KDIR) provides the selftests' kselftest framework.
+own_kdir=
+if [ -n "${KDIR:-}" ]; then
+	[ -d "$KDIR" ] || die "KDIR=$KDIR is not a directory"
+	own_kdir=$(cd "$KDIR" && pwd)
+	[ -f "$own_kdir/include/config/kernel.release" ] ||
+		die "KDIR=$KDIR is not a configured and built kernel tree (no include/config/kernel.release)"
+	ksrc=$(cd "$own_kdir/source" 2>/dev/null && pwd -P || echo "$own_kdir")
+	build=$top/build/kdir-$(cat "$own_kdir/include/config/kernel.release")
+	kimage=${KIMAGE:-$own_kdir/arch/x86/boot/bzImage}
+else
+	ksrc=$TCGROUP_CACHE/src/$KVER/linux-source-$KVER
+	build=$top/build/$KVER-$FLAVOUR
+	kimage=
+fi
 
 setup_done=
 do_setup() {
 	[ -n "$setup_done" ] && return 0
 	"$here/setup-host.sh"
-	"$here/fetch-kernel-source.sh" "$KVER" "$TCGROUP_CACHE/src/$KVER"
+	[ -n "$own_kdir" ] || "$here/fetch-kernel-source.sh" "$KVER" "$TCGROUP_CACHE/src/$KVER"
 	setup_done=1
 }
 
 kdir() {
-	"$here/build-kernel.sh" --print-dir "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	if [ -n "$own_kdir" ]; then
+		echo "$own_kdir"
+	else
+		"$here/build-kernel.sh" --print-dir "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	fi
 }
 
+# The kernel image the guest boots.
+kimage() {
+	echo "${kimage:-$(kdir)/arch/x86/boot/bzImage}"
+}
+
+# The release of the kernel (the guest's `uname -r`).
+krelease() {
+	cat "$(kdir)/include/config/kernel.release"
+}
+
+kernel_done=
 do_kernel() {
+	[ -n "$kernel_done" ] && return 0
+	kernel_done=1
 	do_setup
+	if [ -n "$own_kdir" ]; then
+		step "checking your kernel $own_kdir ($(krelease))"
+		"$here/check-kconfig.sh" "$own_kdir" || die "the kernel lacks what the suite needs (above)"
+		[ -f "$(kimage)" ] || die "no kernel image $(kimage) (build it, or set KIMAGE=)"
+		info "image $(kimage)"
+		return 0
+	fi
 	"$here/build-kernel.sh" "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
+	# The harness kernel meets what a kernel of your own is checked for.
+	"$here/check-kconfig.sh" "$(kdir)" >/dev/null || "$here/check-kconfig.sh" "$(kdir)"
 }
 
+module_done=
 do_module() {
+	[ -n "$module_done" ] && [ $# -eq 0 ] && return 0
 	do_kernel
 	"$here/build-module.sh" "$(kdir)" "$build/module" "$@"
+	[ $# -gt 0 ] || module_done=1
 }
 
 # The selftests are built the way a kernel developer would: the target is
@@ -61,7 +107,12 @@ do_selftests() {
 	# a user who copies it there builds it (lib.mk is found as ../lib.mk).
 	# The kernel tree is shared by every checkout using the cache: one copy
 	# and build at a time (the objects go to this checkout's build directory).
-	exec 9>"$TCGROUP_CACHE/selftests-$KVER.lock"
+	mkdir -p "$TCGROUP_CACHE"
+	if [ "$ksrc" != "$(cd "$TCGROUP_CACHE/src/$KVER/linux-source-$KVER" 2>/dev/null && pwd -P)" ]; then
+		exec 9>"$TCGROUP_CACHE/selftests-$(echo "$ksrc" | sha256sum | cut -c1-16).lock"
+	else
+		exec 9>"$TCGROUP_CACHE/selftests-$KVER.lock"
+	fi
 	flock 9
 	if [ -L "$ksrc/tools/testing/selftests/tcgroup" ]; then
 		rm -f "$ksrc/tools/testing/selftests/tcgroup" # a symlink of older harnesses
@@ -77,11 +128,90 @@ do_selftests() {
 	info "installed in $build/kselftest: $(tr '\n' ' ' <"$build/kselftest/kselftest-list.txt")"
 }
 
+# `make modules_install` (`make install`) on the harness kernel: the kernel's
+# modules_install of the module into INSTALL_MOD_PATH (default
+# build/<kver>-<flavour>/modroot: the harness kernel is the guest's, not the
+# host's), then depmod there; checks with the host's modprobe that the
+# installed tree resolves the `fs-tcgroup` alias to the module.
+do_modules_install() {
+	local root krel out
+	do_module
+	root=${INSTALL_MOD_PATH:-$build/modroot}
+	krel=$(krelease)
+	step "modules_install into $root/lib/modules/$krel, then depmod"
+	mkdir -p "$root"
+	root=$(cd "$root" && pwd)
+	rm -rf "$root/lib/modules/$krel/updates/rust"
+	# What the kernel's own modules_install puts there, for depmod.
+	mkdir -p "$root/lib/modules/$krel"
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		if [ -f "$(kdir)/$f" ]; then
+			cp "$(kdir)/$f" "$root/lib/modules/$krel/"
+		else
+			: >"$root/lib/modules/$krel/$f"
+		fi
+	done
+	kmake -s -C "$(kdir)" M="$build/module/src" INSTALL_MOD_PATH="$root" modules_install
+	depmod -a -b "$root" "$krel"
+	out=$(modprobe -d "$root" -S "$krel" --show-depends fs-tcgroup 2>&1) ||
+		die "modprobe cannot resolve fs-tcgroup in $root: $out"
+	case "$out" in
+	"insmod $root/lib/modules/$krel/updates/rust/tcgroup.ko"*) ;;
+	*) die "fs-tcgroup resolves to '$out', not the installed tcgroup.ko" ;;
+	esac
+	info "installed: $out (modprobe fs-tcgroup)"
+}
+
+# `make dkms`: the checkout as a DKMS package (dkms.conf), added, built and
+# installed with Debian's dkms against the harness kernel, in trees of its
+# own under build/<kver>-<flavour>/dkms (the host's /var/lib/dkms and
+# /lib/modules are not touched). The install tree is the guest's
+# /lib/modules: the guest runs depmod over it and every test loads the
+# DKMS-built module with modprobe.
+do_dkms() {
+	local d ver krel
+	do_kernel
+	command -v dkms >/dev/null || die "no dkms (package dkms; scripts/setup-host.sh installs it)"
+	d=$build/dkms
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+	krel=$(krelease)
+	rm -rf "$d"
+	mkdir -p "$d/tree" "$d/src/tcgroup-$ver" "$d/install/$krel"
+	# The package's files; objects of an in-place `make KDIR=` build stay out.
+	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='*.d' --exclude='*.rmeta' --exclude='bindings_generated.rs' \
+		--include='/Kbuild' --include='/Makefile' --include='/dkms.conf' \
+		--include='/COPYING' --include='/rust/***' --exclude='*' \
+		"$top/" "$d/src/tcgroup-$ver/"
+	step "dkms add, build and install tcgroup/$ver for $krel ($d)"
+	# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the build's LLVM
+	# goes first on PATH under those names. The toolchain reaches the
+	# Makefile's KDIR build through the environment.
+	dkmsrun() {
+		env LLVM="$TC_LLVM" RUSTC="$TC_RUSTC" RUSTDOC="$TC_RUSTDOC" BINDGEN="$TC_BINDGEN" \
+			PATH="$(llvm_path)" \
+			dkms "$@" --dkmstree "$d/tree" --sourcetree "$d/src" --installtree "$d/install"
+	}
+	dkmsrun add -m tcgroup -v "$ver" >"$d/dkms.log" 2>&1 &&
+		dkmsrun build -m tcgroup -v "$ver" -k "$krel" --kernelsourcedir "$(kdir)" >>"$d/dkms.log" 2>&1 &&
+		dkmsrun install -m tcgroup -v "$ver" -k "$krel" --kernelsourcedir "$(kdir)" \
+			--no-depmod >>"$d/dkms.log" 2>&1 || {
+		cat "$d/dkms.log"
+		find "$d/tree" -name make.log -exec cat {} + 2>/dev/null
+		die "dkms failed (above)"
+	}
+	[ -f "$d/install/$krel/updates/dkms/tcgroup.ko" ] ||
+		die "dkms install left no $d/install/$krel/updates/dkms/tcgroup.ko (see $d/dkms.log)"
+	info "dkms: $(dkmsrun status -m tcgroup -k "$krel" 2>/dev/null | tr '\n' ' ')"
+}
+
 do_initramfs() {
 	do_module
+	do_modules_install
+	do_dkms
 	do_selftests
 	"$here/make-initramfs.sh" "$(kdir)" "$build/module/src/rust/tcgroup.ko" \
-		"$build/kselftest" "$build/initramfs.cpio.gz"
+		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)"
 }
 
 qemu_memory() {
@@ -112,7 +242,7 @@ boot() {
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
-	"$here/qemu-run.py" --kernel "$(kdir)/arch/x86/boot/bzImage" \
+	"$here/qemu-run.py" --kernel "$(kimage)" \
 		--initrd "$build/initramfs.cpio.gz" --mode "$mode" --outdir "$build/$mode" \
 		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
 		--append "TCGROUP_STORM_SECONDS=$(storm_seconds)$kunit${TCGROUP_TESTS:+ TCGROUP_TESTS=$TCGROUP_TESTS}${TCGROUP_FUZZ_SEED:+ TCGROUP_FUZZ_SEED=$TCGROUP_FUZZ_SEED}"
@@ -198,8 +328,8 @@ do_bench() {
 do_paths() {
 	local k
 	k=$(kdir)
-	[ -f "$k/.tcgroup-built" ] || die "no $FLAVOUR kernel $KVER built yet: run 'make kernel'"
-	echo "KIMAGE=$k/arch/x86/boot/bzImage"
+	[ -n "$own_kdir" ] || [ -f "$k/.tcgroup-built" ] || die "no $FLAVOUR kernel $KVER built yet: run 'make kernel'"
+	echo "KIMAGE=$(kimage)"
 	echo "KDIR=$k"
 	echo "MODULE=$build/module/src/rust/tcgroup.ko"
 }
@@ -267,6 +397,8 @@ shell)
 	;;
 bench) do_bench ;;
 paths) do_paths ;;
+modules_install) do_modules_install ;;
+dkms) do_dkms ;;
 clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;
 rustfmtcheck) do_rustfmt --check ;;

@@ -3,11 +3,14 @@
 #
 # Build the guest initramfs with the kernel's own usr/gen_init_cpio.
 #
-#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT
+#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT [MODULES]
 #
 # It holds busybox (static) with its applets, /init, tcgroup.ko at
 # /lib/modules/tcgroup.ko, the installed kselftests at /kselftest, the
-# release agent at /sbin/tcgroup-agent and the demo script.
+# release agent at /sbin/tcgroup-agent and the demo script. MODULES, a
+# directory named after the kernel release (the install tree of `make dkms`),
+# becomes /lib/modules/<release>: the module installed for the guest kernel,
+# over which the guest runs depmod.
 
 set -euo pipefail
 
@@ -19,6 +22,7 @@ kdir=$1
 module=$2
 ksft=$3
 output=$4
+modules=${5:-}
 
 busybox=/bin/busybox
 
@@ -42,10 +46,27 @@ list=$output.list
 		[ "$applet" = timeout ] && continue
 		echo "slink /bin/$applet /bin/busybox 0777 0 0"
 	done
+	# Where the kernel runs modprobe (CONFIG_MODPROBE_PATH) to load
+	# `fs-tcgroup` on mount, and where kmod tools live.
+	for applet in modprobe depmod insmod rmmod lsmod modinfo; do
+		echo "slink /sbin/$applet /bin/busybox 0777 0 0"
+	done
 	echo "file /init $here/guest/init.sh 0755 0 0"
 	echo "file /sbin/tcgroup-agent $here/guest/tcgroup-agent.sh 0755 0 0"
 	echo "file /usr/share/tcgroup/demo.sh $here/guest/demo.sh 0644 0 0"
 	echo "file /lib/modules/tcgroup.ko $module 0644 0 0"
+	if [ -n "$modules" ]; then
+		rel=$(basename "$modules")
+		echo "dir /lib/modules/$rel 0755 0 0"
+		(cd "$modules" && find . -mindepth 1 | sort) | while read -r f; do
+			f=${f#./}
+			if [ -d "$modules/$f" ]; then
+				echo "dir /lib/modules/$rel/$f 0755 0 0"
+			else
+				echo "file /lib/modules/$rel/$f $modules/$f 0644 0 0"
+			fi
+		done
+	fi
 	printf 'file /etc/passwd %s 0644 0 0\n' "$here/guest/passwd"
 	printf 'file /etc/group %s 0644 0 0\n' "$here/guest/group"
 	(cd "$ksft" && find . -mindepth 1 | sort) | while read -r f; do

@@ -14,6 +14,42 @@ TC_BINDGEN_VERSION=0.73.2
 TC_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
 TC_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 
+# LLVM as the kernel's Makefile reads it: 1 for the unversioned tools on
+# PATH, -NN for clang-NN, ld.lld-NN, ..., or a directory ending in `/`. With
+# LLVM=1 and no clang on PATH, LLVM 19's own directory (where Debian keeps
+# the unversioned names) goes first on PATH.
+case "$TC_LLVM" in
+1)
+	tc_llvm_prefix= tc_llvm_suffix=
+	if ! command -v clang >/dev/null && [ -x /usr/lib/llvm-19/bin/clang ]; then
+		PATH=/usr/lib/llvm-19/bin:$PATH
+		export PATH
+	fi
+	;;
+*/) tc_llvm_prefix=$TC_LLVM tc_llvm_suffix= ;;
+-*) tc_llvm_prefix= tc_llvm_suffix=$TC_LLVM ;;
+*)
+	echo "error: LLVM=$TC_LLVM: use LLVM=1, LLVM=-NN (e.g. -19) or LLVM=/path/to/llvm/bin/" >&2
+	exit 1
+	;;
+esac
+
+# llvm_tool NAME: the LLVM tool NAME (clang, ld.lld, ...) the build uses.
+llvm_tool() {
+	echo "$tc_llvm_prefix$1$tc_llvm_suffix"
+}
+
+# llvm_path: PATH with the build's LLVM first under its unversioned names
+# (Debian's /usr/lib/llvm-NN/bin), for tools that call plain `clang`, as dkms
+# does for a kernel built with clang.
+llvm_path() {
+	case "$TC_LLVM" in
+	-*) echo "/usr/lib/llvm$TC_LLVM/bin:$PATH" ;;
+	*/) echo "${TC_LLVM%/}:$PATH" ;;
+	*) echo "$PATH" ;;
+	esac
+}
+
 # kmake ARGS...: make with the harness toolchain.
 kmake() {
 	make LLVM="$TC_LLVM" RUSTC="$TC_RUSTC" RUSTDOC="$TC_RUSTDOC" \
@@ -24,6 +60,6 @@ kmake() {
 toolchain_id() {
 	"$TC_RUSTC" --version
 	"$TC_BINDGEN" --version
-	"clang$TC_LLVM" --version | head -n1
-	"ld.lld$TC_LLVM" --version | head -n1
+	"$(llvm_tool clang)" --version | head -n1
+	"$(llvm_tool ld.lld)" --version | head -n1
 }

@@ -47,7 +47,13 @@ say "$(uname -r), $(nproc) CPUs, mode ${TCGROUP_MODE:-check}"
 
 case "${TCGROUP_MODE:-check}" in
 check)
-	insmod /lib/modules/tcgroup.ko || say "insmod tcgroup.ko failed"
+	# The module as a distribution installs it: the DKMS-built tcgroup.ko in
+	# /lib/modules/$(uname -r)/updates/dkms, indexed here by depmod, loaded
+	# by modprobe (and by mount, through its fs-tcgroup alias); the tests
+	# load it the same way (tcgroup_lib.sh), TCGROUP_KO being unset.
+	depmod || say "depmod failed"
+	modprobe tcgroup || say "modprobe tcgroup failed"
+	say "tcgroup loaded: $(modinfo -n tcgroup 2>&1), $(grep -c fs-tcgroup "/lib/modules/$(uname -r)/modules.alias") alias"
 	# TCGROUP_TESTS (comma-separated test names) runs only those.
 	set --
 	for t in $(echo "${TCGROUP_TESTS:-}" | tr , ' '); do

@@ -251,7 +251,7 @@ fi
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 desc="module unloads and loads again"
-if rmmod tcgroup && insmod "$TCGROUP_KO"; then
+if rmmod tcgroup && load_module; then
 	ktap_test_pass "$desc"
 else
 	ktap_test_fail "$desc"

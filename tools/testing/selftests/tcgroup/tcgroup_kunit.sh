@@ -7,7 +7,8 @@
 # debugfs, /sys/kernel/debug/kunit/tcgroup_*/results. Each case is reported
 # here as one result, SUITE.CASE, with KUnit's diagnostics before it; a suite
 # whose plan and results disagree, or that failed without a failed case, is
-# one more failed result. The module is loaded ($TCGROUP_KO) if it is not,
+# one more failed result. The module is loaded (tcgroup_lib.sh's
+# load_module: insmod $TCGROUP_KO, or modprobe when installed) if it is not,
 # and unloaded again at the end.
 #
 # Where the module has no suites (a kernel without CONFIG_KUNIT, or without
@@ -43,12 +44,12 @@ if [ ! -d "$KUNIT" ] && ! grep -q '^[^ ]* /sys/kernel/debug debugfs ' /proc/moun
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 fi
 if ! mod_loaded; then
-	if [ ! -f "$TCGROUP_KO" ]; then
-		ktap_skip_all "tcgroup is not loaded and there is no $TCGROUP_KO (set TCGROUP_KO)"
+	if ! why=$(module_available); then
+		ktap_skip_all "tcgroup is not loaded: $why"
 		exit "$KSFT_SKIP"
 	fi
-	# The suites run during the load, before insmod returns.
-	r=$(insmod "$TCGROUP_KO" 2>&1) || ktap_exit_fail_msg "insmod $TCGROUP_KO: $r"
+	# The suites run during the load, before insmod or modprobe returns.
+	r=$(load_module 2>&1) || ktap_exit_fail_msg "$(load_how): $r"
 	loaded_here=1
 fi
 

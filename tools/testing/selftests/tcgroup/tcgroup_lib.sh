@@ -12,13 +12,54 @@ if [ ! -r "$KTAP_HELPERS" ]; then
 fi
 . "$KTAP_HELPERS"
 
-TCGROUP_KO=${TCGROUP_KO:-/lib/modules/tcgroup.ko}
 # Whether tcgroup was loaded when the test began (unload_first() records it).
 was_loaded=0
 
 # Whether tcgroup.ko is loaded.
 mod_loaded() {
 	grep -q '^tcgroup ' /proc/modules
+}
+
+# Whether tcgroup.ko is installed for the running kernel: depmod has indexed
+# it in modules.dep (kmod and busybox write the same format).
+mod_installed() {
+	grep -Eq '(^|/)tcgroup\.ko(\.[a-z]+)?:' "/lib/modules/$(uname -r)/modules.dep" 2>/dev/null
+}
+
+# How the tests load the module: insmod $TCGROUP_KO when it is set, else
+# `modprobe tcgroup` when the module is installed, else insmod
+# /lib/modules/tcgroup.ko. TCGROUP_KO stays empty for modprobe.
+if [ -z "${TCGROUP_KO:-}" ] && ! mod_installed; then
+	TCGROUP_KO=/lib/modules/tcgroup.ko
+fi
+TCGROUP_KO=${TCGROUP_KO:-}
+
+# The command load_module runs, for messages.
+load_how() {
+	if [ -n "$TCGROUP_KO" ]; then
+		echo "insmod $TCGROUP_KO"
+	else
+		echo "modprobe tcgroup"
+	fi
+}
+
+# Loads tcgroup as load_how says.
+load_module() {
+	if [ -n "$TCGROUP_KO" ]; then
+		insmod "$TCGROUP_KO"
+	else
+		modprobe tcgroup
+	fi
+}
+
+# Whether there is a module to load; prints why not.
+module_available() {
+	if [ -n "$TCGROUP_KO" ] && [ ! -f "$TCGROUP_KO" ]; then
+		echo "no module at $TCGROUP_KO and none installed" \
+			"(set TCGROUP_KO or install tcgroup.ko)"
+		return 1
+	fi
+	return 0
 }
 
 # is_mounted DIR: whether a tcgroup is mounted at DIR.
@@ -71,7 +112,7 @@ unload_first() {
 # Loads or unloads tcgroup to what $was_loaded recorded; for the EXIT trap.
 restore_module() {
 	if [ "$was_loaded" -eq 1 ]; then
-		mod_loaded || insmod "$TCGROUP_KO" ||
+		mod_loaded || load_module ||
 			ktap_print_msg "could not reload tcgroup as it was at the start"
 	else
 		! mod_loaded || rmmod tcgroup ||

@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Loading and unloading tcgroup.ko: repeated insmod/rmmod, registration in
+# Loading and unloading tcgroup.ko: repeated load/rmmod, registration in
 # /proc/filesystems, a mount pinning the module, and the kernel log line of
-# an unknown mount option. The module is $TCGROUP_KO (default
-# /lib/modules/tcgroup.ko); whether it was loaded at the start is restored at
-# the end. Runs under busybox sh.
+# an unknown mount option. The module is loaded as tcgroup_lib.sh's
+# load_module does (insmod $TCGROUP_KO, or modprobe tcgroup when installed);
+# whether it was loaded at the start is restored at the end. Runs under
+# busybox sh.
 
 DIR="$(dirname "$(readlink -f "$0")")"
 # shellcheck source=tcgroup_lib.sh
@@ -39,8 +40,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	ktap_skip_all "must be run as root"
 	exit "$KSFT_SKIP"
 fi
-if [ ! -f "$TCGROUP_KO" ]; then
-	ktap_skip_all "no module at $TCGROUP_KO (set TCGROUP_KO)"
+if ! why=$(module_available); then
+	ktap_skip_all "$why"
 	exit "$KSFT_SKIP"
 fi
 
@@ -71,12 +72,12 @@ ktap_set_plan $((CYCLES + 8))
 # 1..CYCLES: load and unload, each step checked in /proc/modules.
 i=1
 while [ $i -le $CYCLES ]; do
-	desc="insmod/rmmod cycle $i"
-	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-		ktap_print_msg "insmod $TCGROUP_KO: $out"
+	desc="load/rmmod cycle $i"
+	if ! out=$(load_module 2>&1); then
+		ktap_print_msg "$(load_how): $out"
 		ktap_test_fail "$desc"
 	elif ! mod_loaded; then
-		ktap_print_msg "tcgroup not in /proc/modules after insmod"
+		ktap_print_msg "tcgroup not in /proc/modules after $(load_how)"
 		ktap_test_fail "$desc"
 	elif ! out=$(rmmod tcgroup 2>&1); then
 		ktap_print_msg "rmmod tcgroup: $out"
@@ -93,9 +94,9 @@ done
 # A failed cycle may have left the module loaded.
 ! mod_loaded || rmmod tcgroup
 
-desc="tcgroup in /proc/filesystems after insmod"
-if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-	ktap_print_msg "insmod $TCGROUP_KO: $out"
+desc="tcgroup in /proc/filesystems after loading"
+if ! out=$(load_module 2>&1); then
+	ktap_print_msg "$(load_how): $out"
 	ktap_test_fail "$desc"
 elif ! fs_registered; then
 	ktap_test_fail "$desc"
@@ -169,8 +170,8 @@ fi
 
 desc="unknown mount option fails and is logged"
 log_marker
-if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-	ktap_print_msg "insmod $TCGROUP_KO: $out"
+if ! out=$(load_module 2>&1); then
+	ktap_print_msg "$(load_how): $out"
 	ktap_test_fail "$desc"
 elif out=$(mount -t tcgroup -o foo none "$mnt" 2>&1); then
 	ktap_print_msg "mount -o foo succeeded"
@@ -187,8 +188,8 @@ else
 fi
 
 desc="/sys/fs/tcgroup exists while loaded"
-if ! mod_loaded && ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-	ktap_print_msg "insmod $TCGROUP_KO: $out"
+if ! mod_loaded && ! out=$(load_module 2>&1); then
+	ktap_print_msg "$(load_how): $out"
 	ktap_test_fail "$desc"
 elif [ ! -d /sys/fs/tcgroup ]; then
 	ktap_test_fail "$desc"

@@ -5,8 +5,8 @@
 # lazily unmounted hierarchy is open, while release work is pending and
 # agents run, and while fork and exit keep its tracepoint probes firing, in
 # loops. The module must either refuse (and keep working) or unload cleanly;
-# the harness fails the run on any kernel report. The module is $TCGROUP_KO
-# (default /lib/modules/tcgroup.ko); whether it was loaded at the start is
+# the harness fails the run on any kernel report. The module is loaded as
+# tcgroup_lib.sh's load_module does; whether it was loaded at the start is
 # restored at the end. TCGROUP_UNLOAD_ROUNDS sets the rounds (default 10).
 # Runs under busybox sh.
 
@@ -50,8 +50,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	ktap_skip_all "must be run as root"
 	exit "$KSFT_SKIP"
 fi
-if [ ! -f "$TCGROUP_KO" ]; then
-	ktap_skip_all "no module at $TCGROUP_KO (set TCGROUP_KO)"
+if ! why=$(module_available); then
+	ktap_skip_all "$why"
 	exit "$KSFT_SKIP"
 fi
 
@@ -98,8 +98,8 @@ ok=1
 i=1
 while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 	ok=0
-	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-		ktap_print_msg "insmod: $out"
+	if ! out=$(load_module 2>&1); then
+		ktap_print_msg "$(load_how): $out"
 	elif ! mount -t tcgroup -o "none,name=tcgunl_$$" none "$tmp/mnt"; then
 		ktap_print_msg "mount failed"
 	else
@@ -143,8 +143,8 @@ i=1
 while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 	ok=0
 	: >"$tmp/agent.log"
-	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-		ktap_print_msg "insmod: $out"
+	if ! out=$(load_module 2>&1); then
+		ktap_print_msg "$(load_how): $out"
 		break
 	fi
 	if ! mount -t tcgroup -o "none,name=tcgunl_$$,release_agent=$tmp/agent" none "$tmp/mnt"
@@ -181,14 +181,14 @@ if [ $ok -eq 1 ]; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
 
 # 3: the fork/exit load moved into a group and back between loads.
 reset
-desc="insmod/rmmod while fork and exit run in a group"
+desc="load/rmmod while fork and exit run in a group"
 refused=0
 ok=1
 i=1
 while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 	ok=0
-	if ! out=$(insmod "$TCGROUP_KO" 2>&1); then
-		ktap_print_msg "insmod: $out"
+	if ! out=$(load_module 2>&1); then
+		ktap_print_msg "$(load_how): $out"
 	elif ! mount -t tcgroup -o "none,name=tcgunl_$$" none "$tmp/mnt"; then
 		ktap_print_msg "mount failed"
 	elif ! mkdir "$tmp/mnt/load" || ! echo "$load_pid" >"$tmp/mnt/load/cgroup.procs"; then
