@@ -10,6 +10,7 @@ they arrive. The run fails on:
 * any ``not ok`` result, at any nesting level;
 * a missing or short KTAP plan, or results numbered out of order;
 * a guest that did not finish (no ``tcgroup-guest: done``), or a timeout;
+* a guest whose init could not index or load the installed module;
 * any kernel splat in the console (warnings, BUGs, oopses, KASAN, UBSAN,
   lockdep, RCU reports, kmemleak leaks, hung tasks, panics).
 
@@ -289,6 +290,11 @@ def main():
     m = re.search(r"tcgroup-guest: (tcgroup stays loaded after the tests.*)", console)
     if m:
         problems.append(m.group(1))
+    # In check mode the guest installs and loads the module before the tests: without it the
+    # tcgroup side of every test would only skip.
+    if args.mode == "check":
+        for m in re.finditer(r"tcgroup-guest: ((?:depmod|modprobe tcgroup) failed)", console):
+            problems.append(f"the guest could not load the module: {m.group(1)}")
     m = re.search(r"tcgroup-guest: .*, (\d+) CPUs", console)
     if not m or m.group(1) != "2":
         problems.append(f"the guest saw {m.group(1) if m else 'an unknown number of'} CPUs, not 2")

@@ -51,6 +51,16 @@ check)
 	# /lib/modules/$(uname -r)/updates/dkms, indexed here by depmod, loaded
 	# by modprobe (and by mount, through its fs-tcgroup alias); the tests
 	# load it the same way (tcgroup_lib.sh), TCGROUP_KO being unset.
+	# Tracing the fork and exit events gives those tracepoints a second probe
+	# beside tcgroup's, so that they call their probes through the iterator,
+	# an indirect call that kCFI checks, rather than through a static call
+	# (a direct one) as with a single probe: a probe whose type does not
+	# match its tracepoint's then traps (a splat) instead of going unnoticed.
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	for e in sched_process_fork sched_process_exit; do
+		echo 1 >"/sys/kernel/tracing/events/sched/$e/enable" ||
+			say "cannot trace $e: kCFI does not check tcgroup's probe of it"
+	done
 	depmod || say "depmod failed"
 	modprobe tcgroup || say "modprobe tcgroup failed"
 	say "tcgroup loaded: $(modinfo -n tcgroup 2>&1), $(grep -c fs-tcgroup "/lib/modules/$(uname -r)/modules.alias") alias"
