@@ -371,11 +371,22 @@ do_rstcheck() {
 	info "Documentation: clean"
 }
 
+# bench/report.py on the log of a small run kept in bench/tests/: the report
+# has no placeholder and comes from its JSON alone (no guest needed).
+do_benchreport() {
+	step "bench/test_report.py"
+	mkdir -p "$build"
+	python3 "$top/bench/test_report.py" >"$build/test_report.log" 2>&1 ||
+		{ cat "$build/test_report.log"; die "bench/test_report.py failed"; }
+	info "bench report: $(tail -n 1 "$build/test_report.log")"
+}
+
 do_lint() {
 	do_clippy
 	do_rustfmt --check
 	do_checkpatch
 	do_rstcheck
+	do_benchreport
 }
 
 cmd=${1:-check}
