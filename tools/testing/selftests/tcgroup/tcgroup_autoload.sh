@@ -24,25 +24,7 @@ if ! mod_installed; then
 	exit "$KSFT_SKIP"
 fi
 
-mnt=
-
-restore() {
-	if [ -n "$mnt" ]; then
-		n=0
-		while is_mounted "$mnt" && [ $n -lt 8 ]; do
-			umount "$mnt" || umount -l "$mnt"
-			n=$((n + 1))
-		done
-		rmdir "$mnt" || ktap_print_msg "could not remove $mnt"
-		mnt=
-	fi
-	restore_module
-}
-trap restore EXIT
-trap 'exit "$KSFT_FAIL"' HUP INT TERM
-
-unload_first
-mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
+scratch_mount
 
 ktap_set_plan 4
 

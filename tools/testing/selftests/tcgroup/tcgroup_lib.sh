@@ -119,3 +119,32 @@ restore_module() {
 			ktap_print_msg "could not unload tcgroup as it was at the start"
 	fi
 }
+
+# The scratch mount point of a test, made by scratch_mount.
+mnt=
+
+# Puts things back as they were: nothing mounted at $mnt, no $mnt, and
+# tcgroup loaded exactly if it was at the start. scratch_mount runs it on
+# every exit; a test may call it itself to check the module's state after.
+restore() {
+	if [ -n "$mnt" ]; then
+		_n=0
+		while is_mounted "$mnt" && [ $_n -lt 8 ]; do
+			umount "$mnt" || umount -l "$mnt"
+			_n=$((_n + 1))
+		done
+		rmdir "$mnt" || ktap_print_msg "could not remove $mnt"
+		mnt=
+	fi
+	restore_module
+}
+
+# scratch_mount: unloads tcgroup for the test to start from nothing
+# (unload_first), sets restore() to run on every exit and makes the empty
+# directory $mnt to mount on.
+scratch_mount() {
+	trap restore EXIT
+	trap 'exit "$KSFT_FAIL"' HUP INT TERM
+	unload_first
+	mnt=$(mktemp -d /tmp/tcgroup.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
+}
