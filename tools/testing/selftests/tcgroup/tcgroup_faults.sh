@@ -241,7 +241,7 @@ if mount -t tcgroup -o none,name=tcgfork none "$mnt" && mkdir "$mnt/f"; then
 	ktap_print_msg "$n children, $missing outside the group, fork_failed $failed0 -> $failed1"
 	ktap_print_msg "$(tr '\n' ' ' <"$mnt/membership.stats")"
 	[ "$n" -eq "$FORKS" ] && [ "$missing" -eq 0 ] && [ "$failed1" = "$failed0" ] && ok=1
-	xargs kill <"$work/pids" 2>/dev/null
+	xargs kill -KILL <"$work/pids" 2>/dev/null
 	poll_until 60 group_empty "$mnt/f" || ok=0
 	rmdir "$mnt/f" || ok=0
 	umount "$mnt" || ok=0

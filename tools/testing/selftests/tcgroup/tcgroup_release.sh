@@ -89,8 +89,7 @@ for fs in $FSTYPES; do
 		pid=$!
 		echo $pid >"$mnt/g/tasks" && echo $pid >"$mnt/tasks" &&
 			wait_line /g && ktap_test_pass "$desc" || ktap_test_fail "$desc"
-		kill $pid
-		wait $pid 2>/dev/null
+		kill_wait $pid
 	else
 		ktap_test_fail "$desc"
 	fi

@@ -61,7 +61,7 @@ load_pid=
 # Puts things back: no load, nothing mounted, no temporary directory, and
 # tcgroup loaded exactly if it was at the start. Runs on every exit.
 restore() {
-	[ -z "$load_pid" ] || { kill "$load_pid"; wait "$load_pid"; } 2>/dev/null
+	[ -z "$load_pid" ] || kill_wait "$load_pid"
 	load_pid=
 	if [ -n "$tmp" ]; then
 		reset
@@ -69,11 +69,15 @@ restore() {
 		tmp=
 	fi
 	restore_module
+	sched_events_restore
 }
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
 unload_first
+# The fork and exit trace events off while the module comes and goes under
+# the fork load (tcgroup_lib.sh says why); restore() turns them back on.
+sched_events_off
 tmp=$(mktemp -d /tmp/tcgunload.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 mkdir "$tmp/mnt"
 # The agent runs in the initial mount namespace, as this test: it removes
@@ -123,8 +127,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		else
 			ok=1
 		fi
-		kill "$holder"
-		wait "$holder" 2>/dev/null
+		kill_wait "$holder"
 		[ $ok -eq 0 ] || rmmod_poll 30 || ok=0
 	fi
 	i=$((i + 1))
@@ -162,8 +165,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		g=$((g + 1))
 	done
 	# shellcheck disable=SC2086 # a list of pids
-	kill $pids
-	wait $pids 2>/dev/null
+	kill_wait $pids
 	# The agents race with these rmdirs: either removes each group.
 	for d in "$tmp"/mnt/g*; do
 		[ -d "$d" ] || continue
