@@ -25,7 +25,7 @@
 # Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
 # QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds), LLVM (-19;
 # 1 or a directory ending in / as for the kernel), TCGROUP_SETUP (0: install
-# nothing).
+# nothing), RUNNER (qemu; vng: `make check` boots with virtme-ng).
 
 KVER ?= 7.3
 FLAVOUR ?= test

@@ -8,7 +8,7 @@
 # Reads KDIR/.config and lists, by name, every option of
 # tools/testing/selftests/tcgroup/config (the module and the tests),
 # scripts/guest/kernel.config (the QEMU guest) and any further FRAGMENT
-# (the vng runner's) that the kernel lacks, then whether it was built with
+# (scripts/guest/vng.config for RUNNER=vng) that the kernel lacks, then whether it was built with
 # the rustc this build uses (the kernel's Rust metadata must come from the
 # same compiler as the module's). Exits 1 when anything is missing.
 

@@ -9,7 +9,7 @@
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
-# QEMU_ACCEL, QEMU_TIMEOUT; KDIR (and KIMAGE) for a kernel of your own
+# QEMU_ACCEL, QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
 # instead of the cached one; INSTALL_MOD_PATH for modules_install.
 
 set -euo pipefail
@@ -71,6 +71,10 @@ krelease() {
 	cat "$(kdir)/include/config/kernel.release"
 }
 
+# RUNNER=vng: the kernel must also have what virtme-ng needs.
+vng_config=
+[ "${RUNNER:-qemu}" != vng ] || vng_config=$here/guest/vng.config
+
 kernel_done=
 do_kernel() {
 	[ -n "$kernel_done" ] && return 0
@@ -78,14 +82,15 @@ do_kernel() {
 	do_setup
 	if [ -n "$own_kdir" ]; then
 		step "checking your kernel $own_kdir ($(krelease))"
-		"$here/check-kconfig.sh" "$own_kdir" || die "the kernel lacks what the suite needs (above)"
+		"$here/check-kconfig.sh" "$own_kdir" $vng_config || die "the kernel lacks what the suite needs (above)"
 		[ -f "$(kimage)" ] || die "no kernel image $(kimage) (build it, or set KIMAGE=)"
 		info "image $(kimage)"
 		return 0
 	fi
 	"$here/build-kernel.sh" "$KVER" "$FLAVOUR" "$TCGROUP_CACHE"
 	# The harness kernel meets what a kernel of your own is checked for.
-	"$here/check-kconfig.sh" "$(kdir)" >/dev/null || "$here/check-kconfig.sh" "$(kdir)"
+	"$here/check-kconfig.sh" "$(kdir)" "$here/guest/vng.config" >/dev/null ||
+		"$here/check-kconfig.sh" "$(kdir)" "$here/guest/vng.config"
 }
 
 module_done=
@@ -237,8 +242,24 @@ kunit_expected() {
 	[ -e "$ksrc/rust/macros/kunit.rs" ] && grep -qx 'CONFIG_KUNIT=y' "$(kdir)/.config"
 }
 
+# The virtme-ng runner (RUNNER=vng): vng from the venv scripts/setup-host.sh
+# installs, the guest command scripts/guest/vng-check.sh.
+boot_vng() {
+	local vng=$TCGROUP_CACHE/vng-venv/bin/vng kunit=
+	[ -x "$vng" ] || die "no $vng (scripts/setup-host.sh installs it with RUNNER=vng)"
+	kunit_expected && kunit=" TCGROUP_KUNIT=required"
+	"$here/qemu-run.py" --runner vng --vng "$vng" --kernel "$(kimage)" \
+		--initrd /dev/null --mode check --outdir "$build/check-vng" \
+		--accel "$QEMU_ACCEL" --timeout "$QEMU_TIMEOUT" --memory "$(qemu_memory)" \
+		--vng-exec "env TCGROUP_STORM_SECONDS=$(storm_seconds)$kunit TCGROUP_TESTS=${TCGROUP_TESTS:-} sh $here/guest/vng-check.sh $build/check-vng $build/kselftest $build/dkms/install/$(krelease) $(kdir)"
+}
+
 boot() {
 	local mode=$1 kunit=
+	if [ "${RUNNER:-qemu}" = vng ] && [ "$mode" = check ]; then
+		boot_vng
+		return
+	fi
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.

@@ -27,10 +27,13 @@ packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	qemu-system-x86 busybox-static
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
-	python3 rsync xz-utils perl
+	python3 python3-venv rsync xz-utils perl
 	rustfmt-web rust-web-clippy codespell
 	python3-docutils dkms
 )
+# RUNNER=vng: virtme-ng's init finds its script's I/O ports (virtio-serial)
+# through the names udev gives them, with the host's udevd.
+[ "${RUNNER:-qemu}" != vng ] || packages+=(udev)
 
 # What the harness runs, for a machine set up by hand: each tool, the version
 # it was tested with, and the variable that points the build at it.
@@ -46,6 +49,7 @@ The harness needs these tools (tested versions; Debian 12 packages in brackets):
   make, gcc and a static libc (the selftests), flex, bison, bc, libelf, libssl headers, perl, cpio, xz, rsync
   qemu-system-x86_64, a static busybox at /bin/busybox     [qemu-system-x86 busybox-static]
   kmod (depmod, modprobe), dkms 3, python3, codespell
+  with RUNNER=vng: virtme-ng $TC_VNG_VERSION (pip, in \$TCGROUP_CACHE/vng-venv), udev (udevd)
 With them in place, TCGROUP_SETUP=0 skips this installation step, e.g.
   TCGROUP_SETUP=0 make check RUSTC=/opt/rust/bin/rustc BINDGEN=/opt/bin/bindgen LLVM=/opt/llvm/bin/
 EOT
@@ -105,4 +109,18 @@ if [ ! -x "$TC_BINDGEN" ] || [ "$("$TC_BINDGEN" --version 2>/dev/null)" != "bind
 		net_fail "cargo install bindgen-cli" https://index.crates.io/config.json
 else
 	info "bindgen $TC_BINDGEN_VERSION present"
+fi
+
+# virtme-ng for RUNNER=vng, pinned, in a venv of the cache (PyPI).
+if [ "${RUNNER:-qemu}" = vng ]; then
+	venv=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}/vng-venv
+	if [ "$("$venv/bin/vng" --version 2>/dev/null)" != "virtme-ng $TC_VNG_VERSION" ]; then
+		step "pip: installing virtme-ng $TC_VNG_VERSION in $venv"
+		rm -rf "$venv"
+		/usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed (package python3-venv)"
+		"$venv/bin/pip" install -q "virtme-ng==$TC_VNG_VERSION" ||
+			net_fail "pip install virtme-ng" https://pypi.org/simple/virtme-ng/
+	else
+		info "virtme-ng $TC_VNG_VERSION present"
+	fi
 fi

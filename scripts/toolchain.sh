@@ -11,6 +11,8 @@ TC_RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
 TC_BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 TC_LLVM=${LLVM:--19}
 TC_BINDGEN_VERSION=0.73.2
+# virtme-ng, for RUNNER=vng (scripts/setup-host.sh installs it).
+TC_VNG_VERSION=1.42
 TC_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
 TC_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 
