@@ -298,11 +298,12 @@ pub(crate) mod atomic {
 /// Locks in static variables (`global_lock!`).
 #[cfg(tcgroup_global_lock)]
 pub(crate) mod lock {
+    pub(crate) use super::GlobalLockedBy;
     pub(crate) use kernel::sync::{
         global_lock,
         lock::{
             GlobalGuard,
-            GlobalLockedBy, //
+            GlobalLockBackend, //
         },
     };
 }
@@ -430,44 +431,7 @@ pub(crate) mod lock {
         }
     }
 
-    /// Data protected by the global lock `B` although it lives elsewhere.
-    pub(crate) struct GlobalLockedBy<T: ?Sized, B: GlobalLockBackend> {
-        _backend: PhantomData<B>,
-        value: UnsafeCell<T>,
-    }
-
-    // SAFETY: Access is serialised by the global lock, as for `LockedBy`.
-    unsafe impl<T: ?Sized + Send, B: GlobalLockBackend> Send for GlobalLockedBy<T, B> {}
-    // SAFETY: Access is serialised by the global lock: `as_ref` and `as_mut` need its guard,
-    // which only one thread has at a time.
-    unsafe impl<T: ?Sized + Send + Sync, B: GlobalLockBackend> Sync for GlobalLockedBy<T, B> where
-        B::Item: Send
-    {
-    }
-
-    impl<T, B: GlobalLockBackend> GlobalLockedBy<T, B> {
-        /// Wraps `val`.
-        pub(crate) fn new(val: T) -> Self {
-            Self {
-                _backend: PhantomData,
-                value: UnsafeCell::new(val),
-            }
-        }
-    }
-
-    impl<T: ?Sized, B: GlobalLockBackend> GlobalLockedBy<T, B> {
-        /// The value, while the lock is held.
-        pub(crate) fn as_ref<'a>(&'a self, _guard: &'a GlobalGuard<B>) -> &'a T {
-            // SAFETY: The lock is unique to `B` and held, so nobody has a `&mut`.
-            unsafe { &*self.value.get() }
-        }
-
-        /// The value, mutably, while the lock is held.
-        pub(crate) fn as_mut<'a>(&'a self, _guard: &'a mut GlobalGuard<B>) -> &'a mut T {
-            // SAFETY: The lock is unique to `B` and held, and the guard borrowed mutably.
-            unsafe { &mut *self.value.get() }
-        }
-    }
+    pub(crate) use super::GlobalLockedBy;
 
     /// Declares a static lock `$name`, and a type of the same name to name it in
     /// [`GlobalGuard`] and [`GlobalLockedBy`].
@@ -503,6 +467,55 @@ pub(crate) mod lock {
         (@backend SpinLock) => { ::kernel::sync::lock::spinlock::SpinLockBackend };
     }
     pub(crate) use global_lock;
+}
+
+/// Data protected by the global lock `B` although it lives elsewhere: a field of an object, or
+/// a static of its own.
+///
+/// The kernel crate's `GlobalLockedBy` (on the lines that have one) cannot be built in a
+/// `const` context, so state that a global lock protects could only live inside the lock's
+/// static; this one can, which lets a lock be declared below the code that owns the state it
+/// protects.
+pub(crate) struct GlobalLockedBy<T: ?Sized, B: lock::GlobalLockBackend> {
+    _backend: core::marker::PhantomData<B>,
+    value: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: The value is only reached through `as_ref` and `as_mut`, by the one thread that holds
+// the lock `B`, so it may be moved to another thread when `T` may.
+unsafe impl<T: ?Sized + Send, B: lock::GlobalLockBackend> Send for GlobalLockedBy<T, B> {}
+
+// SAFETY: `as_ref` and `as_mut` need the guard of the lock `B`, which one thread at a time holds
+// and cannot send: as for a mutex, sharing the value between threads only hands it from one
+// lock holder to the next, which `T: Send` allows.
+unsafe impl<T: ?Sized + Send, B: lock::GlobalLockBackend> Sync for GlobalLockedBy<T, B> {}
+
+impl<T, B: lock::GlobalLockBackend> GlobalLockedBy<T, B> {
+    /// Wraps `val`; usable in a `static`.
+    pub(crate) const fn new(val: T) -> Self {
+        Self {
+            _backend: core::marker::PhantomData,
+            value: core::cell::UnsafeCell::new(val),
+        }
+    }
+}
+
+impl<T: ?Sized, B: lock::GlobalLockBackend> GlobalLockedBy<T, B> {
+    /// The value, while the lock is held.
+    pub(crate) fn as_ref<'a>(&'a self, _guard: &'a lock::GlobalGuard<B>) -> &'a T {
+        // SAFETY: The guard proves that the lock `B` is held, by this thread: no other thread
+        // reaches the value, and a `&mut` from `as_mut` would borrow that guard mutably, which
+        // `_guard` borrows shared for as long as the returned reference.
+        unsafe { &*self.value.get() }
+    }
+
+    /// The value, mutably, while the lock is held.
+    pub(crate) fn as_mut<'a>(&'a self, _guard: &'a mut lock::GlobalGuard<B>) -> &'a mut T {
+        // SAFETY: The guard proves that the lock `B` is held, by this thread, and is borrowed
+        // mutably for as long as the returned reference: no other reference to the value can
+        // exist meanwhile.
+        unsafe { &mut *self.value.get() }
+    }
 }
 
 /// The raw pointer of a new static lockdep class, `static_lock_class!().as_ptr()`.

@@ -14,9 +14,13 @@ use crate::{
         prelude::*,
         CString, //
     },
-    group::Group,
+    group::{
+        Group,
+        NR_FILES, //
+    },
     hierarchy::{
         Hierarchy,
+        RELEASE_AGENT_MAX,
         SUBSYS_DEBUG, //
     },
     membership,
@@ -27,10 +31,6 @@ use crate::{
     },
 };
 use kernel::sync::Arc;
-
-/// The longest `release_agent` path, excluding the terminating NUL (`PATH_MAX - 1`, as v1's
-/// buffer allows).
-pub(crate) const RELEASE_AGENT_MAX: usize = kernel::bindings::PATH_MAX as usize - 1;
 
 /// A control file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,11 @@ pub(crate) enum CFile {
 }
 
 impl CFile {
-    /// The number of control files.
-    pub(crate) const COUNT: usize = 14;
+    /// The number of control files: as many as a group has inode numbers for ([`ALL`] is
+    /// checked to list exactly that many).
+    ///
+    /// [`ALL`]: CFile::ALL
+    pub(crate) const COUNT: usize = NR_FILES;
 
     /// Every control file, in listing order.
     pub(crate) const ALL: [CFile; Self::COUNT] = [
@@ -306,7 +309,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             Ok(())
         }
         CFile::Procs | CFile::Tasks => {
-            for id in membership::list(&node.hier, g, node.file == CFile::Procs)?.iter() {
+            for id in membership::list(node.hier.id, g, node.file == CFile::Procs)?.iter() {
                 let s = CString::try_from_fmt(fmt!("{id}\n"))?;
                 out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
             }
@@ -317,7 +320,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
         CFile::NotifyOnRelease => show_bool(out, g.notify_on_release.load(Relaxed)),
         CFile::Releasable | CFile::DebugReleasable => show_bool(out, g.releasable.load(Relaxed)),
         CFile::SaneBehavior => show_bool(out, false),
-        CFile::DebugTaskcount => show_usize(out, membership::count(&node.hier, g)?),
+        CFile::DebugTaskcount => show_usize(out, membership::count(node.hier.id, g)?),
         CFile::DebugRefcount => show_usize(out, g.refs.load(Relaxed)),
         CFile::ReleaseAgent => {
             let agent = node.hier.release_agent()?;
@@ -345,6 +348,17 @@ pub(crate) fn strip(s: &[u8]) -> &[u8] {
         .rposition(|&c| !is_kernel_space(c))
         .map_or(start, |e| e + 1);
     &s[start..end]
+}
+
+/// Parses a pid written to `tasks` or `cgroup.procs` as v1's `cgroup_procs_write_start()`
+/// does: `kstrtoint(strstrip(buf), 0)`, and any failure (not a number, an overflow) or a
+/// negative value is `EINVAL` (only the copy's `ENOMEM` passes). `-0` is `0`, the writer.
+fn parse_pid(buf: &[u8]) -> Result<i32> {
+    match vfs::parse_i32(strip(buf)) {
+        Ok(pid) if pid >= 0 => Ok(pid),
+        Err(e) if e == ENOMEM => Err(e),
+        Ok(_) | Err(_) => Err(EINVAL),
+    }
 }
 
 /// The longest write `node` takes: `release_agent` is one path (`E2BIG` beyond it, as v1's
@@ -393,8 +407,8 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             }
             node.hier.set_release_agent(strip(buf))
         }
-        CFile::Tasks => membership::attach(&node.hier, g, buf, false, cred),
-        CFile::Procs => membership::attach(&node.hier, g, buf, true, cred),
+        CFile::Tasks => membership::attach(node.hier.id, g, parse_pid(buf)?, false, cred),
+        CFile::Procs => membership::attach(node.hier.id, g, parse_pid(buf)?, true, cred),
         _ => Err(EINVAL),
     }
 }
@@ -442,11 +456,6 @@ mod tests {
     }
 
     #[test]
-    fn release_agent_max_is_path_max_minus_one() {
-        assert_eq!(RELEASE_AGENT_MAX, 4095);
-    }
-
-    #[test]
     fn cfile_all_in_index_order() {
         assert_eq!(CFile::ALL.len(), CFile::COUNT);
         for (i, f) in CFile::ALL.iter().enumerate() {
@@ -478,5 +487,52 @@ mod tests {
             assert_eq!(f.mode(), mode);
             assert_eq!(f.subsys(), subsys);
         }
+    }
+
+    #[test]
+    fn parse_pid_zero_is_the_writer() {
+        assert_eq!(parse_pid(b"0"), Ok(0));
+        assert_eq!(parse_pid(b"0\n"), Ok(0));
+        // `kstrtoint` takes a sign: `-0` is `0`, not a negative id.
+        assert_eq!(parse_pid(b"-0"), Ok(0));
+        assert_eq!(parse_pid(b"+0"), Ok(0));
+    }
+
+    #[test]
+    fn parse_pid_strips_white_space() {
+        assert_eq!(parse_pid(b"42"), Ok(42));
+        assert_eq!(parse_pid(b"  42 \n"), Ok(42));
+        assert_eq!(parse_pid(b"\t+5\r\n"), Ok(5));
+        assert_eq!(parse_pid(b"42\n\n"), Ok(42));
+    }
+
+    #[test]
+    fn parse_pid_bases() {
+        assert_eq!(parse_pid(b"0x10"), Ok(16));
+        assert_eq!(parse_pid(b"010"), Ok(8));
+    }
+
+    #[test]
+    fn parse_pid_negative_is_einval() {
+        assert_eq!(parse_pid(b"-1"), Err(EINVAL));
+        assert_eq!(parse_pid(b"-2147483648"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_overflow_is_einval_not_erange() {
+        assert_eq!(parse_pid(b"2147483647"), Ok(i32::MAX));
+        assert_eq!(parse_pid(b"2147483648"), Err(EINVAL));
+        assert_eq!(parse_pid(b"4294967296"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_junk_is_einval() {
+        assert_eq!(parse_pid(b""), Err(EINVAL));
+        assert_eq!(parse_pid(b"\n"), Err(EINVAL));
+        assert_eq!(parse_pid(b" "), Err(EINVAL));
+        assert_eq!(parse_pid(b"1 2"), Err(EINVAL));
+        assert_eq!(parse_pid(b"12abc"), Err(EINVAL));
+        assert_eq!(parse_pid(b"pid"), Err(EINVAL));
+        assert_eq!(parse_pid(b"08"), Err(EINVAL));
     }
 }

@@ -35,7 +35,10 @@ use crate::{
             Relaxed, //
         },
         impl_list_item,
-        lock::GlobalGuard,
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
         prelude::*,
         CString, //
     },
@@ -99,8 +102,14 @@ kernel::impl_has_work! {
     impl HasWork<Self> for Group { self.release_work }
 }
 
-/// The state protected by [`RELEASE_LIST`], a spinlock taken after [`CSS_SET_LOCK`] (and
-/// [`TCGROUP_MUTEX`]), with nothing taken under it.
+/// The release list and the release machinery, under [`RELEASE_LIST`]: a spinlock taken after
+/// [`CSS_SET_LOCK`] (and [`TCGROUP_MUTEX`]), with nothing taken under it.
+static RELEASES: GlobalLockedBy<Releases, RELEASE_LIST> = GlobalLockedBy::new(Releases {
+    list: crate::list::sole_list!(Group),
+    machinery: None,
+});
+
+/// The state protected by [`RELEASE_LIST`], in [`RELEASES`].
 pub(crate) struct Releases {
     /// The groups waiting for the drain work, in the order they were released. Each listed
     /// group is referenced by its entry.
@@ -145,6 +154,7 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
         // Listed already: one call for both events.
         return;
     };
+    let rel = RELEASES.as_mut(&mut rel);
     rel.list.push_back(entry);
     if let Some(m) = &rel.machinery {
         m.queue_drain(0);
@@ -159,7 +169,7 @@ pub(crate) fn check_locked(g: &Arc<Group>) {
 /// Takes `g` off the release list, if it is listed: it is being removed. The caller holds
 /// [`TCGROUP_MUTEX`] and has marked `g` removed.
 pub(crate) fn unlist(g: &Group) {
-    let entry = RELEASE_LIST.lock().list.remove(g);
+    let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(g);
     // The list's reference is dropped after the spinlock.
     drop(entry);
 }
@@ -180,7 +190,7 @@ fn drain() {
         for _ in 0..BATCH {
             // Popped under `TCGROUP_MUTEX`, which `rmdir` holds while it unlinks: no group on
             // the list is removed, and none is removed before its call is built.
-            let Some(entry) = RELEASE_LIST.lock().list.pop_front() else {
+            let Some(entry) = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.pop_front() else {
                 RETRY_MS.store(0, Relaxed);
                 return;
             };
@@ -205,7 +215,8 @@ fn retry(group: Arc<Group>, err: Error) {
     };
     RETRY_MS.store(delay, Relaxed);
     {
-        let mut rel = RELEASE_LIST.lock();
+        let mut guard = RELEASE_LIST.lock();
+        let rel = RELEASES.as_mut(&mut guard);
         // Unless an event listed it again meanwhile.
         if let Ok(entry) = ListArc::try_from_arc(group) {
             rel.list.push_front(entry);
@@ -264,7 +275,7 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
             // Counted when queued: once a later release's call has run, every earlier one is
             // counted, wherever its exec stands.
             hier.stats.launched.fetch_add(1, Relaxed);
-            if let Some(m) = &rel.machinery {
+            if let Some(m) = &RELEASES.as_ref(&rel).machinery {
                 // Not queued already: the item takes its call when it starts running, so an
                 // empty slot means it is idle or running, and queueing succeeds. Were it
                 // queued, it would take this call all the same.
@@ -373,7 +384,7 @@ impl Releaser {
         // Calls run concurrently, up to the default number of active items.
         let queue = OwnedQueue::new(c"tcgroup_release", 0)?;
         let drain = DRAIN.init()?;
-        RELEASE_LIST.lock().machinery = Some(Machinery { queue, drain });
+        RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery = Some(Machinery { queue, drain });
         Ok(Self(()))
     }
 }
@@ -381,7 +392,7 @@ impl Releaser {
 impl Drop for Releaser {
     fn drop(&mut self) {
         // Nothing queues the drain work once this is taken: events see no machinery.
-        let machinery = RELEASE_LIST.lock().machinery.take();
+        let machinery = RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery.take();
         if let Some(m) = machinery {
             m.drain.cancel_sync();
             // Destroyed outside the spinlock: it waits for the agent calls.

@@ -36,6 +36,8 @@ use crate::compat::prelude::*;
 mod compat;
 mod ffi;
 mod files;
+mod fs;
+mod globals;
 mod group;
 mod hierarchy;
 mod list;
@@ -67,17 +69,17 @@ module! {
 #[pin_data]
 struct Tcgroup {
     #[pin]
-    fs: vfs::Registration<hierarchy::TcgroupFs>,
+    fs: vfs::Registration<fs::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
     _probes: task::Probes<membership::Tracker>,
     _releaser: release::Releaser,
-    _globals: sync::Globals,
+    _globals: globals::Globals,
 }
 
 impl compat::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            _globals: sync::Globals::new(module)?,
+            _globals: globals::Globals::new(module)?,
             _releaser: release::Releaser::new()?,
             _probes: task::Probes::register()?,
             fs <- vfs::Registration::new(module),
