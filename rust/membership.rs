@@ -41,10 +41,8 @@ use crate::{
         CSS_SET_LOCK,
         TCGROUP_MUTEX, //
     },
-    task::{
-        self,
-        ForkExit, //
-    },
+    task,
+    tracepoint::ForkExit,
     vfs::FileCred,
     workqueue::OwnedQueue,
 };

@@ -53,7 +53,6 @@ use crate::{
         RELEASE_LIST,
         TCGROUP_MUTEX, //
     },
-    task,
     workqueue::{
         DelayedWorkRef,
         OwnedQueue,
@@ -345,7 +344,7 @@ impl WorkItem for Group {
     fn run(group: Arc<Group>) {
         let call = group.release_call.as_mut(&mut RELEASE_LIST.lock()).take();
         if let Some(call) = call {
-            if let Err(e) = task::run_usermode_helper(&call.agent, &call.path) {
+            if let Err(e) = crate::umh::run(&call.agent, &call.path) {
                 failed(&call.hier, e, call.agent.to_bytes(), call.path.to_bytes());
             }
         }

@@ -46,6 +46,8 @@ mod rcu;
 mod release;
 mod sync;
 mod task;
+mod tracepoint;
+mod umh;
 mod vfs;
 mod workqueue;
 
@@ -71,7 +73,7 @@ struct Tcgroup {
     #[pin]
     fs: vfs::Registration<fs::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
-    _probes: task::Probes<membership::Tracker>,
+    _probes: tracepoint::Probes<membership::Tracker>,
     _releaser: release::Releaser,
     _globals: globals::Globals,
 }
@@ -81,7 +83,7 @@ impl compat::InPlaceModule for Tcgroup {
         try_pin_init!(Self {
             _globals: globals::Globals::new(module)?,
             _releaser: release::Releaser::new()?,
-            _probes: task::Probes::register()?,
+            _probes: tracepoint::Probes::register()?,
             fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })
