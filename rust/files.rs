@@ -271,27 +271,27 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 ///
 /// The files of a removed group stay open but, as kernfs's deactivated nodes, give `ENODEV`.
 pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
-    let g = &node.group;
-    if g.removed.load(Relaxed) {
+    let group = &node.group;
+    if group.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {
         CFile::Events => {
             // Read first: a change while this read runs is reported to the next poll.
             if let Open::Events { seen } = open {
-                seen.store(g.events_seq.load(Relaxed), Relaxed);
+                seen.store(group.events_seq.load(Relaxed), Relaxed);
             }
-            let populated = g.is_root() || g.has_tasks();
+            let populated = group.is_root() || group.has_tasks();
             out.extend_from_slice(b"populated ", GFP_KERNEL)?;
             show_bool(out, populated)
         }
         CFile::ReleaseAgentStats => {
-            let s = &node.hier.stats;
+            let stats = &node.hier.stats;
             let text = CString::try_from_fmt(fmt!(
                 "launched {}\nfailed {}\nlast_error {}\n",
-                s.launched.load(Relaxed),
-                s.failed.load(Relaxed),
-                s.last_error.load(Relaxed)
+                stats.launched.load(Relaxed),
+                stats.failed.load(Relaxed),
+                stats.last_error.load(Relaxed)
             ))?;
             out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
             Ok(())
@@ -309,19 +309,21 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             Ok(())
         }
         CFile::Procs | CFile::Tasks => {
-            for id in membership::list(node.hier.id, g, node.file == CFile::Procs)?.iter() {
-                let s = CString::try_from_fmt(fmt!("{id}\n"))?;
-                out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
+            for id in membership::list(node.hier.id, group, node.file == CFile::Procs)?.iter() {
+                let line = CString::try_from_fmt(fmt!("{id}\n"))?;
+                out.extend_from_slice(line.to_bytes(), GFP_KERNEL)?;
             }
             Ok(())
         }
         CFile::DebugHold => Ok(()),
-        CFile::CloneChildren => show_bool(out, g.clone_children.load(Relaxed)),
-        CFile::NotifyOnRelease => show_bool(out, g.notify_on_release.load(Relaxed)),
-        CFile::Releasable | CFile::DebugReleasable => show_bool(out, g.releasable.load(Relaxed)),
+        CFile::CloneChildren => show_bool(out, group.clone_children.load(Relaxed)),
+        CFile::NotifyOnRelease => show_bool(out, group.notify_on_release.load(Relaxed)),
+        CFile::Releasable | CFile::DebugReleasable => {
+            show_bool(out, group.releasable.load(Relaxed))
+        }
         CFile::SaneBehavior => show_bool(out, false),
-        CFile::DebugTaskcount => show_usize(out, membership::count(node.hier.id, g)?),
-        CFile::DebugRefcount => show_usize(out, g.refs.load(Relaxed)),
+        CFile::DebugTaskcount => show_usize(out, membership::count(node.hier.id, group)?),
+        CFile::DebugRefcount => show_usize(out, group.refs.load(Relaxed)),
         CFile::ReleaseAgent => {
             let agent = node.hier.release_agent()?;
             out.extend_from_slice(&agent, GFP_KERNEL)?;
@@ -381,8 +383,8 @@ pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
 ///
 /// Writes to the files of a removed group give `ENODEV`, as in v1.
 pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
-    let g = &node.group;
-    if g.removed.load(Relaxed) {
+    let group = &node.group;
+    if group.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {
@@ -390,13 +392,13 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             // As v1's `write_u64`: `kstrtoull(buf, 0)`, no stripping beyond one newline.
             let v = vfs::parse_u64(buf)? != 0;
             // As the 2007 commit: writing the flag clears `releasable`.
-            g.releasable.store(false, Relaxed);
-            g.notify_on_release.store(v, Relaxed);
+            group.releasable.store(false, Relaxed);
+            group.notify_on_release.store(v, Relaxed);
             Ok(())
         }
         CFile::CloneChildren => {
             let v = vfs::parse_u64(buf)? != 0;
-            g.clone_children.store(v, Relaxed);
+            group.clone_children.store(v, Relaxed);
             Ok(())
         }
         CFile::ReleaseAgent => {
@@ -407,8 +409,8 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             }
             node.hier.set_release_agent(strip(buf))
         }
-        CFile::Tasks => membership::attach(node.hier.id, g, parse_pid(buf)?, false, cred),
-        CFile::Procs => membership::attach(node.hier.id, g, parse_pid(buf)?, true, cred),
+        CFile::Tasks => membership::attach(node.hier.id, group, parse_pid(buf)?, false, cred),
+        CFile::Procs => membership::attach(node.hier.id, group, parse_pid(buf)?, true, cred),
         _ => Err(EINVAL),
     }
 }

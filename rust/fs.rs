@@ -262,7 +262,7 @@ impl vfs::FileSystem for TcgroupFs {
         hier.detach(attached)
     }
 
-    fn reconfigure(h: &Hierarchy, opts: &mut MountOptions, fc: &Context<'_>) -> Result {
+    fn reconfigure(hier: &Hierarchy, opts: &mut MountOptions, fc: &Context<'_>) -> Result {
         if opts.all && opts.subsys != 0 {
             return Err(fc.invalf(EINVAL, fmt!("subsys name conflicts with all")));
         }
@@ -270,97 +270,109 @@ impl vfs::FileSystem for TcgroupFs {
             return Err(fc.invalf(EINVAL, fmt!("none used incorrectly")));
         }
         // As v1: the flags and the name cannot change...
-        let name_differs = matches!(&opts.name, Some(n) if h.name.as_deref() != Some(&**n));
-        if opts.noprefix != h.noprefix || name_differs {
+        let name_differs = matches!(&opts.name, Some(n) if hier.name.as_deref() != Some(&**n));
+        if opts.noprefix != hier.noprefix || name_differs {
             return Err(fc.invalf(EINVAL, fmt!("option or name mismatch")));
         }
         // ... and a hierarchy with child groups cannot be remounted at all.
-        if h.has_children() {
+        if hier.has_children() {
             return Err(EBUSY);
         }
         // Subsystems stay bound as they are: naming them again is fine, naming others is not.
         let mask = if opts.all { SUBSYS_ALL } else { opts.subsys };
-        if (mask != 0 || opts.none) && mask != h.subsys {
+        if (mask != 0 || opts.none) && mask != hier.subsys {
             return Err(fc.invalf(EINVAL, fmt!("subsystems cannot change at remount")));
         }
         if let Some(agent) = opts.release_agent.take() {
-            h.replace_release_agent(agent);
+            hier.replace_release_agent(agent);
         }
         Ok(())
     }
 
-    fn show_options(h: &Hierarchy, m: &mut OptionWriter<'_>) -> Result {
+    fn show_options(hier: &Hierarchy, writer: &mut OptionWriter<'_>) -> Result {
         for (name, bit) in SUBSYSTEMS {
-            if h.subsys & bit != 0 {
-                m.option(name, None);
+            if hier.subsys & bit != 0 {
+                writer.option(name, None);
             }
         }
-        if h.noprefix {
-            m.option(c"noprefix", None);
+        if hier.noprefix {
+            writer.option(c"noprefix", None);
         }
-        let agent = h.release_agent()?;
+        let agent = hier.release_agent()?;
         if !agent.is_empty() {
-            m.option(c"release_agent", Some(&agent));
+            writer.option(c"release_agent", Some(&agent));
         }
-        if h.root.clone_children.load(atomic::Relaxed) {
-            m.option(c"clone_children", None);
+        if hier.root.clone_children.load(atomic::Relaxed) {
+            writer.option(c"clone_children", None);
         }
-        if let Some(name) = &h.name {
-            m.option(c"name", Some(name.to_bytes()));
+        if let Some(name) = &hier.name {
+            writer.option(c"name", Some(name.to_bytes()));
         }
         Ok(())
     }
 
-    fn root(h: &Hierarchy) -> Arc<Group> {
-        h.root.clone()
+    fn root(hier: &Hierarchy) -> Arc<Group> {
+        hier.root.clone()
     }
 
-    fn dir_attrs(g: &Group) -> DirAttrs {
-        g.attrs
+    fn dir_attrs(group: &Group) -> DirAttrs {
+        group.attrs
     }
 
-    fn parent_ino(g: &Group) -> u64 {
-        g.parent.as_ref().map_or(g.attrs.ino, |p| p.attrs.ino)
+    fn parent_ino(group: &Group) -> u64 {
+        group
+            .parent
+            .as_ref()
+            .map_or(group.attrs.ino, |parent| parent.attrs.ino)
     }
 
-    fn subdirs(g: &Group) -> u32 {
-        g.nr_children
+    fn subdirs(group: &Group) -> u32 {
+        group
+            .nr_children
             .load(atomic::Relaxed)
             .try_into()
             .unwrap_or(u32::MAX)
     }
 
-    fn lookup(h: &Arc<Hierarchy>, g: &Arc<Group>, name: &[u8]) -> Result<Option<Entry<Self>>> {
-        if let Some(f) = CFile::ALL
+    fn lookup(
+        hier: &Arc<Hierarchy>,
+        group: &Arc<Group>,
+        name: &[u8],
+    ) -> Result<Option<Entry<Self>>> {
+        if let Some(file) = CFile::ALL
             .iter()
-            .find(|f| f.exists_in(h, g) && f.is_named(h, name))
+            .find(|file| file.exists_in(hier, group) && file.is_named(hier, name))
         {
-            let node = files::node(h, g, *f)?;
-            return Ok(Some(Entry::File(node, f.mode(), g.file_inos[f.index()])));
+            let node = files::node(hier, group, *file)?;
+            return Ok(Some(Entry::File(
+                node,
+                file.mode(),
+                group.file_inos[file.index()],
+            )));
         }
         let key = Name::new(name)?;
         let guard = TCGROUP_MUTEX.lock();
-        Ok(g.child(&guard, &key).map(Entry::Dir))
+        Ok(group.child(&guard, &key).map(Entry::Dir))
     }
 
-    fn read_dir(h: &Hierarchy, g: &Group, out: &mut KVec<DirEntry>) -> Result {
-        for f in CFile::ALL.iter().filter(|f| f.exists_in(h, g)) {
-            let name = f.name(h)?;
+    fn read_dir(hier: &Hierarchy, group: &Group, out: &mut KVec<DirEntry>) -> Result {
+        for file in CFile::ALL.iter().filter(|file| file.exists_in(hier, group)) {
+            let name = file.name(hier)?;
             out.push(
                 DirEntry {
                     name: crate::group::cstring(&name)?,
-                    ino: g.file_inos[f.index()],
+                    ino: group.file_inos[file.index()],
                     is_dir: false,
                 },
                 GFP_KERNEL,
             )?;
         }
         let guard = TCGROUP_MUTEX.lock();
-        for c in g.tree.as_ref(&guard).children.values() {
+        for child in group.tree.as_ref(&guard).children.values() {
             out.push(
                 DirEntry {
-                    name: CString::try_from(c.tree.as_ref(&guard).name.as_cstr())?,
-                    ino: c.attrs.ino,
+                    name: CString::try_from(child.tree.as_ref(&guard).name.as_cstr())?,
+                    ino: child.attrs.ino,
                     is_dir: true,
                 },
                 GFP_KERNEL,
@@ -370,7 +382,7 @@ impl vfs::FileSystem for TcgroupFs {
     }
 
     fn mkdir(
-        h: &Hierarchy,
+        hier: &Hierarchy,
         parent: &Arc<Group>,
         name: &[u8],
         attrs: DirAttrs,
@@ -379,18 +391,18 @@ impl vfs::FileSystem for TcgroupFs {
         // (a name with a newline, which `hierarchy::mkdir` refuses, is no control file's).
         if CFile::ALL
             .iter()
-            .any(|f| f.exists_in(h, parent) && f.is_named(h, name))
+            .any(|file| file.exists_in(hier, parent) && file.is_named(hier, name))
         {
             return Err(EEXIST);
         }
-        hierarchy::mkdir(h, parent, name, attrs)
+        hierarchy::mkdir(hier, parent, name, attrs)
     }
 
-    fn rmdir(_h: &Hierarchy, parent: &Group, victim: &Group) -> Result {
+    fn rmdir(_hier: &Hierarchy, parent: &Group, victim: &Group) -> Result {
         hierarchy::rmdir(parent, victim)
     }
 
-    fn rename(_h: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
+    fn rename(_hier: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
         hierarchy::rename(parent, dir, name)
     }
 
@@ -467,13 +479,13 @@ mod tests {
     #[test]
     fn flags_take_no_value() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
+            let mut opts = TcgroupFs::init_options()?;
             for key in [c"none", c"all", c"noprefix", c"clone_children", c"debug"] {
-                assert_eq!(parse(&mut o, fc, key, None), Ok(true));
-                assert_eq!(parse(&mut o, fc, key, Some(c"1")), Err(EINVAL));
+                assert_eq!(parse(&mut opts, fc, key, None), Ok(true));
+                assert_eq!(parse(&mut opts, fc, key, Some(c"1")), Err(EINVAL));
             }
-            assert!(o.none && o.all && o.noprefix && o.clone_children);
-            assert_eq!(o.subsys, SUBSYS_DEBUG);
+            assert!(opts.none && opts.all && opts.noprefix && opts.clone_children);
+            assert_eq!(opts.subsys, SUBSYS_DEBUG);
             Ok(())
         })?
     }
@@ -481,12 +493,12 @@ mod tests {
     #[test]
     fn unknown_options_go_back_to_the_vfs() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
+            let mut opts = TcgroupFs::init_options()?;
             // The VFS then refuses them ("Unknown parameter"), or takes `source`.
-            assert_eq!(parse(&mut o, fc, c"foo", None), Ok(false));
-            assert_eq!(parse(&mut o, fc, c"source", Some(c"none")), Ok(false));
-            assert_eq!(parse(&mut o, fc, c"cpu", None), Ok(false));
-            assert_eq!(parse(&mut o, fc, c"Debug", None), Ok(false));
+            assert_eq!(parse(&mut opts, fc, c"foo", None), Ok(false));
+            assert_eq!(parse(&mut opts, fc, c"source", Some(c"none")), Ok(false));
+            assert_eq!(parse(&mut opts, fc, c"cpu", None), Ok(false));
+            assert_eq!(parse(&mut opts, fc, c"Debug", None), Ok(false));
             Ok(())
         })?
     }
@@ -494,14 +506,17 @@ mod tests {
     #[test]
     fn release_agent_once_and_not_empty() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
-            assert_eq!(parse(&mut o, fc, c"release_agent", None), Err(EINVAL));
-            assert_eq!(parse(&mut o, fc, c"release_agent", Some(c"")), Err(EINVAL));
-            assert!(o.release_agent.is_none());
+            let mut opts = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut opts, fc, c"release_agent", None), Err(EINVAL));
+            assert_eq!(
+                parse(&mut opts, fc, c"release_agent", Some(c"")),
+                Err(EINVAL)
+            );
+            assert!(opts.release_agent.is_none());
             let a = c"/sbin/agent";
-            assert_eq!(parse(&mut o, fc, c"release_agent", Some(a)), Ok(true));
-            assert_eq!(o.release_agent.as_deref(), Some(a.to_bytes()));
-            assert_eq!(parse(&mut o, fc, c"release_agent", Some(a)), Err(EINVAL));
+            assert_eq!(parse(&mut opts, fc, c"release_agent", Some(a)), Ok(true));
+            assert_eq!(opts.release_agent.as_deref(), Some(a.to_bytes()));
+            assert_eq!(parse(&mut opts, fc, c"release_agent", Some(a)), Err(EINVAL));
             Ok(())
         })?
     }
@@ -511,12 +526,12 @@ mod tests {
         let longest = repeated(b'a', RELEASE_AGENT_MAX)?;
         let too_long = repeated(b'a', RELEASE_AGENT_MAX + 1)?;
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
+            let mut opts = TcgroupFs::init_options()?;
             let v = Some(cstr(&too_long)?);
-            assert_eq!(parse(&mut o, fc, c"release_agent", v), Err(ENAMETOOLONG));
+            assert_eq!(parse(&mut opts, fc, c"release_agent", v), Err(ENAMETOOLONG));
             let v = Some(cstr(&longest)?);
-            assert_eq!(parse(&mut o, fc, c"release_agent", v), Ok(true));
-            assert_eq!(o.release_agent.as_ref().map(|a| a.len()), Some(4095));
+            assert_eq!(parse(&mut opts, fc, c"release_agent", v), Ok(true));
+            assert_eq!(opts.release_agent.as_ref().map(|a| a.len()), Some(4095));
             Ok(())
         })?
     }
@@ -525,8 +540,8 @@ mod tests {
     fn name_characters() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
             for good in [c"a", c"jobs", c"A-Z_a.z-0.9", c"...", c"-"] {
-                let mut o = TcgroupFs::init_options()?;
-                assert_eq!(parse(&mut o, fc, c"name", Some(good)), Ok(true));
+                let mut opts = TcgroupFs::init_options()?;
+                assert_eq!(parse(&mut opts, fc, c"name", Some(good)), Ok(true));
             }
             for bad in [
                 c"a b",
@@ -537,9 +552,9 @@ mod tests {
                 c"a=b",
                 c"\xc3\xa9",
             ] {
-                let mut o = TcgroupFs::init_options()?;
-                assert_eq!(parse(&mut o, fc, c"name", Some(bad)), Err(EINVAL));
-                assert!(o.name.is_none());
+                let mut opts = TcgroupFs::init_options()?;
+                assert_eq!(parse(&mut opts, fc, c"name", Some(bad)), Err(EINVAL));
+                assert!(opts.name.is_none());
             }
             Ok(())
         })?
@@ -548,9 +563,9 @@ mod tests {
     #[test]
     fn name_empty_or_flag_is_einval() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
-            assert_eq!(parse(&mut o, fc, c"name", Some(c"")), Err(EINVAL));
-            assert_eq!(parse(&mut o, fc, c"name", None), Err(EINVAL));
+            let mut opts = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut opts, fc, c"name", Some(c"")), Err(EINVAL));
+            assert_eq!(parse(&mut opts, fc, c"name", None), Err(EINVAL));
             Ok(())
         })?
     }
@@ -560,12 +575,15 @@ mod tests {
         let longest = repeated(b'n', 63)?;
         let too_long = repeated(b'n', 64)?;
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
+            let mut opts = TcgroupFs::init_options()?;
             assert_eq!(
-                parse(&mut o, fc, c"name", Some(cstr(&too_long)?)),
+                parse(&mut opts, fc, c"name", Some(cstr(&too_long)?)),
                 Err(EINVAL)
             );
-            assert_eq!(parse(&mut o, fc, c"name", Some(cstr(&longest)?)), Ok(true));
+            assert_eq!(
+                parse(&mut opts, fc, c"name", Some(cstr(&longest)?)),
+                Ok(true)
+            );
             Ok(())
         })?
     }
@@ -573,10 +591,10 @@ mod tests {
     #[test]
     fn name_respecified_is_einval() -> Result {
         vfs::with_mount_context(c"tcgroup", |fc| -> Result {
-            let mut o = TcgroupFs::init_options()?;
-            assert_eq!(parse(&mut o, fc, c"name", Some(c"x")), Ok(true));
-            assert_eq!(parse(&mut o, fc, c"name", Some(c"x")), Err(EINVAL));
-            assert_eq!(parse(&mut o, fc, c"name", Some(c"y")), Err(EINVAL));
+            let mut opts = TcgroupFs::init_options()?;
+            assert_eq!(parse(&mut opts, fc, c"name", Some(c"x")), Ok(true));
+            assert_eq!(parse(&mut opts, fc, c"name", Some(c"x")), Err(EINVAL));
+            assert_eq!(parse(&mut opts, fc, c"name", Some(c"y")), Err(EINVAL));
             Ok(())
         })?
     }
@@ -598,8 +616,8 @@ mod tests {
             assert!(mount(fc, &[(c"none", None)]).err() == Some(EINVAL));
             assert_eq!(mount(fc, &[(c"none", None), (c"name", Some(c"x"))])?.1, 0);
             // A name alone binds nothing: it can only find an existing hierarchy.
-            let (o, mask) = mount(fc, &[(c"name", Some(c"x"))])?;
-            assert!(mask == 0 && !o.none);
+            let (opts, mask) = mount(fc, &[(c"name", Some(c"x"))])?;
+            assert!(mask == 0 && !opts.none);
             Ok(())
         })?
     }

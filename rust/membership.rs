@@ -280,11 +280,11 @@ impl Membership {
         }
         let (len, cap, nb) = {
             let guard = CSS_SET_LOCK.lock();
-            let m = MEMBERSHIP.as_ref(&guard);
+            let state = MEMBERSHIP.as_ref(&guard);
             (
-                m.csets.len(),
-                m.csets.capacity().min(m.next.capacity()),
-                m.buckets.len(),
+                state.csets.len(),
+                state.csets.capacity().min(state.next.capacity()),
+                state.buckets.len(),
             )
         };
         let need = len + more;
@@ -306,24 +306,24 @@ impl Membership {
             next_room.reserve(need.max(2 * len), GFP_KERNEL)?;
         }
         let mut guard = CSS_SET_LOCK.lock();
-        let m = MEMBERSHIP.as_mut(&mut guard);
+        let state = MEMBERSHIP.as_mut(&mut guard);
         // Exits only shrink the lists, so the buffers fit and these copies do not allocate;
         // the old list's references are dropped after the lock, never the last ones.
-        if m.csets.capacity() < m.csets.len() + more && csets_room.capacity() > 0 {
-            csets_room.extend_from_slice(&m.csets, GFP_ATOMIC)?;
-            core::mem::swap(&mut m.csets, &mut csets_room);
+        if state.csets.capacity() < state.csets.len() + more && csets_room.capacity() > 0 {
+            csets_room.extend_from_slice(&state.csets, GFP_ATOMIC)?;
+            core::mem::swap(&mut state.csets, &mut csets_room);
         }
-        if m.next.capacity() < m.next.len() + more && next_room.capacity() > 0 {
-            next_room.extend_from_slice(&m.next, GFP_ATOMIC)?;
-            core::mem::swap(&mut m.next, &mut next_room);
+        if state.next.capacity() < state.next.len() + more && next_room.capacity() > 0 {
+            next_room.extend_from_slice(&state.next, GFP_ATOMIC)?;
+            core::mem::swap(&mut state.next, &mut next_room);
         }
-        if fresh.len() > m.buckets.len() {
-            for (i, c) in m.csets.iter().enumerate() {
+        if fresh.len() > state.buckets.len() {
+            for (i, c) in state.csets.iter().enumerate() {
                 let b = Self::bucket(fresh.len(), c.hash);
-                m.next[i] = fresh[b];
+                state.next[i] = fresh[b];
                 fresh[b] = i;
             }
-            core::mem::swap(&mut m.buckets, &mut fresh);
+            core::mem::swap(&mut state.buckets, &mut fresh);
         }
         drop(guard);
         // The old buffers (and the unused new ones) are freed here, outside the lock.
@@ -591,8 +591,8 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
     let new = if groups.is_empty() {
         None
     } else {
-        let h = hash(&groups);
-        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), h, &groups).cloned();
+        let groups_hash = hash(&groups);
+        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), groups_hash, &groups).cloned();
         match found {
             Some(c) => Some(c),
             None => {
@@ -600,7 +600,7 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
                 Some(Arc::new(
                     CssSet {
                         groups,
-                        hash: h,
+                        hash: groups_hash,
                         users: GlobalLockedBy::new(0),
                         slot: GlobalLockedBy::new(0),
                         rcu: RcuHead::new(),
@@ -818,18 +818,18 @@ fn try_move_tasks(
 
 /// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
 fn target(pid: i32, cred: &FileCred<'_>) -> Result<ARef<Task>> {
-    let t = if pid == 0 {
+    let task = if pid == 0 {
         ARef::from(crate::compat::current_task!())
     } else {
         task::find_by_vpid(pid).ok_or(ESRCH)?
     };
-    if task::is_kthread(&t) {
+    if task::is_kthread(&task) {
         return Err(EINVAL);
     }
-    if !cred.may_move(&t) {
+    if !cred.may_move(&task) {
         return Err(EACCES);
     }
-    Ok(t)
+    Ok(task)
 }
 
 /// `echo PID > tasks` (`threadgroup` false) or `> cgroup.procs` (true), through a file opened
@@ -842,20 +842,20 @@ pub(crate) fn attach(
     threadgroup: bool,
     cred: &FileCred<'_>,
 ) -> Result {
-    let t = target(pid, cred)?;
+    let task = target(pid, cred)?;
     let tree = TCGROUP_MUTEX.lock();
     if group.tree.as_ref(&tree).removed {
         return Err(ENODEV);
     }
     if !threadgroup {
         let mut v = KVec::new();
-        v.push(t, GFP_KERNEL)?;
+        v.push(task, GFP_KERNEL)?;
         return move_tasks(hier, group, v, Exiting::Fail);
     }
     // Threads created while the group moves start in their creator's css_set of the moment:
     // repeat until every thread of the group is in `group`.
     for _ in 0..PROCS_RETRIES {
-        let pending = pending_threads(&t, hier, group)?;
+        let pending = pending_threads(&task, hier, group)?;
         if pending.is_empty() {
             return Ok(());
         }
@@ -864,26 +864,26 @@ pub(crate) fn attach(
     Err(EAGAIN)
 }
 
-/// The threads of `t`'s thread group that are not in `group` of `hier` and not exiting: one
+/// The threads of `task`'s thread group that are not in `group` of `hier` and not exiting: one
 /// walk of the thread group (not of every thread), under RCU.
-fn pending_threads(t: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
+fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
-        task::for_each_thread_of(t, |_| n += 1);
-        let mut v = KVec::with_capacity(n + 16, GFP_KERNEL)?;
+        task::for_each_thread_of(task, |_| n += 1);
+        let mut threads = KVec::with_capacity(n + 16, GFP_KERNEL)?;
         let mut overflow = false;
         let rcu = rcu::read_lock();
-        task::for_each_thread_of(t, |th| {
+        task::for_each_thread_of(task, |th| {
             if is_member(&rcu, th, hier, group) || task::is_exiting(th) {
                 return;
             }
-            if v.push(ARef::from(th), GFP_NOWAIT).is_err() {
+            if threads.push(ARef::from(th), GFP_NOWAIT).is_err() {
                 overflow = true;
             }
         });
         drop(rcu);
         if !overflow {
-            return Ok(v);
+            return Ok(threads);
         }
     }
     Err(EAGAIN)
@@ -895,7 +895,7 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
         task::for_each_thread(|_| n += 1);
-        let mut v = KVec::with_capacity(n + 64, GFP_KERNEL)?;
+        let mut ids = KVec::with_capacity(n + 64, GFP_KERNEL)?;
         let mut overflow = false;
         {
             // Lockless: the css_sets are read under RCU while every thread is walked.
@@ -912,7 +912,7 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
                     return;
                 }
                 let id = if tgid { task::vtgid(t) } else { task::vpid(t) };
-                if id != 0 && v.push(id, GFP_NOWAIT).is_err() {
+                if id != 0 && ids.push(id, GFP_NOWAIT).is_err() {
                     overflow = true;
                 }
             });
@@ -920,19 +920,19 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
         if overflow {
             continue;
         }
-        v.sort_unstable();
+        ids.sort_unstable();
         if tgid {
             // Unique ids: keep the first of each run.
             let mut w = 0;
-            for r in 0..v.len() {
-                if w == 0 || v[r] != v[w - 1] {
-                    v[w] = v[r];
+            for r in 0..ids.len() {
+                if w == 0 || ids[r] != ids[w - 1] {
+                    ids[w] = ids[r];
                     w += 1;
                 }
             }
-            v.truncate(w);
+            ids.truncate(w);
         }
-        return Ok(v);
+        return Ok(ids);
     }
     Err(EAGAIN)
 }

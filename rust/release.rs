@@ -133,23 +133,23 @@ impl Machinery {
     }
 }
 
-/// Lists `g` for release if it qualifies; see the module documentation. Any context.
-pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
-    if g.is_root()
-        || !g.releasable.load(Relaxed)
-        || !g.notify_on_release.load(Relaxed)
-        || *g.nr_tasks.as_ref(guard) != 0
-        || g.nr_children.load(Relaxed) != 0
-        || g.refs.load(Relaxed) != 0
+/// Lists `group` for release if it qualifies; see the module documentation. Any context.
+pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
+    if group.is_root()
+        || !group.releasable.load(Relaxed)
+        || !group.notify_on_release.load(Relaxed)
+        || *group.nr_tasks.as_ref(guard) != 0
+        || group.nr_children.load(Relaxed) != 0
+        || group.refs.load(Relaxed) != 0
     {
         return;
     }
     let mut rel = RELEASE_LIST.lock();
     // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
-    if g.removed.load(Relaxed) {
+    if group.removed.load(Relaxed) {
         return;
     }
-    let Ok(entry) = ListArc::try_from_arc(g.clone()) else {
+    let Ok(entry) = ListArc::try_from_arc(group.clone()) else {
         // Listed already: one call for both events.
         return;
     };
@@ -161,14 +161,14 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
 }
 
 /// Runs [`check`] with the lock taken.
-pub(crate) fn check_locked(g: &Arc<Group>) {
-    check(&mut CSS_SET_LOCK.lock(), g);
+pub(crate) fn check_locked(group: &Arc<Group>) {
+    check(&mut CSS_SET_LOCK.lock(), group);
 }
 
-/// Takes `g` off the release list, if it is listed: it is being removed. The caller holds
-/// [`TCGROUP_MUTEX`] and has marked `g` removed.
-pub(crate) fn unlist(g: &Group) {
-    let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(g);
+/// Takes `group` off the release list, if it is listed: it is being removed. The caller holds
+/// [`TCGROUP_MUTEX`] and has marked `group` removed.
+pub(crate) fn unlist(group: &Group) {
+    let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(group);
     // The list's reference is dropped after the spinlock.
     drop(entry);
 }
@@ -288,13 +288,13 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
     Ok(())
 }
 
-/// The path of `g` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
+/// The path of `group` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
 /// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
-fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
+fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
     // The length first, so that the buffer is allocated once and a path that is too long is
     // not built at all.
     let mut len = 0usize;
-    let mut cur = g;
+    let mut cur = group;
     while let Some(parent) = &cur.parent {
         len += 1 + cur.tree.as_ref(guard).name.as_bytes().len();
         cur = parent;
@@ -309,7 +309,7 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
     }
     // Filled from the end, the group's own name last.
     let mut end = len;
-    let mut cur = g;
+    let mut cur = group;
     while let Some(parent) = &cur.parent {
         let name = cur.tree.as_ref(guard).name.as_bytes();
         let start = end - name.len();
@@ -324,15 +324,15 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
 /// Counts a failed agent call of `hier` and logs it, rate-limited by count: a broken agent
 /// fails at every release, and `release_agent.stats` has the totals.
 fn failed(hier: &Hierarchy, err: Error, agent: &[u8], path: &[u8]) {
-    let n = hier.stats.failed.fetch_add(1, Relaxed) + 1;
+    let nr_failed = hier.stats.failed.fetch_add(1, Relaxed) + 1;
     hier.stats.last_error.store(err.to_errno(), Relaxed);
-    if n <= 10 || n % 1000 == 0 {
+    if nr_failed <= 10 || nr_failed % 1000 == 0 {
         pr_warn!(
             "release agent {} for {} failed: {:?} (failure {})\n",
             core::str::from_utf8(agent).unwrap_or("?"),
             core::str::from_utf8(path).unwrap_or("?"),
             err,
-            n
+            nr_failed
         );
     }
 }

@@ -73,7 +73,9 @@ macro_rules! atomic_common {
             type Repr = $repr;
         }
 
-        // Not every line of the crate uses every operation of every type.
+        // Not every line of the crate uses every operation of every type, so the lint fires
+        // for some of the types this macro is expanded for and not for others: `expect` would
+        // be unfulfilled there.
         #[allow(dead_code)]
         impl Atomic<$t> {
             /// The current value.
@@ -98,7 +100,9 @@ macro_rules! atomic_int {
     ($t:ty, $repr:ty) => {
         atomic_common!($t, $repr);
 
-        // Not every line of the crate uses every operation of every type.
+        // Not every line of the crate uses every operation of every type, so the lint fires
+        // for some of the types this macro is expanded for and not for others: `expect` would
+        // be unfulfilled there.
         #[allow(dead_code)]
         impl Atomic<$t> {
             /// Adds `v` (wrapping), returning the previous value.

@@ -128,7 +128,9 @@ macro_rules! global_lock {
         unsafe(uninit) static $name:ident: $kind:ident<$valuety:ty> = $value:expr;
     } => {
         #[doc = ::core::concat!("The lock type of [`", ::core::stringify!($name), "`].")]
-        #[allow(non_camel_case_types)]
+        // Named after the static, in upper case, as the kernel crate's own `global_lock!`
+        // names it.
+        #[expect(non_camel_case_types)]
         $pub enum $name {}
 
         impl $crate::compat::lock::GlobalLockBackend for $name {
