@@ -7,7 +7,7 @@
 //! `clone_children`, the subsystem names) as cgroup v1's `cgroup1_parse_param()` and
 //! `check_cgroupfs_options()` do, and finds the hierarchy they name or creates one
 //! (`cgroup1_get_tree()`). Directory operations check what only the ABI knows (the control
-//! files' names) and leave the tree changes to [`crate::hierarchy`].
+//! files' names) and leave the tree changes to [`crate::tree`].
 
 use crate::{
     compat::{
@@ -26,13 +26,13 @@ use crate::{
         Name, //
     },
     hierarchy::{
-        self,
         Hierarchy,
         HIERARCHIES,
         RELEASE_AGENT_MAX,
         SUBSYS_DEBUG, //
     },
     sync::TCGROUP_MUTEX,
+    tree,
     vfs::{
         self,
         Context,
@@ -388,22 +388,22 @@ impl vfs::FileSystem for TcgroupFs {
         attrs: DirAttrs,
     ) -> Result<Arc<Group>> {
         // A control file of the parent has the name: the user ABI's check, before the model's
-        // (a name with a newline, which `hierarchy::mkdir` refuses, is no control file's).
+        // (a name with a newline, which `tree::mkdir` refuses, is no control file's).
         if CFile::ALL
             .iter()
             .any(|file| file.exists_in(hier, parent) && file.is_named(hier, name))
         {
             return Err(EEXIST);
         }
-        hierarchy::mkdir(hier, parent, name, attrs)
+        tree::mkdir(hier.id, parent, name, attrs)
     }
 
     fn rmdir(_hier: &Hierarchy, parent: &Group, victim: &Group) -> Result {
-        hierarchy::rmdir(parent, victim)
+        tree::rmdir(parent, victim)
     }
 
     fn rename(_hier: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
-        hierarchy::rename(parent, dir, name)
+        tree::rename(parent, dir, name)
     }
 
     fn open(node: &Arc<Node>, write: bool) -> Result<Open> {

@@ -25,7 +25,7 @@ use crate::{
         prelude::*,
         CString, //
     },
-    release::AgentCall,
+    hierarchy::AgentCall,
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hierarchies: the hierarchy list, a hierarchy's release agent, and the changes of a group tree
-//! (`mkdir`, `rmdir`, `rename`).
+//! Hierarchies: the hierarchy list, a hierarchy's release agent, its calls and their counts.
 //!
 //! A hierarchy is a tree of groups with its options. Mounting finds an existing hierarchy or
 //! creates one, following cgroup v1 (`cgroup1_get_tree()`): all mounts of a hierarchy share
@@ -32,7 +31,6 @@ use crate::{
     },
 };
 use kernel::{
-    rbtree::RBTreeNodeReservation,
     sync::{
         Arc,
         SpinLock, //
@@ -108,7 +106,7 @@ pub(crate) struct Hierarchy {
     /// Attachment and destruction.
     state: GlobalLockedBy<HierState, TCGROUP_MUTEX>,
     /// Agent calls.
-    pub(crate) stats: crate::release::Stats,
+    pub(crate) stats: Stats,
     /// The reference on the module.
     _module: vfs::ModuleRef,
 }
@@ -158,7 +156,7 @@ impl Hierarchy {
                     attached: false,
                     destroyed: false,
                 }),
-                stats: crate::release::Stats::new(),
+                stats: Stats::new(),
                 _module: module,
             }),
             GFP_KERNEL,
@@ -241,109 +239,42 @@ impl Hierarchy {
     }
 }
 
-/// Checks the name of a new or renamed group as v1 does: a newline would break the agent's
-/// argument and every listing (`EINVAL`). The VFS has refused `/`, NUL, `.` and `..`.
-fn check_dir_name(name: &[u8]) -> Result {
-    if name.contains(&b'\n') {
-        return Err(EINVAL);
-    }
-    Ok(())
+/// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
+pub(crate) struct Stats {
+    /// Calls queued to their work items, and calls refused because the path was too long.
+    pub(crate) launched: atomic::Atomic<u64>,
+    /// Calls whose exec failed, or whose path was too long.
+    pub(crate) failed: atomic::Atomic<u64>,
+    /// The errno of the last failure (negative), 0 if none.
+    pub(crate) last_error: atomic::Atomic<i32>,
 }
 
-/// `mkdir`: creates the group `name` with the identity `attrs` under `parent`, in `hier`.
-///
-/// The caller (the user ABI) has checked that no control file of `parent` has the name.
-pub(crate) fn mkdir(
-    hier: &Hierarchy,
-    parent: &Arc<Group>,
-    name: &[u8],
-    attrs: DirAttrs,
-) -> Result<Arc<Group>> {
-    check_dir_name(name)?;
-    let key = Name::new(name)?;
-    let group = Group::new(hier.id, key.clone(), Some(parent.clone()), attrs, false)?;
-    // The tree node is allocated before the lock: inserting cannot fail but for the name.
-    let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
-    let mut guard = TCGROUP_MUTEX.lock();
-    let tree = parent.tree.as_mut(&mut guard);
-    if tree.removed {
-        return Err(ENOENT);
+impl Stats {
+    /// No calls yet.
+    pub(crate) const fn new() -> Self {
+        Self {
+            launched: atomic::Atomic::new(0),
+            failed: atomic::Atomic::new(0),
+            last_error: atomic::Atomic::new(0),
+        }
     }
-    tree.insert(key, group.clone(), reservation)?;
-    parent.nr_children.fetch_add(1, atomic::Relaxed);
-    Ok(group)
 }
 
-/// `rmdir`: removes `victim`, a child of `parent`, if it has no child, task or reference
-/// (`EBUSY`).
-pub(crate) fn rmdir(parent: &Group, victim: &Group) -> Result {
-    let mut guard = TCGROUP_MUTEX.lock();
-    if victim.tree.as_ref(&guard).removed {
-        return Err(ENOENT);
-    }
-    if victim.tree.as_ref(&guard).has_children()
-        || victim.has_tasks()
-        || victim.refs.load(atomic::Relaxed) != 0
-    {
-        return Err(EBUSY);
-    }
-    victim.tree.as_mut(&mut guard).removed = true;
-    victim.removed.store(true, atomic::Relaxed);
-    // A removed group gets no agent call: off the release list if it is on it.
-    crate::release::unlist(victim);
-    let name = victim.tree.as_ref(&guard).name.clone();
-    let removed = parent.tree.as_mut(&mut guard).remove(victim, &name);
-    if let Some(parent) = victim.parent.as_ref().filter(|_| removed.is_some()) {
-        parent.nr_children.fetch_sub(1, atomic::Relaxed);
-        // The parent had a child and lost it.
-        parent.releasable.store(true, atomic::Relaxed);
-        crate::release::check_locked(parent);
-    }
-    // The list's reference is dropped after the lock.
-    drop(guard);
-    drop(removed);
-    // Pollers of the removed group's `cgroup.events` learn that it is gone.
-    victim.populated_changed();
-    Ok(())
-}
-
-/// `rename`: renames `dir`, a child of `parent`, to `name` (in the same parent).
-pub(crate) fn rename(parent: &Group, dir: &Group, name: &[u8]) -> Result {
-    check_dir_name(name)?;
-    let new = Name::new(name)?;
-    // The node for the new key is allocated before the lock, as in `mkdir`.
-    let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
-    let mut guard = TCGROUP_MUTEX.lock();
-    if dir.tree.as_ref(&guard).removed {
-        return Err(ENOENT);
-    }
-    if parent.child(&guard, &new).is_some() {
-        return Err(EEXIST);
-    }
-    let old = dir.tree.as_ref(&guard).name.clone();
-    let tree = parent.tree.as_mut(&mut guard);
-    let this = tree.remove(dir, &old).ok_or(ENOENT)?;
-    // Cannot fail: `new` was found free under the same lock.
-    tree.insert(new.clone(), this, reservation)?;
-    dir.tree.as_mut(&mut guard).name = new;
-    drop(guard);
-    drop(old);
-    Ok(())
+/// One call of a hierarchy's release agent, built by the release path for a released group
+/// and run by the group's work item (`crate::release`).
+pub(crate) struct AgentCall {
+    /// The hierarchy, whose [`Stats`] count the call.
+    pub(crate) hier: Arc<Hierarchy>,
+    /// The agent's path, copied when the call was built.
+    pub(crate) agent: CString,
+    /// The released group's path, the agent's argument.
+    pub(crate) path: CString,
 }
 
 #[cfg(tcgroup_kunit_tests)]
 #[kunit_tests(tcgroup_hierarchy)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn group_names() {
-        assert_eq!(check_dir_name(b"batch"), Ok(()));
-        assert_eq!(check_dir_name(b"a b\t.c"), Ok(()));
-        assert_eq!(check_dir_name(b"a\nb"), Err(EINVAL));
-        assert_eq!(check_dir_name(b"\n"), Err(EINVAL));
-        assert_eq!(check_dir_name(b"trailing\n"), Err(EINVAL));
-    }
 
     #[test]
     fn release_agent_max_is_path_max_minus_one() {

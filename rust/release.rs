@@ -46,7 +46,10 @@ use crate::{
         cstring,
         Group, //
     },
-    hierarchy::Hierarchy,
+    hierarchy::{
+        AgentCall,
+        Hierarchy, //
+    },
     list::SoleList,
     sync::{
         CSS_SET_LOCK,
@@ -231,13 +234,6 @@ fn retry(group: Arc<Group>, err: Error) {
     );
 }
 
-/// One agent call.
-pub(crate) struct AgentCall {
-    hier: Arc<Hierarchy>,
-    agent: CString,
-    path: CString,
-}
-
 /// Builds the agent call of `group`, which the drain work took off the list, and hands it to
 /// the group's work item. Fails only when memory runs out.
 fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
@@ -347,27 +343,6 @@ impl WorkItem for Group {
             if let Err(e) = crate::umh::run(&call.agent, &call.path) {
                 failed(&call.hier, e, call.agent.to_bytes(), call.path.to_bytes());
             }
-        }
-    }
-}
-
-/// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
-pub(crate) struct Stats {
-    /// Calls queued to their work items, and calls refused because the path was too long.
-    pub(crate) launched: Atomic<u64>,
-    /// Calls whose exec failed, or whose path was too long.
-    pub(crate) failed: Atomic<u64>,
-    /// The errno of the last failure (negative), 0 if none.
-    pub(crate) last_error: Atomic<i32>,
-}
-
-impl Stats {
-    /// No calls yet.
-    pub(crate) const fn new() -> Self {
-        Self {
-            launched: Atomic::new(0),
-            failed: Atomic::new(0),
-            last_error: Atomic::new(0),
         }
     }
 }

@@ -26,11 +26,12 @@
 //! - [`sync`]: the global locks, which hold no data of their own.
 //! - [`compat`]: the kernel-API differences between the supported kernel lines.
 //!
-//! The model, safe Rust (`group`, `hierarchy` and `release` use each other, see design.rst):
+//! The model, safe Rust (`group` and `hierarchy` use each other, see design.rst):
 //!
 //! - [`group`]: groups, the directories of a hierarchy.
-//! - [`hierarchy`]: the hierarchy list, the release agent, `mkdir`, `rmdir` and `rename`.
-//! - [`release`]: releasable groups, the release list and the agent calls.
+//! - [`hierarchy`]: the hierarchy list, the release agent, its calls and their counts.
+//! - [`release`]: releasable groups, the release list and the drain work.
+//! - [`tree`]: `mkdir`, `rmdir` and `rename` of groups.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
 //!
 //! The user ABI, safe Rust, and the set-up:
@@ -59,6 +60,7 @@ mod release;
 mod sync;
 mod task;
 mod tracepoint;
+mod tree;
 mod umh;
 mod vfs;
 mod workqueue;
