@@ -9,14 +9,17 @@
 //! name, the tracepoint registration, the `POLL*` constants) and the module's own C helpers
 //! (`helpers.h`).
 //!
-//! Who may use it: only the abstraction files, which give the rest of the crate a safe API --
-//! [`crate::vfs`], [`crate::task`], [`crate::workqueue`], [`crate::compat`] (and
-//! [`kernel::bindings`] directly, [`crate::rcu`] and [`crate::list`]'s kernel-crate types). The
-//! model (`group`, `membership`, `release`, `hierarchy`) and the ABI (`files`) never do.
+//! Who may use it: only the abstraction files of the kernel-facing layer, which give the rest
+//! of the crate a safe API -- [`crate::vfs`], [`crate::task`], [`crate::tracepoint`],
+//! [`crate::workqueue`] and [`crate::compat`] (and [`kernel::bindings`] directly,
+//! [`crate::umh`], [`crate::rcu`] and [`crate::list`]'s kernel-crate types). The model (`group`,
+//! `hierarchy`, `release`, `membership`), the user ABI (`files`, `fs`) and `globals` never do
+//! (they read a constant such as `PATH_MAX` at most, with no `unsafe`).
 
 // The same exceptions as the kernel's own `bindings` crate (`rust/bindings/lib.rs`): generated
 // names follow C, and some C structs reached through pointers have no Rust fields
-// (`improper_ctypes`).
+// (`improper_ctypes`). `allow` rather than `expect`: which of them fire depends on the kernel
+// line's generated bindings and on `CLIPPY=1`, and an unfulfilled `expect` is a warning.
 #![allow(
     clippy::all,
     clippy::as_underscore,

@@ -14,9 +14,13 @@ use crate::{
         prelude::*,
         CString, //
     },
-    group::Group,
+    group::{
+        Group,
+        NR_FILES, //
+    },
     hierarchy::{
         Hierarchy,
+        RELEASE_AGENT_MAX,
         SUBSYS_DEBUG, //
     },
     membership,
@@ -27,10 +31,6 @@ use crate::{
     },
 };
 use kernel::sync::Arc;
-
-/// The longest `release_agent` path, excluding the terminating NUL (`PATH_MAX - 1`, as v1's
-/// buffer allows).
-pub(crate) const RELEASE_AGENT_MAX: usize = kernel::bindings::PATH_MAX as usize - 1;
 
 /// A control file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,11 @@ pub(crate) enum CFile {
 }
 
 impl CFile {
-    /// The number of control files.
-    pub(crate) const COUNT: usize = 14;
+    /// The number of control files: as many as a group has inode numbers for ([`ALL`] is
+    /// checked to list exactly that many).
+    ///
+    /// [`ALL`]: CFile::ALL
+    pub(crate) const COUNT: usize = NR_FILES;
 
     /// Every control file, in listing order.
     pub(crate) const ALL: [CFile; Self::COUNT] = [
@@ -268,27 +271,27 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
 ///
 /// The files of a removed group stay open but, as kernfs's deactivated nodes, give `ENODEV`.
 pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
-    let g = &node.group;
-    if g.removed.load(Relaxed) {
+    let group = &node.group;
+    if group.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {
         CFile::Events => {
             // Read first: a change while this read runs is reported to the next poll.
             if let Open::Events { seen } = open {
-                seen.store(g.events_seq.load(Relaxed), Relaxed);
+                seen.store(group.events_seq.load(Relaxed), Relaxed);
             }
-            let populated = g.is_root() || g.has_tasks();
+            let populated = group.is_root() || group.has_tasks();
             out.extend_from_slice(b"populated ", GFP_KERNEL)?;
             show_bool(out, populated)
         }
         CFile::ReleaseAgentStats => {
-            let s = &node.hier.stats;
+            let stats = &node.hier.stats;
             let text = CString::try_from_fmt(fmt!(
                 "launched {}\nfailed {}\nlast_error {}\n",
-                s.launched.load(Relaxed),
-                s.failed.load(Relaxed),
-                s.last_error.load(Relaxed)
+                stats.launched.load(Relaxed),
+                stats.failed.load(Relaxed),
+                stats.last_error.load(Relaxed)
             ))?;
             out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
             Ok(())
@@ -306,19 +309,21 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             Ok(())
         }
         CFile::Procs | CFile::Tasks => {
-            for id in membership::list(&node.hier, g, node.file == CFile::Procs)?.iter() {
-                let s = CString::try_from_fmt(fmt!("{id}\n"))?;
-                out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
+            for id in membership::list(node.hier.id, group, node.file == CFile::Procs)?.iter() {
+                let line = CString::try_from_fmt(fmt!("{id}\n"))?;
+                out.extend_from_slice(line.to_bytes(), GFP_KERNEL)?;
             }
             Ok(())
         }
         CFile::DebugHold => Ok(()),
-        CFile::CloneChildren => show_bool(out, g.clone_children.load(Relaxed)),
-        CFile::NotifyOnRelease => show_bool(out, g.notify_on_release.load(Relaxed)),
-        CFile::Releasable | CFile::DebugReleasable => show_bool(out, g.releasable.load(Relaxed)),
+        CFile::CloneChildren => show_bool(out, group.clone_children.load(Relaxed)),
+        CFile::NotifyOnRelease => show_bool(out, group.notify_on_release.load(Relaxed)),
+        CFile::Releasable | CFile::DebugReleasable => {
+            show_bool(out, group.releasable.load(Relaxed))
+        }
         CFile::SaneBehavior => show_bool(out, false),
-        CFile::DebugTaskcount => show_usize(out, membership::count(&node.hier, g)?),
-        CFile::DebugRefcount => show_usize(out, g.refs.load(Relaxed)),
+        CFile::DebugTaskcount => show_usize(out, membership::count(node.hier.id, group)?),
+        CFile::DebugRefcount => show_usize(out, group.refs.load(Relaxed)),
         CFile::ReleaseAgent => {
             let agent = node.hier.release_agent()?;
             out.extend_from_slice(&agent, GFP_KERNEL)?;
@@ -347,6 +352,17 @@ pub(crate) fn strip(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
+/// Parses a pid written to `tasks` or `cgroup.procs` as v1's `cgroup_procs_write_start()`
+/// does: `kstrtoint(strstrip(buf), 0)`, and any failure (not a number, an overflow) or a
+/// negative value is `EINVAL` (only the copy's `ENOMEM` passes). `-0` is `0`, the writer.
+fn parse_pid(buf: &[u8]) -> Result<i32> {
+    match vfs::parse_i32(strip(buf)) {
+        Ok(pid) if pid >= 0 => Ok(pid),
+        Err(e) if e == ENOMEM => Err(e),
+        Ok(_) | Err(_) => Err(EINVAL),
+    }
+}
+
 /// The longest write `node` takes: `release_agent` is one path (`E2BIG` beyond it, as v1's
 /// `max_write_len`); other writes are cut to a page.
 pub(crate) fn max_write(node: &Node) -> Option<usize> {
@@ -367,8 +383,8 @@ pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
 ///
 /// Writes to the files of a removed group give `ENODEV`, as in v1.
 pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
-    let g = &node.group;
-    if g.removed.load(Relaxed) {
+    let group = &node.group;
+    if group.removed.load(Relaxed) {
         return Err(ENODEV);
     }
     match node.file {
@@ -376,13 +392,13 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             // As v1's `write_u64`: `kstrtoull(buf, 0)`, no stripping beyond one newline.
             let v = vfs::parse_u64(buf)? != 0;
             // As the 2007 commit: writing the flag clears `releasable`.
-            g.releasable.store(false, Relaxed);
-            g.notify_on_release.store(v, Relaxed);
+            group.releasable.store(false, Relaxed);
+            group.notify_on_release.store(v, Relaxed);
             Ok(())
         }
         CFile::CloneChildren => {
             let v = vfs::parse_u64(buf)? != 0;
-            g.clone_children.store(v, Relaxed);
+            group.clone_children.store(v, Relaxed);
             Ok(())
         }
         CFile::ReleaseAgent => {
@@ -393,8 +409,8 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
             }
             node.hier.set_release_agent(strip(buf))
         }
-        CFile::Tasks => membership::attach(&node.hier, g, buf, false, cred),
-        CFile::Procs => membership::attach(&node.hier, g, buf, true, cred),
+        CFile::Tasks => membership::attach(node.hier.id, group, parse_pid(buf)?, false, cred),
+        CFile::Procs => membership::attach(node.hier.id, group, parse_pid(buf)?, true, cred),
         _ => Err(EINVAL),
     }
 }
@@ -442,11 +458,6 @@ mod tests {
     }
 
     #[test]
-    fn release_agent_max_is_path_max_minus_one() {
-        assert_eq!(RELEASE_AGENT_MAX, 4095);
-    }
-
-    #[test]
     fn cfile_all_in_index_order() {
         assert_eq!(CFile::ALL.len(), CFile::COUNT);
         for (i, f) in CFile::ALL.iter().enumerate() {
@@ -478,5 +489,52 @@ mod tests {
             assert_eq!(f.mode(), mode);
             assert_eq!(f.subsys(), subsys);
         }
+    }
+
+    #[test]
+    fn parse_pid_zero_is_the_writer() {
+        assert_eq!(parse_pid(b"0"), Ok(0));
+        assert_eq!(parse_pid(b"0\n"), Ok(0));
+        // `kstrtoint` takes a sign: `-0` is `0`, not a negative id.
+        assert_eq!(parse_pid(b"-0"), Ok(0));
+        assert_eq!(parse_pid(b"+0"), Ok(0));
+    }
+
+    #[test]
+    fn parse_pid_strips_white_space() {
+        assert_eq!(parse_pid(b"42"), Ok(42));
+        assert_eq!(parse_pid(b"  42 \n"), Ok(42));
+        assert_eq!(parse_pid(b"\t+5\r\n"), Ok(5));
+        assert_eq!(parse_pid(b"42\n\n"), Ok(42));
+    }
+
+    #[test]
+    fn parse_pid_bases() {
+        assert_eq!(parse_pid(b"0x10"), Ok(16));
+        assert_eq!(parse_pid(b"010"), Ok(8));
+    }
+
+    #[test]
+    fn parse_pid_negative_is_einval() {
+        assert_eq!(parse_pid(b"-1"), Err(EINVAL));
+        assert_eq!(parse_pid(b"-2147483648"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_overflow_is_einval_not_erange() {
+        assert_eq!(parse_pid(b"2147483647"), Ok(i32::MAX));
+        assert_eq!(parse_pid(b"2147483648"), Err(EINVAL));
+        assert_eq!(parse_pid(b"4294967296"), Err(EINVAL));
+    }
+
+    #[test]
+    fn parse_pid_junk_is_einval() {
+        assert_eq!(parse_pid(b""), Err(EINVAL));
+        assert_eq!(parse_pid(b"\n"), Err(EINVAL));
+        assert_eq!(parse_pid(b" "), Err(EINVAL));
+        assert_eq!(parse_pid(b"1 2"), Err(EINVAL));
+        assert_eq!(parse_pid(b"12abc"), Err(EINVAL));
+        assert_eq!(parse_pid(b"pid"), Err(EINVAL));
+        assert_eq!(parse_pid(b"08"), Err(EINVAL));
     }
 }

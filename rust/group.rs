@@ -25,8 +25,7 @@ use crate::{
         prelude::*,
         CString, //
     },
-    files::CFile,
-    release::AgentCall,
+    hierarchy::AgentCall,
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,
@@ -51,6 +50,13 @@ use kernel::{
     sync::Arc,
     workqueue::Work, //
 };
+
+/// The number of control files in a group directory, one inode number each.
+///
+/// The control files themselves are the user ABI's (`CFile` in `crate::files`, whose list has
+/// exactly this many entries): the model only keeps their inode numbers, so that a group keeps
+/// them for its life.
+pub(crate) const NR_FILES: usize = 14;
 
 /// The name of a group: the key of its parent's [`Tree::children`].
 ///
@@ -150,8 +156,8 @@ pub(crate) struct Group {
     pub(crate) parent: Option<Arc<Group>>,
     /// The identity every inode of the directory gets.
     pub(crate) attrs: DirAttrs,
-    /// The inode numbers of the control files, by [`CFile::index`].
-    pub(crate) file_inos: [u64; CFile::COUNT],
+    /// The inode numbers of the control files, by `CFile::index` (`crate::files`).
+    pub(crate) file_inos: [u64; NR_FILES],
     /// `notify_on_release`: run the release agent when the group becomes idle.
     pub(crate) notify_on_release: Atomic<bool>,
     /// `cgroup.clone_children` (kept for cgroup v1 compatibility; no subsystem uses it).
@@ -204,7 +210,7 @@ impl Group {
             ),
             None => (false, clone_children),
         };
-        let mut file_inos = [0; CFile::COUNT];
+        let mut file_inos = [0; NR_FILES];
         for ino in file_inos.iter_mut() {
             *ino = crate::vfs::next_ino();
         }

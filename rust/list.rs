@@ -64,3 +64,18 @@ impl<T: ?Sized + ListItem<ID>, const ID: u64> SoleList<T, ID> {
         unsafe { self.list.remove(item) }
     }
 }
+
+/// The empty [`SoleList`] of `$t` items (id 0), as the initial value of the static that holds
+/// the crate's one list of them.
+///
+/// The crate creates no `List<$t>` but this one, which is what [`SoleList::new`] asks: a
+/// `List` of an item type is only ever made here, by this macro, and the macro is used once per
+/// item type (the release list of groups, in `crate::release`).
+macro_rules! sole_list {
+    ($t:ty) => {{
+        // SAFETY: This is the crate's one list of `$t` items: nothing else in the crate makes a
+        // `List` of them (lists are only made by this macro, used once per item type).
+        unsafe { $crate::list::SoleList::<$t>::new() }
+    }};
+}
+pub(crate) use sole_list;

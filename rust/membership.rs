@@ -28,24 +28,21 @@ use crate::{
         ARef, //
     },
     group::Group,
-    hierarchy::Hierarchy,
     rcu::{
         drop_after_gp,
         RcuHead,
         RefillWork,
         Source,
+        TaskMap,
         Writer,
         RESERVE, //
     },
     sync::{
         CSS_SET_LOCK,
-        TASKS,
         TCGROUP_MUTEX, //
     },
-    task::{
-        self,
-        ForkExit, //
-    },
+    task,
+    tracepoint::ForkExit,
     vfs::FileCred,
     workqueue::OwnedQueue,
 };
@@ -53,6 +50,17 @@ use kernel::{
     sync::Arc,
     task::Task, //
 };
+
+/// The css_set table and the task map's writer, under [`CSS_SET_LOCK`].
+///
+/// Set up by `crate::globals` at module init (the writer and the refill work) and emptied by it
+/// at module exit ([`Membership::take`]).
+pub(crate) static MEMBERSHIP: GlobalLockedBy<Membership, CSS_SET_LOCK> =
+    GlobalLockedBy::new(Membership::new());
+
+/// Every task's css_set, by task, for readers under RCU; initialised and destroyed by
+/// `crate::globals`.
+pub(crate) static TASKS: TaskMap<CssSet> = TaskMap::uninit();
 
 /// How often a listing is retried when tasks appear faster than its buffer grows.
 const LIST_RETRIES: usize = 8;
@@ -133,7 +141,7 @@ fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bo
     }
 }
 
-/// The state protected by [`CSS_SET_LOCK`].
+/// The state protected by [`CSS_SET_LOCK`], in [`MEMBERSHIP`].
 ///
 /// The css_sets in use are a hash table, as v1's `css_set_table`: [`Membership::find_groups`]
 /// finds the css_set of a tuple of groups in O(1). They are kept in a dense list (`csets`),
@@ -183,7 +191,7 @@ impl Refiller {
 }
 
 impl Membership {
-    /// An empty state, for the static lock.
+    /// An empty state, for [`MEMBERSHIP`].
     pub(crate) const fn new() -> Self {
         Self {
             csets: KVec::new(),
@@ -221,7 +229,8 @@ impl Membership {
     /// The index of `cset` in the list, if it is listed.
     fn index(guard: &GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<usize> {
         let i = *cset.slot.as_ref(guard);
-        guard
+        MEMBERSHIP
+            .as_ref(guard)
             .csets
             .get(i)
             .is_some_and(|c| core::ptr::eq(&**c, cset))
@@ -230,7 +239,7 @@ impl Membership {
 
     /// The list's reference on `cset`, if it is listed.
     fn find<'a>(guard: &'a GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<&'a Arc<CssSet>> {
-        Self::index(guard, cset).map(|i| &guard.csets[i])
+        Self::index(guard, cset).map(|i| &MEMBERSHIP.as_ref(guard).csets[i])
     }
 
     /// The listed css_set of exactly `groups`, whose hash is `hash`.
@@ -239,13 +248,14 @@ impl Membership {
         hash: usize,
         groups: &[Arc<Group>],
     ) -> Option<&'a Arc<CssSet>> {
-        let mut i = *guard.buckets.get(Self::bucket(guard.buckets.len(), hash))?;
+        let m = MEMBERSHIP.as_ref(guard);
+        let mut i = *m.buckets.get(Self::bucket(m.buckets.len(), hash))?;
         while i != NONE {
-            let c = &guard.csets[i];
+            let c = &m.csets[i];
             if c.is(hash, groups) {
                 return Some(c);
             }
-            i = guard.next[i];
+            i = m.next[i];
         }
         None
     }
@@ -269,11 +279,12 @@ impl Membership {
             return Ok(());
         }
         let (len, cap, nb) = {
-            let g = CSS_SET_LOCK.lock();
+            let guard = CSS_SET_LOCK.lock();
+            let state = MEMBERSHIP.as_ref(&guard);
             (
-                g.csets.len(),
-                g.csets.capacity().min(g.next.capacity()),
-                g.buckets.len(),
+                state.csets.len(),
+                state.csets.capacity().min(state.next.capacity()),
+                state.buckets.len(),
             )
         };
         let need = len + more;
@@ -295,24 +306,24 @@ impl Membership {
             next_room.reserve(need.max(2 * len), GFP_KERNEL)?;
         }
         let mut guard = CSS_SET_LOCK.lock();
-        let m = &mut *guard;
+        let state = MEMBERSHIP.as_mut(&mut guard);
         // Exits only shrink the lists, so the buffers fit and these copies do not allocate;
         // the old list's references are dropped after the lock, never the last ones.
-        if m.csets.capacity() < m.csets.len() + more && csets_room.capacity() > 0 {
-            csets_room.extend_from_slice(&m.csets, GFP_ATOMIC)?;
-            core::mem::swap(&mut m.csets, &mut csets_room);
+        if state.csets.capacity() < state.csets.len() + more && csets_room.capacity() > 0 {
+            csets_room.extend_from_slice(&state.csets, GFP_ATOMIC)?;
+            core::mem::swap(&mut state.csets, &mut csets_room);
         }
-        if m.next.capacity() < m.next.len() + more && next_room.capacity() > 0 {
-            next_room.extend_from_slice(&m.next, GFP_ATOMIC)?;
-            core::mem::swap(&mut m.next, &mut next_room);
+        if state.next.capacity() < state.next.len() + more && next_room.capacity() > 0 {
+            next_room.extend_from_slice(&state.next, GFP_ATOMIC)?;
+            core::mem::swap(&mut state.next, &mut next_room);
         }
-        if fresh.len() > m.buckets.len() {
-            for (i, c) in m.csets.iter().enumerate() {
+        if fresh.len() > state.buckets.len() {
+            for (i, c) in state.csets.iter().enumerate() {
                 let b = Self::bucket(fresh.len(), c.hash);
-                m.next[i] = fresh[b];
+                state.next[i] = fresh[b];
                 fresh[b] = i;
             }
-            core::mem::swap(&mut m.buckets, &mut fresh);
+            core::mem::swap(&mut state.buckets, &mut fresh);
         }
         drop(guard);
         // The old buffers (and the unused new ones) are freed here, outside the lock.
@@ -322,20 +333,24 @@ impl Membership {
     /// Lists `cset`, which is not listed yet. Does not allocate: [`Membership::reserve`] made
     /// room for it.
     fn list(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) -> Result {
-        let i = guard.csets.len();
-        let b = Self::bucket(guard.buckets.len(), cset.hash);
-        if b >= guard.buckets.len()
-            || guard.csets.len() == guard.csets.capacity()
-            || guard.next.len() == guard.next.capacity()
-        {
-            // The caller did not reserve: never reached.
-            return Err(ENOMEM);
-        }
+        let (i, b) = {
+            let m = MEMBERSHIP.as_ref(guard);
+            let b = Self::bucket(m.buckets.len(), cset.hash);
+            if b >= m.buckets.len()
+                || m.csets.len() == m.csets.capacity()
+                || m.next.len() == m.next.capacity()
+            {
+                // The caller did not reserve: never reached.
+                return Err(ENOMEM);
+            }
+            (m.csets.len(), b)
+        };
         *cset.slot.as_mut(guard) = i;
-        let head = guard.buckets[b];
-        guard.next.push(head, GFP_ATOMIC)?;
-        guard.csets.push(cset, GFP_ATOMIC)?;
-        guard.buckets[b] = i;
+        let m = MEMBERSHIP.as_mut(guard);
+        let head = m.buckets[b];
+        m.next.push(head, GFP_ATOMIC)?;
+        m.csets.push(cset, GFP_ATOMIC)?;
+        m.buckets[b] = i;
         Ok(())
     }
 
@@ -360,20 +375,21 @@ impl Membership {
     /// The last css_set takes its place.
     fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
         let i = Self::index(guard, cset)?;
-        let last = guard.csets.len() - 1;
-        guard.unchain(i);
+        let m = MEMBERSHIP.as_mut(guard);
+        let last = m.csets.len() - 1;
+        m.unchain(i);
         if i != last {
             // The last css_set moves to `i`: chain it again under its new index.
-            guard.unchain(last);
-            guard.csets.swap(i, last);
+            m.unchain(last);
+            m.csets.swap(i, last);
         }
-        let removed = guard.csets.pop();
-        guard.next.pop();
+        let removed = m.csets.pop();
+        m.next.pop();
         if i != last {
-            let moved = guard.csets[i].clone();
-            let b = Self::bucket(guard.buckets.len(), moved.hash);
-            guard.next[i] = guard.buckets[b];
-            guard.buckets[b] = i;
+            let moved = m.csets[i].clone();
+            let b = Self::bucket(m.buckets.len(), moved.hash);
+            m.next[i] = m.buckets[b];
+            m.buckets[b] = i;
             *moved.slot.as_mut(guard) = i;
         }
         removed
@@ -425,7 +441,7 @@ impl Membership {
 fn refill() {
     let r = TASKS.refill(|f| {
         let mut guard = CSS_SET_LOCK.lock();
-        if let Some(w) = guard.tasks.as_mut() {
+        if let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() {
             f(w);
         }
     });
@@ -438,8 +454,9 @@ fn refill() {
 /// Hands the task map's writer and refill work to [`Membership`]; from the module's init.
 pub(crate) fn init(writer: Writer<CssSet>, refill: Refiller) {
     let mut guard = CSS_SET_LOCK.lock();
-    guard.tasks = Some(writer);
-    guard.refill = Some(refill);
+    let state = MEMBERSHIP.as_mut(&mut guard);
+    state.tasks = Some(writer);
+    state.refill = Some(refill);
 }
 
 /// The fork probe's counts, for the root's `membership.stats`: forks whose child's entry came
@@ -474,7 +491,7 @@ impl ForkExit for Tracker {
         if TASKS.load(&rcu, task::key(child)).is_some() {
             return;
         }
-        let Some(w) = guard.tasks.as_mut() else {
+        let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
             return;
         };
         // The entry comes from the reserve, which process context refills: no allocation
@@ -486,7 +503,7 @@ impl ForkExit for Tracker {
             Ok(_) => {}
             Err(_) => {
                 FORK_FAILED.fetch_add(1, Relaxed);
-                guard.refill_if_low();
+                MEMBERSHIP.as_ref(&guard).refill_if_low();
                 crate::compat::pr_warn_once!(
                     "fork: task map reserve empty and allocation failed; child left in the root groups (counted in membership.stats)\n"
                 );
@@ -496,7 +513,7 @@ impl ForkExit for Tracker {
         // A published css_set is listed while it has users (the parent is one), so the
         // reference is the list's.
         Membership::get_ref(&mut guard, cset, 1);
-        guard.refill_if_low();
+        MEMBERSHIP.as_ref(&guard).refill_if_low();
     }
 
     fn exit(task: &Task) {
@@ -505,11 +522,11 @@ impl ForkExit for Tracker {
         let Some(cset) = TASKS.load(&rcu, task::key(task)) else {
             return;
         };
-        if let Some(w) = guard.tasks.as_mut() {
+        if let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() {
             TASKS.erase(w, task::key(task));
         }
         Membership::put(&mut guard, cset, 1);
-        guard.refill_if_low();
+        MEMBERSHIP.as_ref(&guard).refill_if_low();
     }
 }
 
@@ -574,8 +591,8 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
     let new = if groups.is_empty() {
         None
     } else {
-        let h = hash(&groups);
-        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), h, &groups).cloned();
+        let groups_hash = hash(&groups);
+        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), groups_hash, &groups).cloned();
         match found {
             Some(c) => Some(c),
             None => {
@@ -583,7 +600,7 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
                 Some(Arc::new(
                     CssSet {
                         groups,
-                        hash: h,
+                        hash: groups_hash,
                         users: GlobalLockedBy::new(0),
                         slot: GlobalLockedBy::new(0),
                         rcu: RcuHead::new(),
@@ -622,12 +639,7 @@ const MOVE_RETRIES: usize = 16;
 /// probe may, though: a new thread found by pid before its probe ran gets its creator's css_set
 /// between the planning (without the spinlock, as it allocates) and the publication. The plan
 /// is then stale, and made again.
-fn move_tasks(
-    hier: &Hierarchy,
-    group: &Arc<Group>,
-    tasks: KVec<ARef<Task>>,
-    exiting: Exiting,
-) -> Result {
+fn move_tasks(hier: u64, group: &Arc<Group>, tasks: KVec<ARef<Task>>, exiting: Exiting) -> Result {
     for _ in 0..MOVE_RETRIES {
         if try_move_tasks(hier, group, &tasks, exiting)? {
             return Ok(());
@@ -638,7 +650,7 @@ fn move_tasks(
 
 /// One attempt of [`move_tasks`]: `Ok(false)` if a task's css_set changed since it was read.
 fn try_move_tasks(
-    hier: &Hierarchy,
+    hier: u64,
     group: &Arc<Group>,
     tasks: &[ARef<Task>],
     exiting: Exiting,
@@ -659,7 +671,7 @@ fn try_move_tasks(
         let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
             Some(i) => i,
             None => {
-                plans.push(plan(current_cset(&t), hier.id, group)?, GFP_KERNEL)?;
+                plans.push(plan(current_cset(&t), hier, group)?, GFP_KERNEL)?;
                 plans.len() - 1
             }
         };
@@ -738,7 +750,7 @@ fn try_move_tasks(
     // stored if one does; then the erasures, which cannot fail.
     let mut failed = None;
     {
-        let Some(w) = guard.tasks.as_mut() else {
+        let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
             return Err(ENODEV);
         };
         let mut done = 0;
@@ -797,64 +809,53 @@ fn try_move_tasks(
             Membership::put(&mut guard, o, p.moved);
         }
     }
-    guard.refill_if_low();
+    MEMBERSHIP.as_ref(&guard).refill_if_low();
     drop(guard);
     // Unused entries go to the task map's reserve (or are freed), outside the lock.
     drop(spare);
     Ok(true)
 }
 
-/// Parses a pid written to `tasks` or `cgroup.procs` as v1's `cgroup_procs_write_start()`
-/// does: `kstrtoint(strstrip(buf), 0)`, and any failure (not a number, an overflow) or a
-/// negative value is `EINVAL` (only the copy's `ENOMEM` passes). `-0` is `0`, the writer.
-fn parse_pid(buf: &[u8]) -> Result<i32> {
-    match crate::vfs::parse_i32(crate::files::strip(buf)) {
-        Ok(pid) if pid >= 0 => Ok(pid),
-        Err(e) if e == ENOMEM => Err(e),
-        Ok(_) | Err(_) => Err(EINVAL),
-    }
-}
-
 /// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
 fn target(pid: i32, cred: &FileCred<'_>) -> Result<ARef<Task>> {
-    let t = if pid == 0 {
+    let task = if pid == 0 {
         ARef::from(crate::compat::current_task!())
     } else {
         task::find_by_vpid(pid).ok_or(ESRCH)?
     };
-    if task::is_kthread(&t) {
+    if task::is_kthread(&task) {
         return Err(EINVAL);
     }
-    if !cred.may_move(&t) {
+    if !cred.may_move(&task) {
         return Err(EACCES);
     }
-    Ok(t)
+    Ok(task)
 }
 
 /// `echo PID > tasks` (`threadgroup` false) or `> cgroup.procs` (true), through a file opened
-/// with `cred`.
+/// with `cred`: moves the task `pid` (0: the writer), or its whole thread group, into `group`
+/// of the hierarchy `hier`.
 pub(crate) fn attach(
-    hier: &Hierarchy,
+    hier: u64,
     group: &Arc<Group>,
-    buf: &[u8],
+    pid: i32,
     threadgroup: bool,
     cred: &FileCred<'_>,
 ) -> Result {
-    let pid = parse_pid(buf)?;
-    let t = target(pid, cred)?;
+    let task = target(pid, cred)?;
     let tree = TCGROUP_MUTEX.lock();
     if group.tree.as_ref(&tree).removed {
         return Err(ENODEV);
     }
     if !threadgroup {
         let mut v = KVec::new();
-        v.push(t, GFP_KERNEL)?;
+        v.push(task, GFP_KERNEL)?;
         return move_tasks(hier, group, v, Exiting::Fail);
     }
     // Threads created while the group moves start in their creator's css_set of the moment:
     // repeat until every thread of the group is in `group`.
     for _ in 0..PROCS_RETRIES {
-        let pending = pending_threads(&t, hier.id, group)?;
+        let pending = pending_threads(&task, hier, group)?;
         if pending.is_empty() {
             return Ok(());
         }
@@ -863,26 +864,26 @@ pub(crate) fn attach(
     Err(EAGAIN)
 }
 
-/// The threads of `t`'s thread group that are not in `group` of `hier` and not exiting: one
+/// The threads of `task`'s thread group that are not in `group` of `hier` and not exiting: one
 /// walk of the thread group (not of every thread), under RCU.
-fn pending_threads(t: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
+fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
-        task::for_each_thread_of(t, |_| n += 1);
-        let mut v = KVec::with_capacity(n + 16, GFP_KERNEL)?;
+        task::for_each_thread_of(task, |_| n += 1);
+        let mut threads = KVec::with_capacity(n + 16, GFP_KERNEL)?;
         let mut overflow = false;
         let rcu = rcu::read_lock();
-        task::for_each_thread_of(t, |th| {
+        task::for_each_thread_of(task, |th| {
             if is_member(&rcu, th, hier, group) || task::is_exiting(th) {
                 return;
             }
-            if v.push(ARef::from(th), GFP_NOWAIT).is_err() {
+            if threads.push(ARef::from(th), GFP_NOWAIT).is_err() {
                 overflow = true;
             }
         });
         drop(rcu);
         if !overflow {
-            return Ok(v);
+            return Ok(threads);
         }
     }
     Err(EAGAIN)
@@ -890,17 +891,17 @@ fn pending_threads(t: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<
 
 /// The ids of the tasks in `group` of `hier`, as seen from the reader's pid namespace: thread
 /// ids, or with `tgid` the (unique) thread-group ids. Sorted ascending.
-pub(crate) fn list(hier: &Hierarchy, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
+pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
         task::for_each_thread(|_| n += 1);
-        let mut v = KVec::with_capacity(n + 64, GFP_KERNEL)?;
+        let mut ids = KVec::with_capacity(n + 64, GFP_KERNEL)?;
         let mut overflow = false;
         {
             // Lockless: the css_sets are read under RCU while every thread is walked.
             let rcu = rcu::read_lock();
             task::for_each_thread(|t| {
-                if !is_member(&rcu, t, hier.id, group) {
+                if !is_member(&rcu, t, hier, group) {
                     return;
                 }
                 // An exiting task has no entry once its exit probe has run, but stays on the
@@ -911,7 +912,7 @@ pub(crate) fn list(hier: &Hierarchy, group: &Arc<Group>, tgid: bool) -> Result<K
                     return;
                 }
                 let id = if tgid { task::vtgid(t) } else { task::vpid(t) };
-                if id != 0 && v.push(id, GFP_NOWAIT).is_err() {
+                if id != 0 && ids.push(id, GFP_NOWAIT).is_err() {
                     overflow = true;
                 }
             });
@@ -919,80 +920,27 @@ pub(crate) fn list(hier: &Hierarchy, group: &Arc<Group>, tgid: bool) -> Result<K
         if overflow {
             continue;
         }
-        v.sort_unstable();
+        ids.sort_unstable();
         if tgid {
             // Unique ids: keep the first of each run.
             let mut w = 0;
-            for r in 0..v.len() {
-                if w == 0 || v[r] != v[w - 1] {
-                    v[w] = v[r];
+            for r in 0..ids.len() {
+                if w == 0 || ids[r] != ids[w - 1] {
+                    ids[w] = ids[r];
                     w += 1;
                 }
             }
-            v.truncate(w);
+            ids.truncate(w);
         }
-        return Ok(v);
+        return Ok(ids);
     }
     Err(EAGAIN)
 }
 
 /// The number of tasks in `group` of `hier`.
-pub(crate) fn count(hier: &Hierarchy, group: &Arc<Group>) -> Result<usize> {
+pub(crate) fn count(hier: u64, group: &Arc<Group>) -> Result<usize> {
     if group.is_root() {
         return Ok(list(hier, group, false)?.len());
     }
     Ok(*group.nr_tasks.as_ref(&CSS_SET_LOCK.lock()))
-}
-
-#[cfg(tcgroup_kunit_tests)]
-#[kunit_tests(tcgroup_membership)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_pid_zero_is_the_writer() {
-        assert_eq!(parse_pid(b"0"), Ok(0));
-        assert_eq!(parse_pid(b"0\n"), Ok(0));
-        // `kstrtoint` takes a sign: `-0` is `0`, not a negative id.
-        assert_eq!(parse_pid(b"-0"), Ok(0));
-        assert_eq!(parse_pid(b"+0"), Ok(0));
-    }
-
-    #[test]
-    fn parse_pid_strips_white_space() {
-        assert_eq!(parse_pid(b"42"), Ok(42));
-        assert_eq!(parse_pid(b"  42 \n"), Ok(42));
-        assert_eq!(parse_pid(b"\t+5\r\n"), Ok(5));
-        assert_eq!(parse_pid(b"42\n\n"), Ok(42));
-    }
-
-    #[test]
-    fn parse_pid_bases() {
-        assert_eq!(parse_pid(b"0x10"), Ok(16));
-        assert_eq!(parse_pid(b"010"), Ok(8));
-    }
-
-    #[test]
-    fn parse_pid_negative_is_einval() {
-        assert_eq!(parse_pid(b"-1"), Err(EINVAL));
-        assert_eq!(parse_pid(b"-2147483648"), Err(EINVAL));
-    }
-
-    #[test]
-    fn parse_pid_overflow_is_einval_not_erange() {
-        assert_eq!(parse_pid(b"2147483647"), Ok(i32::MAX));
-        assert_eq!(parse_pid(b"2147483648"), Err(EINVAL));
-        assert_eq!(parse_pid(b"4294967296"), Err(EINVAL));
-    }
-
-    #[test]
-    fn parse_pid_junk_is_einval() {
-        assert_eq!(parse_pid(b""), Err(EINVAL));
-        assert_eq!(parse_pid(b"\n"), Err(EINVAL));
-        assert_eq!(parse_pid(b" "), Err(EINVAL));
-        assert_eq!(parse_pid(b"1 2"), Err(EINVAL));
-        assert_eq!(parse_pid(b"12abc"), Err(EINVAL));
-        assert_eq!(parse_pid(b"pid"), Err(EINVAL));
-        assert_eq!(parse_pid(b"08"), Err(EINVAL));
-    }
 }

@@ -35,7 +35,10 @@ use crate::{
             Relaxed, //
         },
         impl_list_item,
-        lock::GlobalGuard,
+        lock::{
+            GlobalGuard,
+            GlobalLockedBy, //
+        },
         prelude::*,
         CString, //
     },
@@ -43,14 +46,16 @@ use crate::{
         cstring,
         Group, //
     },
-    hierarchy::Hierarchy,
+    hierarchy::{
+        AgentCall,
+        Hierarchy, //
+    },
     list::SoleList,
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,
         TCGROUP_MUTEX, //
     },
-    task,
     workqueue::{
         DelayedWorkRef,
         OwnedQueue,
@@ -99,8 +104,14 @@ kernel::impl_has_work! {
     impl HasWork<Self> for Group { self.release_work }
 }
 
-/// The state protected by [`RELEASE_LIST`], a spinlock taken after [`CSS_SET_LOCK`] (and
-/// [`TCGROUP_MUTEX`]), with nothing taken under it.
+/// The release list and the release machinery, under [`RELEASE_LIST`]: a spinlock taken after
+/// [`CSS_SET_LOCK`] (and [`TCGROUP_MUTEX`]), with nothing taken under it.
+static RELEASES: GlobalLockedBy<Releases, RELEASE_LIST> = GlobalLockedBy::new(Releases {
+    list: crate::list::sole_list!(Group),
+    machinery: None,
+});
+
+/// The state protected by [`RELEASE_LIST`], in [`RELEASES`].
 pub(crate) struct Releases {
     /// The groups waiting for the drain work, in the order they were released. Each listed
     /// group is referenced by its entry.
@@ -125,26 +136,27 @@ impl Machinery {
     }
 }
 
-/// Lists `g` for release if it qualifies; see the module documentation. Any context.
-pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
-    if g.is_root()
-        || !g.releasable.load(Relaxed)
-        || !g.notify_on_release.load(Relaxed)
-        || *g.nr_tasks.as_ref(guard) != 0
-        || g.nr_children.load(Relaxed) != 0
-        || g.refs.load(Relaxed) != 0
+/// Lists `group` for release if it qualifies; see the module documentation. Any context.
+pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
+    if group.is_root()
+        || !group.releasable.load(Relaxed)
+        || !group.notify_on_release.load(Relaxed)
+        || *group.nr_tasks.as_ref(guard) != 0
+        || group.nr_children.load(Relaxed) != 0
+        || group.refs.load(Relaxed) != 0
     {
         return;
     }
     let mut rel = RELEASE_LIST.lock();
     // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
-    if g.removed.load(Relaxed) {
+    if group.removed.load(Relaxed) {
         return;
     }
-    let Ok(entry) = ListArc::try_from_arc(g.clone()) else {
+    let Ok(entry) = ListArc::try_from_arc(group.clone()) else {
         // Listed already: one call for both events.
         return;
     };
+    let rel = RELEASES.as_mut(&mut rel);
     rel.list.push_back(entry);
     if let Some(m) = &rel.machinery {
         m.queue_drain(0);
@@ -152,14 +164,14 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, g: &Arc<Group>) {
 }
 
 /// Runs [`check`] with the lock taken.
-pub(crate) fn check_locked(g: &Arc<Group>) {
-    check(&mut CSS_SET_LOCK.lock(), g);
+pub(crate) fn check_locked(group: &Arc<Group>) {
+    check(&mut CSS_SET_LOCK.lock(), group);
 }
 
-/// Takes `g` off the release list, if it is listed: it is being removed. The caller holds
-/// [`TCGROUP_MUTEX`] and has marked `g` removed.
-pub(crate) fn unlist(g: &Group) {
-    let entry = RELEASE_LIST.lock().list.remove(g);
+/// Takes `group` off the release list, if it is listed: it is being removed. The caller holds
+/// [`TCGROUP_MUTEX`] and has marked `group` removed.
+pub(crate) fn unlist(group: &Group) {
+    let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(group);
     // The list's reference is dropped after the spinlock.
     drop(entry);
 }
@@ -180,7 +192,7 @@ fn drain() {
         for _ in 0..BATCH {
             // Popped under `TCGROUP_MUTEX`, which `rmdir` holds while it unlinks: no group on
             // the list is removed, and none is removed before its call is built.
-            let Some(entry) = RELEASE_LIST.lock().list.pop_front() else {
+            let Some(entry) = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.pop_front() else {
                 RETRY_MS.store(0, Relaxed);
                 return;
             };
@@ -205,7 +217,8 @@ fn retry(group: Arc<Group>, err: Error) {
     };
     RETRY_MS.store(delay, Relaxed);
     {
-        let mut rel = RELEASE_LIST.lock();
+        let mut guard = RELEASE_LIST.lock();
+        let rel = RELEASES.as_mut(&mut guard);
         // Unless an event listed it again meanwhile.
         if let Ok(entry) = ListArc::try_from_arc(group) {
             rel.list.push_front(entry);
@@ -219,13 +232,6 @@ fn retry(group: Arc<Group>, err: Error) {
         err,
         RETRY_MAX_MS
     );
-}
-
-/// One agent call.
-pub(crate) struct AgentCall {
-    hier: Arc<Hierarchy>,
-    agent: CString,
-    path: CString,
 }
 
 /// Builds the agent call of `group`, which the drain work took off the list, and hands it to
@@ -264,7 +270,7 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
             // Counted when queued: once a later release's call has run, every earlier one is
             // counted, wherever its exec stands.
             hier.stats.launched.fetch_add(1, Relaxed);
-            if let Some(m) = &rel.machinery {
+            if let Some(m) = &RELEASES.as_ref(&rel).machinery {
                 // Not queued already: the item takes its call when it starts running, so an
                 // empty slot means it is idle or running, and queueing succeeds. Were it
                 // queued, it would take this call all the same.
@@ -278,13 +284,13 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
     Ok(())
 }
 
-/// The path of `g` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
+/// The path of `group` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
 /// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
-fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
+fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
     // The length first, so that the buffer is allocated once and a path that is too long is
     // not built at all.
     let mut len = 0usize;
-    let mut cur = g;
+    let mut cur = group;
     while let Some(parent) = &cur.parent {
         len += 1 + cur.tree.as_ref(guard).name.as_bytes().len();
         cur = parent;
@@ -299,7 +305,7 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
     }
     // Filled from the end, the group's own name last.
     let mut end = len;
-    let mut cur = g;
+    let mut cur = group;
     while let Some(parent) = &cur.parent {
         let name = cur.tree.as_ref(guard).name.as_bytes();
         let start = end - name.len();
@@ -314,15 +320,15 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, g: &Group) -> Result<CString> {
 /// Counts a failed agent call of `hier` and logs it, rate-limited by count: a broken agent
 /// fails at every release, and `release_agent.stats` has the totals.
 fn failed(hier: &Hierarchy, err: Error, agent: &[u8], path: &[u8]) {
-    let n = hier.stats.failed.fetch_add(1, Relaxed) + 1;
+    let nr_failed = hier.stats.failed.fetch_add(1, Relaxed) + 1;
     hier.stats.last_error.store(err.to_errno(), Relaxed);
-    if n <= 10 || n % 1000 == 0 {
+    if nr_failed <= 10 || nr_failed % 1000 == 0 {
         pr_warn!(
             "release agent {} for {} failed: {:?} (failure {})\n",
             core::str::from_utf8(agent).unwrap_or("?"),
             core::str::from_utf8(path).unwrap_or("?"),
             err,
-            n
+            nr_failed
         );
     }
 }
@@ -334,30 +340,9 @@ impl WorkItem for Group {
     fn run(group: Arc<Group>) {
         let call = group.release_call.as_mut(&mut RELEASE_LIST.lock()).take();
         if let Some(call) = call {
-            if let Err(e) = task::run_usermode_helper(&call.agent, &call.path) {
+            if let Err(e) = crate::umh::run(&call.agent, &call.path) {
                 failed(&call.hier, e, call.agent.to_bytes(), call.path.to_bytes());
             }
-        }
-    }
-}
-
-/// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
-pub(crate) struct Stats {
-    /// Calls queued to their work items, and calls refused because the path was too long.
-    pub(crate) launched: Atomic<u64>,
-    /// Calls whose exec failed, or whose path was too long.
-    pub(crate) failed: Atomic<u64>,
-    /// The errno of the last failure (negative), 0 if none.
-    pub(crate) last_error: Atomic<i32>,
-}
-
-impl Stats {
-    /// No calls yet.
-    pub(crate) const fn new() -> Self {
-        Self {
-            launched: Atomic::new(0),
-            failed: Atomic::new(0),
-            last_error: Atomic::new(0),
         }
     }
 }
@@ -373,7 +358,7 @@ impl Releaser {
         // Calls run concurrently, up to the default number of active items.
         let queue = OwnedQueue::new(c"tcgroup_release", 0)?;
         let drain = DRAIN.init()?;
-        RELEASE_LIST.lock().machinery = Some(Machinery { queue, drain });
+        RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery = Some(Machinery { queue, drain });
         Ok(Self(()))
     }
 }
@@ -381,7 +366,7 @@ impl Releaser {
 impl Drop for Releaser {
     fn drop(&mut self) {
         // Nothing queues the drain work once this is taken: events see no machinery.
-        let machinery = RELEASE_LIST.lock().machinery.take();
+        let machinery = RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery.take();
         if let Some(m) = machinery {
             m.drain.cancel_sync();
             // Destroyed outside the spinlock: it waits for the agent calls.

@@ -10,22 +10,35 @@
 //! See `Documentation/tcgroup.rst` for the user ABI and `Documentation/design.rst` for objects,
 //! lifetimes and lock order.
 //!
-//! The `unsafe` code is in the abstraction files: [`vfs`], [`task`], [`workqueue`], [`list`],
-//! [`rcu`], [`sync`] and [`compat`]; the model and the ABI above them are safe Rust.
+//! The modules form three layers (`Documentation/design.rst`, "The layers"); a module uses
+//! only its own layer and the ones below.
+//!
+//! The kernel-facing layer holds all the `unsafe` code, behind safe APIs:
 //!
 //! - [`ffi`]: the raw bindings, for the abstraction files only.
-//! - [`vfs`]: the safe VFS layer over the bindings (`unsafe`).
-//! - [`compat`]: the kernel-API differences between the supported kernel lines (`unsafe`).
-//! - [`sync`]: the global locks and the module handle (`unsafe` initialisation).
-//! - [`hierarchy`]: the filesystem type, mount options and the hierarchy list.
+//! - [`vfs`]: the safe VFS layer over the bindings.
+//! - [`task`]: tasks: keys, flags, ids, finding one by pid, walking threads.
+//! - [`tracepoint`]: the fork and exit tracepoint probes.
+//! - [`umh`]: the usermode helper that runs the release agent.
+//! - [`workqueue`]: the module's workqueues and static delayed work.
+//! - [`rcu`]: the RCU-read task map and frees after a grace period.
+//! - [`list`]: the release list's list type, whose removal is safe.
+//! - [`sync`]: the global locks, which hold no data of their own.
+//! - [`compat`]: the kernel-API differences between the supported kernel lines.
+//!
+//! The model, safe Rust (`group` and `hierarchy` use each other, see design.rst):
+//!
 //! - [`group`]: groups, the directories of a hierarchy.
+//! - [`hierarchy`]: the hierarchy list, the release agent, its calls and their counts.
+//! - [`release`]: releasable groups, the release list and the drain work.
+//! - [`tree`]: `mkdir`, `rmdir` and `rename` of groups.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
-//! - [`release`]: releasable groups, the release list and the release agent.
-//! - [`task`]: tasks, the fork and exit tracepoint probes, the usermode helper (`unsafe`).
-//! - [`workqueue`]: the module's workqueue and static delayed work (`unsafe`).
-//! - [`list`]: the release list's list type, whose removal is safe (`unsafe`).
-//! - [`rcu`]: the RCU-read task map and frees after a grace period (`unsafe`).
+//!
+//! The user ABI, safe Rust, and the set-up:
+//!
 //! - [`files`]: the control files.
+//! - [`fs`]: the filesystem type, its mount options and the VFS callbacks.
+//! - [`globals`]: the set-up and tear-down of the static state at module init and exit (`unsafe`).
 
 // 6.12's `pin_init!` expands one field per recursion step, and `Group`'s initialiser needs more
 // than the default limit of 128.
@@ -36,6 +49,8 @@ use crate::compat::prelude::*;
 mod compat;
 mod ffi;
 mod files;
+mod fs;
+mod globals;
 mod group;
 mod hierarchy;
 mod list;
@@ -44,6 +59,9 @@ mod rcu;
 mod release;
 mod sync;
 mod task;
+mod tracepoint;
+mod tree;
+mod umh;
 mod vfs;
 mod workqueue;
 
@@ -67,19 +85,19 @@ module! {
 #[pin_data]
 struct Tcgroup {
     #[pin]
-    fs: vfs::Registration<hierarchy::TcgroupFs>,
+    fs: vfs::Registration<fs::TcgroupFs>,
     _mount_point: vfs::SysfsMountPoint,
-    _probes: task::Probes<membership::Tracker>,
+    _probes: tracepoint::Probes<membership::Tracker>,
     _releaser: release::Releaser,
-    _globals: sync::Globals,
+    _globals: globals::Globals,
 }
 
 impl compat::InPlaceModule for Tcgroup {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            _globals: sync::Globals::new(module)?,
+            _globals: globals::Globals::new(module)?,
             _releaser: release::Releaser::new()?,
-            _probes: task::Probes::register()?,
+            _probes: tracepoint::Probes::register()?,
             fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
         })

@@ -14,8 +14,9 @@
 //! lookup and freed by the VFS when unused. Each directory inode owns a reference on its
 //! [`FileSystem::Dir`], each file inode one on its [`FileSystem::Node`].
 //!
-//! This file and its submodules are the only places of the crate that use `unsafe` or name a
-//! binding.
+//! This is the main abstraction file of the kernel-facing layer (`Documentation/design.rst`,
+//! "The layers"), where all the crate's `unsafe` code is: the filesystem type, mount options
+//! and control files above it ([`crate::fs`], [`crate::files`]) are safe Rust.
 //!
 //! C headers: [`include/linux/fs.h`](srctree/include/linux/fs.h),
 //! [`include/linux/fs_context.h`](srctree/include/linux/fs_context.h)
