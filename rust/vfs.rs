@@ -545,24 +545,35 @@ fn nul_terminated(s: &[u8]) -> Result<KVec<u8>> {
     Ok(buf)
 }
 
+/// The longest number [`with_nul`] copies to the stack rather than to the heap.
+const SMALL_NUMBER: usize = 63;
+
+/// Calls `f` with `s` NUL-terminated: on the stack if it is short, as every number is.
+fn with_nul<R>(s: &[u8], f: impl FnOnce(*const u8) -> R) -> Result<R> {
+    if s.len() <= SMALL_NUMBER {
+        let mut buf = [0u8; SMALL_NUMBER + 1];
+        buf[..s.len()].copy_from_slice(s);
+        return Ok(f(buf.as_ptr()));
+    }
+    Ok(f(nul_terminated(s)?.as_ptr()))
+}
+
 /// Parses an unsigned number as `kstrtoull(s, 0, &v)`: decimal, `0` octal or `0x` hex, an
 /// optional `+` and one trailing newline. `EINVAL` if it is not a number, `ERANGE` if it
 /// overflows.
 pub(crate) fn parse_u64(s: &[u8]) -> Result<u64> {
-    let buf = nul_terminated(s)?;
     let mut v: u64 = 0;
-    // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
-    to_result(unsafe { ffi::kstrtoull(buf.as_ptr(), 0, &mut v) })?;
+    // SAFETY: `p` is NUL-terminated and `v` a valid place for the result.
+    to_result(with_nul(s, |p| unsafe { ffi::kstrtoull(p, 0, &mut v) })?)?;
     Ok(v)
 }
 
 /// Parses a signed number as `kstrtoint(s, 0, &v)`: as [`parse_u64`] with an optional `-`
 /// (so `-0` is `0`). `EINVAL` if it is not a number, `ERANGE` if it does not fit an `i32`.
 pub(crate) fn parse_i32(s: &[u8]) -> Result<i32> {
-    let buf = nul_terminated(s)?;
     let mut v: kernel::ffi::c_int = 0;
-    // SAFETY: `buf` is NUL-terminated and `v` a valid place for the result.
-    to_result(unsafe { ffi::kstrtoint(buf.as_ptr(), 0, &mut v) })?;
+    // SAFETY: `p` is NUL-terminated and `v` a valid place for the result.
+    to_result(with_nul(s, |p| unsafe { ffi::kstrtoint(p, 0, &mut v) })?)?;
     Ok(v)
 }
 

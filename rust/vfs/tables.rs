@@ -42,6 +42,9 @@ use kernel::{
     uaccess::UserSlice,
 };
 
+/// The longest write that [`write_callback`](FileOps::write_callback) copies to the stack.
+const SMALL_WRITE: usize = 64;
+
 /// How often a mount starts over because the state it chose went away meanwhile.
 const GET_TREE_RETRIES: u32 = 16;
 
@@ -864,9 +867,19 @@ impl<T: FileSystem> Tables<T> {
                 Some(_) => count,
                 None => count.min(kernel::page::PAGE_SIZE),
             };
-            let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
-            UserSlice::new(compat::user_ptr(buf.cast_mut().cast()), len)
-                .read_all(&mut v, GFP_KERNEL)?;
+            let user = UserSlice::new(compat::user_ptr(buf.cast_mut().cast()), len);
+            // Most writes are a number (a pid, a flag): those are copied to the stack, the
+            // rest to the heap.
+            let mut small = [0u8; SMALL_WRITE];
+            let mut large = KVec::new();
+            let v: &[u8] = if len <= SMALL_WRITE {
+                user.reader().read_slice(&mut small[..len])?;
+                &small[..len]
+            } else {
+                large.reserve(len, GFP_KERNEL)?;
+                user.read_all(&mut large, GFP_KERNEL)?;
+                &large
+            };
             let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
             // INVARIANT: `file` is valid and open for the call.
             let cred = FileCred {
