@@ -32,6 +32,7 @@ use crate::{
         drop_after_gp,
         RcuHead,
         RefillWork,
+        Replaced,
         Source,
         TaskMap,
         Writer,
@@ -105,11 +106,26 @@ crate::rcu::impl_has_rcu_head! {
 
 /// The hash of a css_set's groups (the identity of each group, as v1's `css_set_hash()`
 /// hashes the subsystem states).
-fn hash(groups: &[Arc<Group>]) -> usize {
-    groups.iter().fold(0usize, |h, g| {
+fn hash<'a>(groups: impl Iterator<Item = &'a Arc<Group>>) -> usize {
+    groups.fold(0usize, |h, g| {
         (h ^ (core::ptr::from_ref::<Group>(g) as usize >> 4))
             .wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize)
     })
+}
+
+/// The groups of the css_set `old` (`None`: the root groups only) with `hier`'s replaced by
+/// `group` (left out if it is the root), in increasing hierarchy id, as [`replaced`] builds
+/// them, but without building them: a move looks its css_set up without allocating.
+fn replaced_iter<'a>(
+    old: Option<&'a CssSet>,
+    hier: u64,
+    group: &'a Arc<Group>,
+) -> impl Iterator<Item = &'a Arc<Group>> + Clone {
+    let groups: &[Arc<Group>] = old.map_or(&[], |o| &o.groups);
+    let below = groups.iter().take_while(move |g| g.hier < hier);
+    let above = groups.iter().skip_while(move |g| g.hier <= hier);
+    let mid = (!group.is_root()).then_some(group);
+    Iterator::chain(Iterator::chain(below, mid), above)
 }
 
 impl CssSet {
@@ -119,14 +135,18 @@ impl CssSet {
     }
 
     /// Whether the set holds exactly `groups`, whose hash is `hash`.
-    fn is(&self, hash: usize, groups: &[Arc<Group>]) -> bool {
-        self.hash == hash
-            && self.groups.len() == groups.len()
-            && self
-                .groups
-                .iter()
-                .zip(groups)
-                .all(|(a, b)| Arc::ptr_eq(a, b))
+    fn is<'a>(&self, hash: usize, groups: impl Iterator<Item = &'a Arc<Group>>) -> bool {
+        if self.hash != hash {
+            return false;
+        }
+        let mut mine = self.groups.iter();
+        for g in groups {
+            match mine.next() {
+                Some(m) if Arc::ptr_eq(m, g) => {}
+                _ => return false,
+            }
+        }
+        mine.next().is_none()
     }
 }
 
@@ -243,16 +263,16 @@ impl Membership {
     }
 
     /// The listed css_set of exactly `groups`, whose hash is `hash`.
-    fn find_groups<'a>(
+    fn find_groups<'a, 'g>(
         guard: &'a GlobalGuard<CSS_SET_LOCK>,
         hash: usize,
-        groups: &[Arc<Group>],
+        groups: impl Iterator<Item = &'g Arc<Group>> + Clone,
     ) -> Option<&'a Arc<CssSet>> {
         let m = MEMBERSHIP.as_ref(guard);
         let mut i = *m.buckets.get(Self::bucket(m.buckets.len(), hash))?;
         while i != NONE {
             let c = &m.csets[i];
-            if c.is(hash, groups) {
+            if c.is(hash, groups.clone()) {
                 return Some(c);
             }
             i = m.next[i];
@@ -561,7 +581,7 @@ struct Move {
 
 /// The groups of `old` with `hier`'s replaced by `group` (left out if it is the root).
 fn replaced(old: Option<&Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<KVec<Arc<Group>>> {
-    let mut v = KVec::new();
+    let mut v = KVec::with_capacity(old.map_or(0, |o| o.groups.len()) + 1, GFP_KERNEL)?;
     if let Some(old) = old {
         for g in old.groups.iter().filter(|g| g.hier != hier) {
             v.push(g.clone(), GFP_KERNEL)?;
@@ -591,8 +611,9 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
     let new = if groups.is_empty() {
         None
     } else {
-        let groups_hash = hash(&groups);
-        let found = Membership::find_groups(&CSS_SET_LOCK.lock(), groups_hash, &groups).cloned();
+        let groups_hash = hash(groups.iter());
+        let found =
+            Membership::find_groups(&CSS_SET_LOCK.lock(), groups_hash, groups.iter()).cloned();
         match found {
             Some(c) => Some(c),
             None => {
@@ -735,7 +756,7 @@ fn try_move_tasks(
         if Membership::find(&guard, n).is_some() {
             continue;
         }
-        if let Some(c) = Membership::find_groups(&guard, n.hash, &n.groups).cloned() {
+        if let Some(c) = Membership::find_groups(&guard, n.hash, n.groups.iter()).cloned() {
             p.new = Some(c);
         } else if p.fresh {
             // Room was reserved above: this does not fail.
@@ -847,6 +868,9 @@ pub(crate) fn attach(
     if group.tree.as_ref(&tree).removed {
         return Err(ENODEV);
     }
+    if move_shared(hier, group, &task, threadgroup)? == Shared::Done {
+        return Ok(());
+    }
     if !threadgroup {
         let mut v = KVec::new();
         v.push(task, GFP_KERNEL)?;
@@ -862,6 +886,177 @@ pub(crate) fn attach(
         move_tasks(hier, group, pending, Exiting::Skip)?;
     }
     Err(EAGAIN)
+}
+
+/// What [`move_shared`] left to do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    /// Nothing: every thread it was asked to move is in the group.
+    Done,
+    /// Threads for [`move_tasks`]: some had another css_set than the one written to, or the
+    /// entries ran out, or, for a thread group leaving the root groups, a thread created
+    /// during the move may have been placed by a fork probe that read its creator's css_set
+    /// before the move and was not seen by it.
+    Partly,
+}
+
+/// The common case of a move, in one pass under [`CSS_SET_LOCK`]: `task`, or with
+/// `threadgroup` every thread of its group that shares its css_set, goes to the css_set of
+/// those groups with `hier`'s replaced by `group`, as v1's `cgroup_migrate()` moves a thread
+/// group per source css_set. The css_set is found by the hash of its groups (or allocated,
+/// once); each thread costs one look-up and one store in the task map, with no allocation
+/// (its entry is reused, or taken from entries allocated before the lock), and the use counts
+/// are changed once for all of them.
+///
+/// The caller holds [`TCGROUP_MUTEX`]. `ESRCH` if `task` alone is moved and is exiting.
+fn move_shared(hier: u64, group: &Arc<Group>, task: &Task, threadgroup: bool) -> Result<Shared> {
+    for _ in 0..MOVE_RETRIES {
+        if let Some(r) = try_move_shared(hier, group, task, threadgroup)? {
+            return Ok(r);
+        }
+    }
+    // The task's css_set kept changing under fork probes: the general path copes with that.
+    Ok(Shared::Partly)
+}
+
+/// One attempt of [`move_shared`]: `Ok(None)` if `task`'s css_set changed since it was read.
+fn try_move_shared(
+    hier: u64,
+    group: &Arc<Group>,
+    task: &Task,
+    threadgroup: bool,
+) -> Result<Option<Shared>> {
+    let key = task::key(task);
+    // Threads in the root groups only have no entry in the task map: each one moved out of
+    // them needs one, allocated here, before the lock. The others keep theirs.
+    let rooted = TASKS.load(&rcu::read_lock(), key).is_none();
+    let entries = if rooted && !group.is_root() {
+        let mut n = 1;
+        if threadgroup {
+            n = 0;
+            task::for_each_thread_of(task, |_| n += 1);
+        }
+        n
+    } else {
+        0
+    };
+    let pooled = TASKS.reserved().saturating_sub(RESERVE / 2).min(entries);
+    let mut spare = TASKS.spare(entries - pooled)?;
+    // A css_set allocated for the move, with the css_set it was planned from.
+    let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
+    'again: loop {
+        // Under the lock the fork and exit probes take, which alone change a css_set of a
+        // task behind the caller's `TCGROUP_MUTEX`.
+        let mut guard = CSS_SET_LOCK.lock();
+        let rcu = rcu::read_lock();
+        // Listed while the task uses it: valid while the lock is held.
+        let old = TASKS.load(&rcu, key);
+        if old.is_none() != rooted {
+            return Ok(None);
+        }
+        if let Some((_, from)) = &fresh {
+            if old.map(core::ptr::from_ref) != from.as_deref().map(core::ptr::from_ref) {
+                return Ok(None);
+            }
+        }
+        if !threadgroup {
+            if task::is_exiting(task) {
+                // As v1: an exiting task cannot be moved. The exit probe takes this lock too,
+                // so a task seen alive here is moved before its probe runs, which undoes it.
+                return Err(ESRCH);
+            }
+            // In `group` already: nothing to do, as v1 skips a migration to the same css_set.
+            if old
+                .and_then(|o| o.group_of(hier))
+                .map_or(group.is_root(), |g| Arc::ptr_eq(g, group))
+            {
+                return Ok(Some(Shared::Done));
+            }
+        }
+        // The css_set of the groups wanted: found in use by their hash (no allocation), or the
+        // one allocated on a previous turn, or allocated now, outside the lock.
+        let new = 'new: {
+            let groups = replaced_iter(old, hier, group);
+            if groups.clone().next().is_none() {
+                break 'new None;
+            }
+            let h = hash(groups.clone());
+            if let Some(c) = Membership::find_groups(&guard, h, groups) {
+                Some(c.clone())
+            } else if let Some((f, _)) = fresh.take() {
+                // Room was reserved when it was allocated, and only moves list css_sets: this
+                // does not fail.
+                Membership::list(&mut guard, f.clone())?;
+                Some(f)
+            } else {
+                let from = old.and_then(|o| Membership::find(&guard, o).cloned());
+                drop(rcu);
+                drop(guard);
+                let groups = replaced(from.as_ref(), hier, group)?;
+                let f = Arc::new(
+                    CssSet {
+                        hash: hash(groups.iter()),
+                        groups,
+                        users: GlobalLockedBy::new(0),
+                        slot: GlobalLockedBy::new(0),
+                        rcu: RcuHead::new(),
+                    },
+                    GFP_KERNEL,
+                )?;
+                Membership::reserve(1)?;
+                fresh = Some((f, from));
+                continue 'again;
+            }
+        };
+        let mut moved = 0usize;
+        let mut left = false;
+        {
+            let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
+                return Err(ENODEV);
+            };
+            let mut one = |th: &Task| {
+                // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
+                // leaves it (a lone task was checked above).
+                if threadgroup && task::is_exiting(th) {
+                    return;
+                }
+                match TASKS.replace(w, task::key(th), old, new.as_deref(), Some(&mut spare)) {
+                    Ok(Replaced::Done) => moved += 1,
+                    Ok(Replaced::Already) => {}
+                    // Another css_set (left to the general path), or no entry to be had.
+                    Ok(Replaced::Other) | Err(_) => left = true,
+                }
+            };
+            if threadgroup {
+                task::for_each_thread_of(task, &mut one);
+            } else {
+                one(task);
+            }
+        }
+        // The use counts, once for every thread moved.
+        if let Some(n) = &new {
+            Membership::get_ref(&mut guard, n, moved);
+            if moved == 0 && *n.users.as_ref(&guard) == 0 {
+                // Listed above for threads that all turned out to be exiting: unused.
+                if let Some(c) = Membership::unlist(&mut guard, n) {
+                    drop_after_gp(c);
+                }
+            }
+        }
+        if let Some(o) = old {
+            Membership::put(&mut guard, o, moved);
+        }
+        MEMBERSHIP.as_ref(&guard).refill_if_low();
+        drop(rcu);
+        drop(guard);
+        // Unused entries go to the task map's reserve (or are freed), outside the lock.
+        drop(spare);
+        return Ok(Some(if left || (threadgroup && rooted && new.is_some()) {
+            Shared::Partly
+        } else {
+            Shared::Done
+        }));
+    }
 }
 
 /// The threads of `task`'s thread group that are not in `group` of `hier` and not exiting: one

@@ -261,6 +261,17 @@ pub(crate) enum Source {
     Allocated,
 }
 
+/// What [`TaskMap::replace`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replaced {
+    /// The key was mapped to `from` and is now mapped to `to`.
+    Done,
+    /// The key was mapped to `to` already: nothing changed.
+    Already,
+    /// The key was mapped to something else than `from`: nothing changed.
+    Other,
+}
+
 /// The right to change a [`TaskMap`]: every change takes `&mut Writer`, so whatever lock
 /// protects the one writer serialises the changes.
 ///
@@ -506,6 +517,66 @@ impl<T: 'static> TaskMap<T> {
             }
             link = &entry.next;
         }
+    }
+
+    /// Maps `key` to `to` (`None`: unmaps it) if it maps it to `from` now (`None`: unmapped),
+    /// with one walk of its chain: a move checks and changes a task's mapping at once. A new
+    /// mapping takes its entry as [`TaskMap::store`] does (only that can fail, with `ENOMEM`,
+    /// leaving the map as it was); an unmapped entry goes back to the pool after a grace
+    /// period. Never sleeps.
+    pub(crate) fn replace(
+        &'static self,
+        w: &mut Writer<T>,
+        key: usize,
+        from: Option<&T>,
+        to: Option<&T>,
+        spare: Option<&mut Spare<T>>,
+    ) -> Result<Replaced> {
+        let from_ptr = from.map(core::ptr::from_ref);
+        let to_ptr = to.map(core::ptr::from_ref);
+        let t = self.table_mut(w);
+        let mut link = t.bucket(key);
+        loop {
+            let e = link.load(Relaxed);
+            if e.is_null() {
+                break;
+            }
+            // SAFETY: Entries reachable from the table are live; only the writer unlinks.
+            let entry = unsafe { &*e };
+            if entry.key.load(Relaxed) != key {
+                link = &entry.next;
+                continue;
+            }
+            let now = Some(entry.val.load(Relaxed).cast_const());
+            if now == to_ptr {
+                return Ok(Replaced::Already);
+            }
+            if now != from_ptr {
+                return Ok(Replaced::Other);
+            }
+            match to_ptr {
+                // INVARIANT: The caller keeps `to` alive while it is stored.
+                Some(p) => entry.val.store(p.cast_mut(), Release),
+                None => {
+                    // Readers on the entry still find the rest of the chain through it.
+                    link.store(entry.next.load(Relaxed), Release);
+                    self.count.fetch_sub(1, Relaxed);
+                    // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the
+                    // callback, which runs after every reader that could reach it.
+                    unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
+                }
+            }
+            return Ok(Replaced::Done);
+        }
+        // Unmapped.
+        let Some(to) = to else {
+            return Ok(Replaced::Already);
+        };
+        if from.is_some() {
+            return Ok(Replaced::Other);
+        }
+        self.store(w, key, to, spare)?;
+        Ok(Replaced::Done)
     }
 
     /// Takes an entry from the pool. The writer is the pool's only consumer, so the entry at
