@@ -65,11 +65,11 @@ impl Drop for Globals {
         // module. The list is empty, since every hierarchy holds a module reference.
         let list = hierarchy::take_all(&mut TCGROUP_MUTEX.lock());
         drop(list);
-        let (csets, next, buckets, writer, refill) =
+        let (idle, csets, next, buckets, writer, refill) =
             MEMBERSHIP.as_mut(&mut CSS_SET_LOCK.lock()).take();
         // Destroying the refill workqueue waits for a refill that may be running (it takes
         // `CSS_SET_LOCK`, which is not held here).
-        drop((csets, next, buckets, refill));
+        drop((idle, csets, next, buckets, refill));
         // Every css_set was freed with its last task (no hierarchy, so no non-root group, is
         // left): wait for the frees still in flight, whose callbacks are module code, and for
         // the task map's entries going back to its pool.

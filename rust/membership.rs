@@ -83,6 +83,10 @@ const NONE: usize = usize::MAX;
 /// The fewest buckets of the css_set table.
 const MIN_BUCKETS: usize = 64;
 
+/// How many css_sets that lost their last task stay listed, *idle*, for the next move that
+/// wants the same groups ([`Membership::park`]).
+const IDLE_MAX: usize = 16;
+
 /// A set of groups shared by the tasks that are in exactly these (non-root) groups.
 ///
 /// Immutable once published, except the use count.
@@ -96,6 +100,8 @@ pub(crate) struct CssSet {
     /// Its index in [`Membership::csets`] while listed, so that finding and unlisting it take
     /// O(1); meaningless while it is not listed (checked by [`Membership::find`]).
     slot: GlobalLockedBy<usize, CSS_SET_LOCK>,
+    /// In [`Membership::idle`].
+    parked: GlobalLockedBy<bool, CSS_SET_LOCK>,
     /// For the free after a grace period.
     rcu: RcuHead,
 }
@@ -177,6 +183,11 @@ pub(crate) struct Membership {
     /// The first css_set of each bucket, or [`NONE`]; a power of two of them, at least as many
     /// as css_sets (none before the first).
     buckets: KVec<usize>,
+    /// The css_sets that went idle last, in a ring ([`Membership::park`]): each is listed and
+    /// [`CssSet::parked`], and none holds a removed group ([`forget`]).
+    idle: [Option<Arc<CssSet>>; IDLE_MAX],
+    /// The ring's next slot.
+    idle_next: usize,
     /// The task map's writer, while the module is live.
     pub(crate) tasks: Option<Writer<CssSet>>,
     /// The work that refills the task map's reserve, and its workqueue, while the module is
@@ -186,6 +197,7 @@ pub(crate) struct Membership {
 
 /// What [`Membership::take`] leaves for module exit to free after the lock.
 pub(crate) type Leftovers = (
+    [Option<Arc<CssSet>>; IDLE_MAX],
     KVec<Arc<CssSet>>,
     KVec<usize>,
     KVec<usize>,
@@ -217,16 +229,19 @@ impl Membership {
             csets: KVec::new(),
             next: KVec::new(),
             buckets: KVec::new(),
+            idle: [const { None }; IDLE_MAX],
+            idle_next: 0,
             tasks: None,
             refill: None,
         }
     }
 
     /// Empties the state for module exit, returning what the caller frees after the lock: the
-    /// lists (empty by then, since no non-root group is left), their buffers, the task map's
-    /// writer and the refill work.
+    /// idle css_sets and the lists (empty by then, since no non-root group is left), their
+    /// buffers, the task map's writer and the refill work.
     pub(crate) fn take(&mut self) -> Leftovers {
         (
+            core::mem::replace(&mut self.idle, [const { None }; IDLE_MAX]),
             core::mem::take(&mut self.csets),
             core::mem::take(&mut self.next),
             core::mem::take(&mut self.buckets),
@@ -435,10 +450,44 @@ impl Membership {
         let users = cset.users.as_mut(guard);
         *users -= n;
         if *users == 0 {
-            if let Some(c) = Self::unlist(guard, cset) {
+            Self::park(guard, cset);
+        }
+    }
+
+    /// Keeps `cset`, which has just lost its last task, listed for the next move to the same
+    /// groups: a task moving back and forth between two groups, or between the root and a
+    /// group, then finds its css_set in use instead of allocating one and freeing the other
+    /// (after a grace period) every time. The ring holds the last [`IDLE_MAX`] of them; the
+    /// one it pushes out is evicted. Any context; never allocates.
+    fn park(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
+        if *cset.parked.as_ref(guard) {
+            // Idle again before the ring evicted it: it keeps its place.
+            return;
+        }
+        let Some(c) = Self::find(guard, cset).cloned() else {
+            return;
+        };
+        *cset.parked.as_mut(guard) = true;
+        let m = MEMBERSHIP.as_mut(guard);
+        let i = m.idle_next;
+        m.idle_next = (i + 1) % IDLE_MAX;
+        if let Some(old) = m.idle[i].replace(c) {
+            Self::evict(guard, old);
+        }
+    }
+
+    /// Takes `cset` out of the idle ring: unlisted (and freed a grace period later) if it is
+    /// still idle, left listed if a move took it up again.
+    fn evict(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) {
+        *cset.parked.as_mut(guard) = false;
+        if *cset.users.as_ref(guard) == 0 {
+            if let Some(c) = Self::unlist(guard, &cset) {
                 drop_after_gp(c);
             }
         }
+        // Never the last reference: the list holds one, or `drop_after_gp` does until a grace
+        // period has passed.
+        drop(cset);
     }
 
     /// Adds `n` tasks' uses of `cset`. O(groups), whatever `n`.
@@ -468,6 +517,23 @@ fn refill() {
     if r.is_err() {
         // The next writer that finds the reserve low asks again.
         crate::compat::pr_warn_once!("cannot refill the task map's reserve; retrying later\n");
+    }
+}
+
+/// Evicts the idle css_sets that hold `group`, which `rmdir` has just removed: its memory
+/// goes with its last reference, and no idle css_set outlives the groups it holds.
+pub(crate) fn forget(group: &Group) {
+    let mut guard = CSS_SET_LOCK.lock();
+    for i in 0..IDLE_MAX {
+        let m = MEMBERSHIP.as_mut(&mut guard);
+        let holds = m.idle[i]
+            .as_ref()
+            .is_some_and(|c| c.groups.iter().any(|g| core::ptr::eq(&**g, group)));
+        if holds {
+            if let Some(c) = m.idle[i].take() {
+                Membership::evict(&mut guard, c);
+            }
+        }
     }
 }
 
@@ -624,6 +690,7 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
                         hash: groups_hash,
                         users: GlobalLockedBy::new(0),
                         slot: GlobalLockedBy::new(0),
+                        parked: GlobalLockedBy::new(false),
                         rcu: RcuHead::new(),
                     },
                     GFP_KERNEL,
@@ -999,6 +1066,7 @@ fn try_move_shared(
                         groups,
                         users: GlobalLockedBy::new(0),
                         slot: GlobalLockedBy::new(0),
+                        parked: GlobalLockedBy::new(false),
                         rcu: RcuHead::new(),
                     },
                     GFP_KERNEL,

@@ -84,6 +84,8 @@ pub(crate) fn rmdir(parent: &Group, victim: &Group) -> Result {
         parent.releasable.store(true, atomic::Relaxed);
         crate::release::check_locked(parent);
     }
+    // No idle css_set keeps the removed group.
+    crate::membership::forget(victim);
     // The list's reference is dropped after the lock.
     drop(guard);
     drop(removed);
