@@ -54,6 +54,7 @@ list=$output.list
 	echo "file /init $here/guest/init.sh 0755 0 0"
 	echo "file /sbin/tcgroup-agent $here/guest/tcgroup-agent.sh 0755 0 0"
 	echo "file /usr/share/tcgroup/demo.sh $here/guest/demo.sh 0644 0 0"
+	echo "file /usr/share/tcgroup/common.sh $here/guest/common.sh 0644 0 0"
 	echo "file /lib/modules/tcgroup.ko $module 0644 0 0"
 	if [ -n "$modules" ]; then
 		rel=$(basename "$modules")

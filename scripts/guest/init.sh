@@ -32,16 +32,7 @@ say() {
 	echo "tcgroup-guest: $*" >/dev/console
 }
 
-# Kernel memory leaks found since boot go to the console, where the host's
-# splat scan sees them (`unreferenced object`).
-kmemleak_scan() {
-	[ -w /sys/kernel/debug/kmemleak ] || return 0
-	# Two scans: an object must look unreferenced in consecutive scans
-	# before kmemleak reports it.
-	echo scan >/sys/kernel/debug/kmemleak
-	echo scan >/sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak >/dev/console
-}
+. /usr/share/tcgroup/common.sh
 
 say "$(uname -r), $(nproc) CPUs, mode ${TCGROUP_MODE:-check}"
 
@@ -51,16 +42,8 @@ check)
 	# /lib/modules/$(uname -r)/updates/dkms, indexed here by depmod, loaded
 	# by modprobe (and by mount, through its fs-tcgroup alias); the tests
 	# load it the same way (tcgroup_lib.sh), TCGROUP_KO being unset.
-	# Tracing the fork and exit events gives those tracepoints a second probe
-	# beside tcgroup's, so that they call their probes through the iterator,
-	# an indirect call that kCFI checks, rather than through a static call
-	# (a direct one) as with a single probe: a probe whose type does not
-	# match its tracepoint's then traps (a splat) instead of going unnoticed.
-	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-	for e in sched_process_fork sched_process_exit; do
-		echo 1 >"/sys/kernel/tracing/events/sched/$e/enable" ||
-			say "cannot trace $e: kCFI does not check tcgroup's probe of it"
-	done
+	# kCFI checks tcgroup's probes (common.sh).
+	trace_sched_events
 	depmod || say "depmod failed"
 	modprobe tcgroup || say "modprobe tcgroup failed"
 	say "tcgroup loaded: $(modinfo -n tcgroup 2>&1), $(grep -c fs-tcgroup "/lib/modules/$(uname -r)/modules.alias") alias"
@@ -71,26 +54,8 @@ check)
 	done
 	(cd /kselftest && ./run_kselftest.sh "$@") >/dev/ttyS1 2>&1
 	say "kselftests exited with $?"
-	# Everything the tests made must be gone: the module unloads (release
-	# work may hold it for a while: up to 120 s), else something leaked.
-	umount -a -t tcgroup 2>/dev/null
-	n=0
-	while grep -q '^tcgroup ' /proc/modules && ! rmmod tcgroup 2>/dev/null; do
-		n=$((n + 1))
-		if [ $n -ge 1200 ]; then
-			say "tcgroup stays loaded after the tests:" \
-				"$(cat /sys/module/tcgroup/refcnt) references"
-			for m in /proc/[0-9]*/mountinfo; do
-				grep -q tcgroup "$m" 2>/dev/null &&
-					say "$m: $(grep tcgroup "$m" | tr '\n' ' ')" &&
-					say "$(cat "${m%/mountinfo}/cmdline" | tr '\0' ' ')"
-			done
-			ps >/dev/console
-			break
-		fi
-		sleep 0.1
-	done
-	kmemleak_scan
+	unload_tcgroup || ps >/dev/console
+	kmemleak_scan >/dev/console
 	;;
 run)
 	/bin/sh /usr/share/tcgroup/demo.sh </dev/console >/dev/console 2>&1

@@ -23,15 +23,13 @@ say() {
 	echo "tcgroup-guest: $*"
 }
 
+# The helpers both guests share, from the tree (vng shares it read-only).
+. "$(dirname "$0")/common.sh"
+
 say "$(uname -r), $(nproc) CPUs, mode check (vng)"
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-# As scripts/guest/init.sh: the fork and exit trace events give the
-# tracepoints a second probe, so that kCFI checks tcgroup's (testing.rst).
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
-for e in sched_process_fork sched_process_exit; do
-	echo 1 >"/sys/kernel/tracing/events/sched/$e/enable" ||
-		say "cannot trace $e: kCFI does not check tcgroup's probe of it"
-done
+# As scripts/guest/init.sh: kCFI checks tcgroup's probes (common.sh).
+trace_sched_events
 # /lib is an overlay that only the guest sees (vng --overlay-rwdir): the
 # module is installed there for this kernel.
 mkdir -p /lib/modules && rm -rf "/lib/modules/$(uname -r)" &&
@@ -62,22 +60,7 @@ rc=$(mktemp)
 } | cat >"$out/ktap.log"
 say "kselftests exited with $(cat "$rc")"
 
-umount -a -t tcgroup 2>/dev/null
-n=0
-while grep -q '^tcgroup ' /proc/modules && ! rmmod tcgroup 2>/dev/null; do
-	n=$((n + 1))
-	if [ $n -ge 1200 ]; then
-		say "tcgroup stays loaded after the tests:" \
-			"$(cat /sys/module/tcgroup/refcnt) references"
-		break
-	fi
-	sleep 0.1
-done
-# As init.sh, on a kernel with kmemleak: what leaked since boot goes to the
-# console, where the host's splat scan sees it.
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	echo scan >/sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak
-fi
+unload_tcgroup
+# As init.sh: the leaks since boot go to the console.
+kmemleak_scan
 say "done"

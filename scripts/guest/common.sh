@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# What both check-mode guests do, sourced by scripts/guest/init.sh (the
+# initramfs guest, which has it as /usr/share/tcgroup/common.sh) and by
+# scripts/guest/vng-check.sh (virtme-ng, from the tree). The caller defines
+# say(), which prints a line where the host's checks read it.
+
+# trace_sched_events: traces the fork and exit events, which gives those
+# tracepoints a second probe beside tcgroup's, so that they call their probes
+# through the iterator, an indirect call that kCFI checks, rather than through
+# a static call (a direct one) as with a single probe: a probe whose type does
+# not match its tracepoint's then traps (a splat) instead of going unnoticed.
+trace_sched_events() {
+	mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	for e in sched_process_fork sched_process_exit; do
+		echo 1 >"/sys/kernel/tracing/events/sched/$e/enable" ||
+			say "cannot trace $e: kCFI does not check tcgroup's probe of it"
+	done
+}
+
+# unload_tcgroup: after the tests, everything they made must be gone: the
+# module unloads (release work may hold it for a while: up to 120 s), else
+# something leaked, and what holds it is printed. Returns non-zero then.
+unload_tcgroup() {
+	umount -a -t tcgroup 2>/dev/null
+	n=0
+	while grep -q '^tcgroup ' /proc/modules && ! rmmod tcgroup 2>/dev/null; do
+		n=$((n + 1))
+		if [ $n -ge 1200 ]; then
+			say "tcgroup stays loaded after the tests:" \
+				"$(cat /sys/module/tcgroup/refcnt) references"
+			for m in /proc/[0-9]*/mountinfo; do
+				grep -q tcgroup "$m" 2>/dev/null &&
+					say "$m: $(grep tcgroup "$m" | tr '\n' ' ')" &&
+					say "$(tr '\0' ' ' <"${m%/mountinfo}/cmdline")"
+			done
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+# kmemleak_scan: on a kernel with kmemleak, the memory leaked since boot goes
+# to standard output (the console), where the host's splat scan sees it
+# (`unreferenced object`).
+kmemleak_scan() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	# Two scans: an object must look unreferenced in consecutive scans
+	# before kmemleak reports it.
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+}
