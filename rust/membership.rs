@@ -1100,6 +1100,8 @@ fn try_move_shared(
             } else {
                 one(task);
             }
+            // The entries of the threads moved to the root groups, after one grace period.
+            TASKS.flush(w);
         }
         // The use counts, once for every thread moved.
         if let Some(n) = &new {

@@ -164,6 +164,9 @@ struct Entry<T: 'static> {
     map: &'static TaskMap<T>,
     /// For that wait (`call_rcu()`).
     rcu: Opaque<bindings::callback_head>,
+    /// The next entry retired in the same batch ([`TaskMap::retire`]); `next` stays as it was
+    /// for the readers still on the entry.
+    retired: AtomicPtr<Entry<T>>,
 }
 
 impl<T: 'static> Entry<T> {
@@ -176,6 +179,7 @@ impl<T: 'static> Entry<T> {
                 val: AtomicPtr::new(core::ptr::null_mut()),
                 map,
                 rcu: Opaque::uninit(),
+                retired: AtomicPtr::new(core::ptr::null_mut()),
             },
             flags,
         )?;
@@ -197,6 +201,27 @@ unsafe extern "C" fn entry_rcu_callback<T: 'static>(head: *mut bindings::callbac
     let map = unsafe { (*e).map };
     // SAFETY: Per the contract the entry is unreachable and owned by this callback.
     unsafe { map.recycle(e) };
+}
+
+/// The `call_rcu()` callback of a batch of retired entries ([`TaskMap::flush`]): gives each
+/// back to its map's pool.
+///
+/// # Safety
+///
+/// `head` must be the `rcu` field of the first entry of a batch: entries from `KBox::into_raw`
+/// chained through `retired`, that no chain holds any more and that no reader can reach (a
+/// grace period has passed since their removal).
+unsafe extern "C" fn batch_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(Entry<T>, rcu);
+    // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
+    let mut e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
+    while !e.is_null() {
+        // SAFETY: `e` is an entry of the batch, live and owned by this callback (contract).
+        let (map, next) = unsafe { ((*e).map, (*e).retired.load(Relaxed)) };
+        // SAFETY: Per the contract the entry is unreachable and owned by this callback.
+        unsafe { map.recycle(e) };
+        e = next;
+    }
 }
 
 /// The buckets of a [`TaskMap`].
@@ -336,7 +361,9 @@ impl<T: 'static> Drop for Spare<T> {
 /// `Table` from `KBox::into_raw`, and every entry reachable from it, or from a table
 /// replaced less than a grace period ago, holds a key and points at a live `T` or one
 /// removed less than a grace period ago. `pool` is a chain of entries from `KBox::into_raw`
-/// that no table holds and no reader can reach; `nr_free` counts it.
+/// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
+/// (through `Entry::retired`) of entries from `KBox::into_raw` that no table holds, which
+/// readers may still be on, owned by the writer until it hands them to `call_rcu()`.
 pub(crate) struct TaskMap<T: 'static> {
     table: AtomicPtr<Table<T>>,
     /// The number of buckets of `table`, for [`TaskMap::wants_refill`] without the writer.
@@ -345,6 +372,9 @@ pub(crate) struct TaskMap<T: 'static> {
     count: AtomicUsize,
     pool: AtomicPtr<Entry<T>>,
     nr_free: AtomicUsize,
+    /// Entries unmapped by [`TaskMap::replace`] since the last [`TaskMap::flush`], chained
+    /// through `retired`; changed by the writer only.
+    retired: AtomicPtr<Entry<T>>,
 }
 
 // SAFETY: The map hands out `&T` to readers on any thread and stores pointers given by any
@@ -364,6 +394,7 @@ impl<T: 'static> TaskMap<T> {
             count: AtomicUsize::new(0),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             nr_free: AtomicUsize::new(0),
+            retired: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -406,6 +437,17 @@ impl<T: 'static> TaskMap<T> {
                     e = next;
                 }
             }
+        }
+        // The writer flushes what it retires before it lets go of the map, so this is empty.
+        let mut e = self.retired.swap(core::ptr::null_mut(), Relaxed);
+        while !e.is_null() {
+            // SAFETY: By the type invariant retired entries are the writer's, which is here,
+            // and per the function's contract no reader is left.
+            let next = unsafe { (*e).retired.load(Relaxed) };
+            // SAFETY: Retired entries come from `KBox::into_raw` (type invariant), and the
+            // writer's chain held the only reference.
+            drop(unsafe { KBox::from_raw(e) });
+            e = next;
         }
         let mut e = self.pool.swap(core::ptr::null_mut(), Relaxed);
         while !e.is_null() {
@@ -522,8 +564,8 @@ impl<T: 'static> TaskMap<T> {
     /// Maps `key` to `to` (`None`: unmaps it) if it maps it to `from` now (`None`: unmapped),
     /// with one walk of its chain: a move checks and changes a task's mapping at once. A new
     /// mapping takes its entry as [`TaskMap::store`] does (only that can fail, with `ENOMEM`,
-    /// leaving the map as it was); an unmapped entry goes back to the pool after a grace
-    /// period. Never sleeps.
+    /// leaving the map as it was); an unmapped entry is retired, and goes back to the pool a
+    /// grace period after the writer's next [`TaskMap::flush`]. Never sleeps.
     pub(crate) fn replace(
         &'static self,
         w: &mut Writer<T>,
@@ -561,9 +603,9 @@ impl<T: 'static> TaskMap<T> {
                     // Readers on the entry still find the rest of the chain through it.
                     link.store(entry.next.load(Relaxed), Release);
                     self.count.fetch_sub(1, Relaxed);
-                    // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the
-                    // callback, which runs after every reader that could reach it.
-                    unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
+                    // Freed with the others of the batch, after one grace period.
+                    entry.retired.store(self.retired.load(Relaxed), Relaxed);
+                    self.retired.store(e, Relaxed);
                 }
             }
             return Ok(Replaced::Done);
@@ -577,6 +619,20 @@ impl<T: 'static> TaskMap<T> {
         }
         self.store(w, key, to, spare)?;
         Ok(Replaced::Done)
+    }
+
+    /// Gives the entries [`TaskMap::replace`] unmapped back to the pool after one grace period
+    /// for all of them (one `call_rcu()`, not one per entry). The writer calls it before it
+    /// lets go of the map.
+    pub(crate) fn flush(&'static self, _w: &mut Writer<T>) {
+        let first = self.retired.swap(core::ptr::null_mut(), Relaxed);
+        if first.is_null() {
+            return;
+        }
+        // SAFETY: `first` heads the batch of entries the writer unlinked, which it owns until
+        // the callback, run after every reader that could reach them; `call_rcu` may own its
+        // head meanwhile.
+        unsafe { bindings::call_rcu((*first).rcu.get(), Some(batch_rcu_callback::<T>)) };
     }
 
     /// Takes an entry from the pool. The writer is the pool's only consumer, so the entry at
