@@ -1132,9 +1132,13 @@ fn try_move_shared(
 /// The threads of `task`'s thread group that are not in `group` of `hier` and not exiting: one
 /// walk of the thread group (not of every thread), under RCU.
 fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
-    for _ in 0..LIST_RETRIES {
+    for attempt in 0..LIST_RETRIES {
+        // Mostly none is left behind: the first walk does not count the threads first, and
+        // grows the buffer without sleeping if it has to.
         let mut n = 0usize;
-        task::for_each_thread_of(task, |_| n += 1);
+        if attempt > 0 {
+            task::for_each_thread_of(task, |_| n += 1);
+        }
         let mut threads = KVec::with_capacity(n + 16, GFP_KERNEL)?;
         let mut overflow = false;
         let rcu = rcu::read_lock();
