@@ -855,3 +855,53 @@ impl RefillWork {
         let _ = q.enqueue(self.clone());
     }
 }
+
+#[cfg(tcgroup_kunit_tests)]
+#[kunit_tests(tcgroup_rcu)]
+mod tests {
+    use super::*;
+
+    /// The objects of the test's map.
+    struct Obj(u32);
+
+    /// The one map of `Obj`s.
+    static MAP: TaskMap<Obj> = TaskMap::uninit();
+
+    /// The object `key` maps to, by its number.
+    fn loaded(key: usize) -> Option<u32> {
+        MAP.load(&rcu::read_lock(), key).map(|o| o.0)
+    }
+
+    #[test]
+    fn replace_checks_then_changes_and_flush_recycles() -> Result {
+        // SAFETY: `MAP` is the only map of `Obj`s and is initialised once, here.
+        let mut w = unsafe { MAP.init() }?;
+        let (a, b) = (Obj(1), Obj(2));
+        let reserve = MAP.reserved();
+        // A new mapping only from "unmapped", taking an entry from the reserve.
+        assert!(MAP.replace(&mut w, 7, None, Some(&a), None)? == Replaced::Done);
+        assert!(MAP.replace(&mut w, 8, None, Some(&a), None)? == Replaced::Done);
+        assert_eq!(MAP.reserved(), reserve - 2);
+        assert!(MAP.replace(&mut w, 7, None, Some(&b), None)? == Replaced::Other);
+        assert!(MAP.replace(&mut w, 7, Some(&b), Some(&a), None)? == Replaced::Already);
+        assert_eq!(loaded(7), Some(1));
+        // A change only from what it maps to now.
+        assert!(MAP.replace(&mut w, 7, Some(&b), None, None)? == Replaced::Other);
+        assert!(MAP.replace(&mut w, 7, Some(&a), Some(&b), None)? == Replaced::Done);
+        assert_eq!(loaded(7), Some(2));
+        // Unmapped: retired, back in the reserve a grace period after the flush.
+        assert!(MAP.replace(&mut w, 7, Some(&b), None, None)? == Replaced::Done);
+        assert!(MAP.replace(&mut w, 8, Some(&a), None, None)? == Replaced::Done);
+        assert!(MAP.replace(&mut w, 8, Some(&a), None, None)? == Replaced::Already);
+        assert_eq!(loaded(7), None);
+        assert_eq!(loaded(8), None);
+        assert_eq!(MAP.reserved(), reserve - 2);
+        MAP.flush(&mut w);
+        barrier();
+        assert_eq!(MAP.reserved(), reserve);
+        // SAFETY: The map is no longer used, the barrier above waited for its callbacks, and
+        // `init` succeeded.
+        unsafe { MAP.destroy(w) };
+        Ok(())
+    }
+}

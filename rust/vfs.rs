@@ -631,6 +631,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parse_numbers_on_the_stack_and_on_the_heap() -> Result {
+        // The longest number copied to the stack, and one byte more, which goes to the heap.
+        for len in [SMALL_NUMBER, SMALL_NUMBER + 1] {
+            let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+            for _ in 1..len {
+                v.push(b'0', GFP_KERNEL)?;
+            }
+            v.push(b'7', GFP_KERNEL)?;
+            assert_eq!(parse_u64(&v), Ok(7));
+            assert_eq!(parse_i32(&v), Ok(7));
+        }
+        Ok(())
+    }
+
+    #[test]
     fn parse_u64_bases() {
         assert_eq!(parse_u64(b"0"), Ok(0));
         assert_eq!(parse_u64(b"42"), Ok(42));
