@@ -902,6 +902,9 @@ def main():
     ap.add_argument("--outdir")
     ap.add_argument("--date", default=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"))
     ap.add_argument("--commit", help="the module's commit")
+    ap.add_argument("--tag", default="",
+                    help="a name between the date and the kernel in the file names, so that a "
+                         "second run of the day does not replace the first's report")
     ap.add_argument("--load-before", help="the host's /proc/loadavg (three figures) before the boot")
     ap.add_argument("--load-after", help="the same after it")
     ap.add_argument("--boot-seconds", type=int, help="how long the boot took")
@@ -926,7 +929,7 @@ def main():
         return 1
     s = summarise(results)
     kernel = s["guest"]["kernel"]
-    stem = f"{args.date}-{kernel}"
+    stem = "-".join(p for p in (args.date, args.tag, kernel) if p)
     os.makedirs(args.outdir, exist_ok=True)
     earlier = sorted(os.path.basename(p) for p in glob.glob(os.path.join(args.outdir, "*.md"))
                      if os.path.basename(p) != f"{stem}.md")

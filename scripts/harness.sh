@@ -281,7 +281,9 @@ do_check() {
 # boot, then bench/report.py writes bench/results/<date>-<kernel>.{json,md,png}.
 # BENCH_NS, BENCH_REPS, BENCH_REPEAT, BENCH_FORK, BENCH_ROUNDS, BENCH_ATTACH,
 # BENCH_MEMORY, BENCH_PROFILE, BENCH_DEPTHS, BENCH_IDLE and BENCH_IDLE_REPS
-# override bench/guest/bench.sh's settings. The host's load average before
+# override bench/guest/bench.sh's settings. BENCH_TAG names the report files
+# between the date and the kernel (<date>-<tag>-<kernel>), so that a second
+# run of the day keeps the first's report. The host's load average before
 # and after the boot, the boot's duration and the module's commit go to the
 # report as its conditions. The boot's timeout is QEMU_TIMEOUT, but at least
 # an hour: the default run takes 10 to 15 minutes, more on a loaded host.
@@ -343,7 +345,7 @@ do_bench() {
 	/usr/bin/python3 "$top/bench/report.py" --log "$out/run/bench.log" --kdir "$k" \
 		--accel "$QEMU_ACCEL" --outdir "$top/bench/results" --commit "$commit" \
 		--load-before "$load0" --load-after "$load1" --boot-seconds $((t1 - t0)) \
-		--settings "${append# }"
+		--settings "${append# }" --tag "${BENCH_TAG:-}"
 }
 
 do_paths() {
