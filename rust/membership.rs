@@ -284,15 +284,7 @@ impl Membership {
         groups: impl Iterator<Item = &'g Arc<Group>> + Clone,
     ) -> Option<&'a Arc<CssSet>> {
         let m = MEMBERSHIP.as_ref(guard);
-        let mut i = *m.buckets.get(Self::bucket(m.buckets.len(), hash))?;
-        while i != NONE {
-            let c = &m.csets[i];
-            if c.is(hash, groups.clone()) {
-                return Some(c);
-            }
-            i = m.next[i];
-        }
-        None
+        Table::of(m).find(hash, groups)
     }
 
     /// The bucket of `hash` among `n` (a power of two, or 0 with no css_set).
@@ -504,6 +496,56 @@ impl Membership {
         }
         *cset.users.as_mut(guard) += n;
     }
+}
+
+/// The css_set table of a [`Membership`], borrowed apart from its other fields: a move looks
+/// css_sets up while it holds the task map's writer.
+struct Table<'a> {
+    csets: &'a KVec<Arc<CssSet>>,
+    next: &'a KVec<usize>,
+    buckets: &'a KVec<usize>,
+}
+
+impl<'a> Table<'a> {
+    /// The table of `m`.
+    fn of(m: &'a Membership) -> Self {
+        Self {
+            csets: &m.csets,
+            next: &m.next,
+            buckets: &m.buckets,
+        }
+    }
+
+    /// The listed css_set of exactly `groups`, whose hash is `hash`.
+    fn find<'g>(
+        &self,
+        hash: usize,
+        groups: impl Iterator<Item = &'g Arc<Group>> + Clone,
+    ) -> Option<&'a Arc<CssSet>> {
+        let mut i = *self
+            .buckets
+            .get(Membership::bucket(self.buckets.len(), hash))?;
+        while i != NONE {
+            let c = &self.csets[i];
+            if c.is(hash, groups.clone()) {
+                return Some(c);
+            }
+            i = self.next[i];
+        }
+        None
+    }
+}
+
+/// How many css_sets the threads of a process may have for [`move_shared`] to move them: the
+/// written task's and this many minus one others.
+const SOURCES: usize = 4;
+
+/// The threads [`move_shared`] moves from one css_set: `from` (`None`: the root groups only)
+/// to `to`.
+struct Migration<'a> {
+    from: Option<&'a CssSet>,
+    to: Option<Arc<CssSet>>,
+    moved: usize,
 }
 
 /// The task map's refill work: tops its reserve up and resizes its table, in process context.
@@ -1000,8 +1042,14 @@ fn try_move_shared(
     let entries = if rooted && !group.is_root() {
         let mut n = 1;
         if threadgroup {
+            // The threads without an entry; the others may be in other groups.
             n = 0;
-            task::for_each_thread_of(task, |_| n += 1);
+            let rcu = rcu::read_lock();
+            task::for_each_thread_of(task, |th| {
+                if TASKS.load(&rcu, task::key(th)).is_none() {
+                    n += 1;
+                }
+            });
         }
         n
     } else {
@@ -1076,11 +1124,30 @@ fn try_move_shared(
                 continue 'again;
             }
         };
-        let mut moved = 0usize;
+        // The threads go per css_set they have (v1's migration per source css_set): the
+        // written task's first, then up to `SOURCES - 1` others met on the walk whose css_set of
+        // destination is in use (found without allocating). A thread with yet another, or
+        // whose destination is not in use, is left to the general path.
+        let mut moves: [Migration<'_>; SOURCES] = [const {
+            Migration {
+                from: None,
+                to: None,
+                moved: 0,
+            }
+        }; SOURCES];
+        moves[0].from = old;
+        moves[0].to = new.clone();
+        let mut nr_moves = 1;
         let mut left = false;
         {
-            let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
+            let m = MEMBERSHIP.as_mut(&mut guard);
+            let Some(w) = m.tasks.as_mut() else {
                 return Err(ENODEV);
+            };
+            let table = Table {
+                csets: &m.csets,
+                next: &m.next,
+                buckets: &m.buckets,
             };
             let mut one = |th: &Task| {
                 // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
@@ -1088,10 +1155,54 @@ fn try_move_shared(
                 if threadgroup && task::is_exiting(th) {
                     return;
                 }
-                match TASKS.replace(w, task::key(th), old, new.as_deref(), Some(&mut spare)) {
-                    Ok(Replaced::Done) => moved += 1,
+                let key = task::key(th);
+                match TASKS.replace(w, key, old, new.as_deref(), Some(&mut spare)) {
+                    Ok(Replaced::Done) => {
+                        moves[0].moved += 1;
+                        return;
+                    }
+                    Ok(Replaced::Already) => return,
+                    Ok(Replaced::Other) => {}
+                    // No entry to be had.
+                    Err(_) => {
+                        left = true;
+                        return;
+                    }
+                }
+                // Another css_set: one of those met already, or a new source.
+                let now = TASKS.load(&rcu, key);
+                let same =
+                    |c: Option<&CssSet>| c.map(core::ptr::from_ref) == now.map(core::ptr::from_ref);
+                let i = match moves[1..nr_moves].iter().position(|mv| same(mv.from)) {
+                    Some(i) => i + 1,
+                    None if nr_moves == SOURCES => {
+                        left = true;
+                        return;
+                    }
+                    None => {
+                        let groups = replaced_iter(now, hier, group);
+                        let to = if groups.clone().next().is_none() {
+                            None
+                        } else {
+                            let h = hash(groups.clone());
+                            let Some(c) = table.find(h, groups) else {
+                                left = true;
+                                return;
+                            };
+                            Some(c.clone())
+                        };
+                        moves[nr_moves] = Migration {
+                            from: now,
+                            to,
+                            moved: 0,
+                        };
+                        nr_moves += 1;
+                        nr_moves - 1
+                    }
+                };
+                match TASKS.replace(w, key, now, moves[i].to.as_deref(), Some(&mut spare)) {
+                    Ok(Replaced::Done) => moves[i].moved += 1,
                     Ok(Replaced::Already) => {}
-                    // Another css_set (left to the general path), or no entry to be had.
                     Ok(Replaced::Other) | Err(_) => left = true,
                 }
             };
@@ -1103,25 +1214,35 @@ fn try_move_shared(
             // The entries of the threads moved to the root groups, after one grace period.
             TASKS.flush(w);
         }
-        // The use counts, once for every thread moved.
+        // The use counts, once per source css_set, whatever its threads.
         if let Some(n) = &new {
-            Membership::get_ref(&mut guard, n, moved);
-            if moved == 0 && *n.users.as_ref(&guard) == 0 {
+            if moves.iter().all(|mv| mv.moved == 0) && *n.users.as_ref(&guard) == 0 {
                 // Listed above for threads that all turned out to be exiting: unused.
                 if let Some(c) = Membership::unlist(&mut guard, n) {
                     drop_after_gp(c);
                 }
             }
         }
-        if let Some(o) = old {
-            Membership::put(&mut guard, o, moved);
+        // Threads that left the root groups: a thread they created meanwhile may have been
+        // placed by a fork probe that looked without the lock, and missed the move.
+        let from_root = moves[..nr_moves]
+            .iter()
+            .any(|mv| mv.from.is_none() && mv.to.is_some() && mv.moved > 0);
+        for mv in moves[..nr_moves].iter() {
+            if let Some(t) = &mv.to {
+                Membership::get_ref(&mut guard, t, mv.moved);
+            }
+            if let Some(f) = mv.from {
+                Membership::put(&mut guard, f, mv.moved);
+            }
         }
         MEMBERSHIP.as_ref(&guard).refill_if_low();
+        drop(moves);
         drop(rcu);
         drop(guard);
         // Unused entries go to the task map's reserve (or are freed), outside the lock.
         drop(spare);
-        return Ok(Some(if left || (threadgroup && rooted && new.is_some()) {
+        return Ok(Some(if left || (threadgroup && from_root) {
             Shared::Partly
         } else {
             Shared::Done

@@ -788,6 +788,62 @@ TEST_F(tasks, zero_is_the_writer)
 }
 
 /*
+ * One cgroup.procs write gathers a process whose threads are spread over
+ * more groups (css_sets) than tcgroup moves in its one pass (four): the
+ * root, a, b and four children of a. Every thread ends in b, and every
+ * group it left lists none.
+ */
+#define SPREAD_THREADS 7
+TEST_F(tasks, procs_gathers_threads_of_many_groups)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	static const char *const sub[] = { "c0", "c1", "c2", "c3" };
+	struct waiter wt[SPREAD_THREADS];
+	pid_t all[SPREAD_THREADS + 1];
+	const char *from[SPREAD_THREADS];
+	static char dirs[4][PATH_MAX];
+	int p[2];
+
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/%s", a, sub[i]);
+		mkdir_ok(_metadata, dirs[i]);
+	}
+	/* Thread i goes to from[i]: a, b, a/c0..a/c3, and the root. */
+	from[0] = a;
+	from[1] = b;
+	for (int i = 0; i < 4; i++)
+		from[2 + i] = dirs[i];
+	from[6] = self->mnt[0];
+	all[0] = gettid_();
+	for (int i = 0; i < SPREAD_THREADS; i++) {
+		char path[PATH_MAX];
+
+		start_waiter(_metadata, &wt[i], p[0]);
+		all[i + 1] = wt[i].tid;
+		snprintf(path, sizeof(path), "%s/tasks", from[i]);
+		write_id_ok(_metadata, path, wt[i].tid);
+	}
+	/* The writer, in the root, names its own process. */
+	write_ok(_metadata, at(b, "cgroup.procs"), "0");
+	assert_ids(_metadata, at(b, "tasks"), all, SPREAD_THREADS + 1);
+	assert_empty(_metadata, at(a, "tasks"));
+	for (int i = 0; i < 4; i++)
+		assert_empty(_metadata, at(dirs[i], "tasks"));
+	for (int i = 0; i <= SPREAD_THREADS; i++)
+		ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), all[i]));
+	/* And back to the root, in one write again. */
+	write_ok(_metadata, at(self->mnt[0], "cgroup.procs"), "0");
+	assert_empty(_metadata, at(b, "tasks"));
+	close(p[1]);
+	for (int i = 0; i < SPREAD_THREADS; i++)
+		ASSERT_EQ(pthread_join(wt[i].th, NULL), 0);
+	close(p[0]);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(rmdir(dirs[i]), 0);
+}
+
+/*
  * The id is read as kstrtoint(strstrip(buf), 0): surrounding white space,
  * one or more newlines, a sign, hex and octal, and the write stops at a NUL.
  */
