@@ -500,19 +500,10 @@ impl<T: 'static> TaskMap<T> {
         spare: Option<&mut Spare<T>>,
     ) -> Result<Source> {
         let p = core::ptr::from_ref(obj).cast_mut();
-        let t = self.table_mut(w);
-        let b = t.bucket(key);
-        let mut e = b.load(Relaxed);
-        while !e.is_null() {
-            // SAFETY: Entries reachable from the table are live; the writer is the only one
-            // who unlinks them.
-            let entry = unsafe { &*e };
-            if entry.key.load(Relaxed) == key {
-                // INVARIANT: The caller keeps `obj` alive while it is stored.
-                entry.val.store(p, Release);
-                return Ok(Source::Existing);
-            }
-            e = entry.next.load(Relaxed);
+        if let (_, Some(entry)) = self.lookup(w, key) {
+            // INVARIANT: The caller keeps `obj` alive while it is stored.
+            entry.val.store(p, Release);
+            return Ok(Source::Existing);
         }
         let (e, src) = if let Some(e) = spare.and_then(Spare::take) {
             (e, Source::Spare)
@@ -539,23 +530,35 @@ impl<T: 'static> TaskMap<T> {
     /// Unpublishes the entry of `key`, if any; its entry goes back to the pool after a grace
     /// period. Never sleeps or allocates.
     pub(crate) fn erase(&'static self, w: &mut Writer<T>, key: usize) {
-        let t = self.table_mut(w);
-        let mut link = t.bucket(key);
+        let (link, Some(entry)) = self.lookup(w, key) else {
+            return;
+        };
+        // Readers on the entry still find the rest of the chain through it.
+        link.store(entry.next.load(Relaxed), Release);
+        self.count.fetch_sub(1, Relaxed);
+        // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the callback,
+        // which runs after every reader that could reach it.
+        unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
+    }
+
+    /// The link that holds the entry of `key` (its bucket, or the `next` of the entry before
+    /// it in the chain) and the entry; the chain's last link and `None` if `key` is unmapped.
+    fn lookup<'a>(
+        &self,
+        w: &'a mut Writer<T>,
+        key: usize,
+    ) -> (&'a AtomicPtr<Entry<T>>, Option<&'a Entry<T>>) {
+        let mut link = self.table_mut(w).bucket(key);
         loop {
             let e = link.load(Relaxed);
             if e.is_null() {
-                return;
+                return (link, None);
             }
-            // SAFETY: Entries reachable from the table are live; only the writer unlinks.
+            // SAFETY: Entries reachable from the table are live, and only the writer, borrowed
+            // for as long as the result, unlinks them.
             let entry = unsafe { &*e };
             if entry.key.load(Relaxed) == key {
-                // Readers on the entry still find the rest of the chain through it.
-                link.store(entry.next.load(Relaxed), Release);
-                self.count.fetch_sub(1, Relaxed);
-                // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the
-                // callback, which runs after every reader that could reach it.
-                unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
-                return;
+                return (link, Some(entry));
             }
             link = &entry.next;
         }
@@ -576,19 +579,7 @@ impl<T: 'static> TaskMap<T> {
     ) -> Result<Replaced> {
         let from_ptr = from.map(core::ptr::from_ref);
         let to_ptr = to.map(core::ptr::from_ref);
-        let t = self.table_mut(w);
-        let mut link = t.bucket(key);
-        loop {
-            let e = link.load(Relaxed);
-            if e.is_null() {
-                break;
-            }
-            // SAFETY: Entries reachable from the table are live; only the writer unlinks.
-            let entry = unsafe { &*e };
-            if entry.key.load(Relaxed) != key {
-                link = &entry.next;
-                continue;
-            }
+        if let (link, Some(entry)) = self.lookup(w, key) {
             let now = Some(entry.val.load(Relaxed).cast_const());
             if now == to_ptr {
                 return Ok(Replaced::Already);
@@ -605,7 +596,8 @@ impl<T: 'static> TaskMap<T> {
                     self.count.fetch_sub(1, Relaxed);
                     // Freed with the others of the batch, after one grace period.
                     entry.retired.store(self.retired.load(Relaxed), Relaxed);
-                    self.retired.store(e, Relaxed);
+                    self.retired
+                        .store(core::ptr::from_ref(entry).cast_mut(), Relaxed);
                 }
             }
             return Ok(Replaced::Done);
