@@ -187,24 +187,8 @@ impl<T: 'static> Entry<T> {
     }
 }
 
-/// The `call_rcu()` callback of an erased entry: gives it back to its map's pool.
-///
-/// # Safety
-///
-/// `head` must be the `rcu` field of an [`Entry`] that `KBox::into_raw` gave, that no chain
-/// holds any more and that no reader can reach (a grace period has passed since its removal).
-unsafe extern "C" fn entry_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
-    let off = core::mem::offset_of!(Entry<T>, rcu);
-    // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
-    let e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
-    // SAFETY: `e` is a live entry (per the contract) and nobody else uses it any more.
-    let map = unsafe { (*e).map };
-    // SAFETY: Per the contract the entry is unreachable and owned by this callback.
-    unsafe { map.recycle(e) };
-}
-
-/// The `call_rcu()` callback of a batch of retired entries ([`TaskMap::flush`]): gives each
-/// back to its map's pool.
+/// The `call_rcu()` callback of a batch of retired entries ([`TaskMap::flush`]), erased or
+/// unmapped by a move: gives each back to its map's pool.
 ///
 /// # Safety
 ///
@@ -372,7 +356,7 @@ pub(crate) struct TaskMap<T: 'static> {
     count: AtomicUsize,
     pool: AtomicPtr<Entry<T>>,
     nr_free: AtomicUsize,
-    /// Entries unmapped by [`TaskMap::replace`] since the last [`TaskMap::flush`], chained
+    /// Entries unmapped ([`TaskMap::retire`]) since the last [`TaskMap::flush`], chained
     /// through `retired`; changed by the writer only.
     retired: AtomicPtr<Entry<T>>,
 }
@@ -499,12 +483,26 @@ impl<T: 'static> TaskMap<T> {
         obj: &T,
         spare: Option<&mut Spare<T>>,
     ) -> Result<Source> {
-        let p = core::ptr::from_ref(obj).cast_mut();
         if let (_, Some(entry)) = self.lookup(w, key) {
             // INVARIANT: The caller keeps `obj` alive while it is stored.
-            entry.val.store(p, Release);
+            entry
+                .val
+                .store(core::ptr::from_ref(obj).cast_mut(), Release);
             return Ok(Source::Existing);
         }
+        self.insert(w, key, obj, spare)
+    }
+
+    /// Maps `key`, which is unmapped, to `obj`: the new entry comes from `spare`, else from
+    /// the reserve, else from a `GFP_ATOMIC` allocation, which alone can fail.
+    fn insert(
+        &'static self,
+        w: &mut Writer<T>,
+        key: usize,
+        obj: &T,
+        spare: Option<&mut Spare<T>>,
+    ) -> Result<Source> {
+        let p = core::ptr::from_ref(obj).cast_mut();
         let (e, src) = if let Some(e) = spare.and_then(Spare::take) {
             (e, Source::Spare)
         } else if let Some(e) = self.pop(w) {
@@ -530,15 +528,21 @@ impl<T: 'static> TaskMap<T> {
     /// Unpublishes the entry of `key`, if any; its entry goes back to the pool after a grace
     /// period. Never sleeps or allocates.
     pub(crate) fn erase(&'static self, w: &mut Writer<T>, key: usize) {
-        let (link, Some(entry)) = self.lookup(w, key) else {
-            return;
-        };
+        if let (link, Some(entry)) = self.lookup(w, key) {
+            self.retire(link, entry);
+            self.flush(w);
+        }
+    }
+
+    /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
+    /// gives back to the pool after a grace period. The caller is the writer.
+    fn retire(&self, link: &AtomicPtr<Entry<T>>, entry: &Entry<T>) {
         // Readers on the entry still find the rest of the chain through it.
         link.store(entry.next.load(Relaxed), Release);
         self.count.fetch_sub(1, Relaxed);
-        // SAFETY: The entry is unlinked, so `call_rcu` may own its head until the callback,
-        // which runs after every reader that could reach it.
-        unsafe { bindings::call_rcu(entry.rcu.get(), Some(entry_rcu_callback::<T>)) };
+        entry.retired.store(self.retired.load(Relaxed), Relaxed);
+        self.retired
+            .store(core::ptr::from_ref(entry).cast_mut(), Relaxed);
     }
 
     /// The link that holds the entry of `key` (its bucket, or the `next` of the entry before
@@ -590,15 +594,7 @@ impl<T: 'static> TaskMap<T> {
             match to_ptr {
                 // INVARIANT: The caller keeps `to` alive while it is stored.
                 Some(p) => entry.val.store(p.cast_mut(), Release),
-                None => {
-                    // Readers on the entry still find the rest of the chain through it.
-                    link.store(entry.next.load(Relaxed), Release);
-                    self.count.fetch_sub(1, Relaxed);
-                    // Freed with the others of the batch, after one grace period.
-                    entry.retired.store(self.retired.load(Relaxed), Relaxed);
-                    self.retired
-                        .store(core::ptr::from_ref(entry).cast_mut(), Relaxed);
-                }
+                None => self.retire(link, entry),
             }
             return Ok(Replaced::Done);
         }
@@ -609,13 +605,14 @@ impl<T: 'static> TaskMap<T> {
         if from.is_some() {
             return Ok(Replaced::Other);
         }
-        self.store(w, key, to, spare)?;
+        self.insert(w, key, to, spare)?;
         Ok(Replaced::Done)
     }
 
-    /// Gives the entries [`TaskMap::replace`] unmapped back to the pool after one grace period
+    /// Gives the entries unmapped since the last flush back to the pool after one grace period
     /// for all of them (one `call_rcu()`, not one per entry). The writer calls it before it
-    /// lets go of the map.
+    /// lets go of the map: [`TaskMap::erase`] flushes at once, a move after its last
+    /// [`TaskMap::replace`].
     pub(crate) fn flush(&'static self, _w: &mut Writer<T>) {
         let first = self.retired.swap(core::ptr::null_mut(), Relaxed);
         if first.is_null() {
