@@ -135,6 +135,21 @@ fn replaced_iter<'a>(
 }
 
 impl CssSet {
+    /// A css_set of `groups` (in increasing hierarchy id), not listed yet.
+    fn new(groups: KVec<Arc<Group>>) -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            CssSet {
+                hash: hash(groups.iter()),
+                groups,
+                users: GlobalLockedBy::new(0),
+                slot: GlobalLockedBy::new(0),
+                parked: GlobalLockedBy::new(false),
+                rcu: RcuHead::new(),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
     /// The group of hierarchy `hier` in this set, if not the root.
     fn group_of(&self, hier: u64) -> Option<&Arc<Group>> {
         self.groups.iter().find(|g| g.hier == hier)
@@ -516,6 +531,20 @@ impl<'a> Table<'a> {
         }
     }
 
+    /// Where a move to `group` of `hier` takes the tasks of `from` (`None`: the root groups
+    /// only): the css_set of those groups with `hier`'s replaced, looked up by their hash
+    /// without building them.
+    fn destination(&self, from: Option<&CssSet>, hier: u64, group: &Arc<Group>) -> Destination<'a> {
+        let groups = replaced_iter(from, hier, group);
+        if groups.clone().next().is_none() {
+            return Destination::Root;
+        }
+        match self.find(hash(groups.clone()), groups) {
+            Some(c) => Destination::InUse(c),
+            None => Destination::Unused,
+        }
+    }
+
     /// The listed css_set of exactly `groups`, whose hash is `hash`.
     fn find<'g>(
         &self,
@@ -534,6 +563,16 @@ impl<'a> Table<'a> {
         }
         None
     }
+}
+
+/// What [`Table::destination`] found.
+enum Destination<'a> {
+    /// The root groups only: no css_set.
+    Root,
+    /// This css_set, in use (listed).
+    InUse(&'a Arc<CssSet>),
+    /// None in use: it has to be allocated.
+    Unused,
 }
 
 /// How many css_sets the threads of a process may have for [`move_shared`] to move them: the
@@ -726,17 +765,7 @@ fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan>
             Some(c) => Some(c),
             None => {
                 fresh = true;
-                Some(Arc::new(
-                    CssSet {
-                        groups,
-                        hash: groups_hash,
-                        users: GlobalLockedBy::new(0),
-                        slot: GlobalLockedBy::new(0),
-                        parked: GlobalLockedBy::new(false),
-                        rcu: RcuHead::new(),
-                    },
-                    GFP_KERNEL,
-                )?)
+                Some(CssSet::new(groups)?)
             }
         }
     };
@@ -1002,20 +1031,21 @@ pub(crate) fn attach(
 enum Shared {
     /// Nothing: every thread it was asked to move is in the group.
     Done,
-    /// Threads for [`move_tasks`]: some had another css_set than the one written to, or the
-    /// entries ran out, or, for a thread group leaving the root groups, a thread created
-    /// during the move may have been placed by a fork probe that read its creator's css_set
-    /// before the move and was not seen by it.
+    /// Threads for [`move_tasks`]: some had a css_set beyond the [`SOURCES`] the pass moves
+    /// from, or one whose destination is not in use, or the entries ran out; or threads left
+    /// the root groups, and a thread they created during the move may have been placed by a
+    /// fork probe that read its creator's css_set before the move and was not seen by it.
     Partly,
 }
 
 /// The common case of a move, in one pass under [`CSS_SET_LOCK`]: `task`, or with
-/// `threadgroup` every thread of its group that shares its css_set, goes to the css_set of
-/// those groups with `hier`'s replaced by `group`, as v1's `cgroup_migrate()` moves a thread
-/// group per source css_set. The css_set is found by the hash of its groups (or allocated,
-/// once); each thread costs one look-up and one store in the task map, with no allocation
-/// (its entry is reused, or taken from entries allocated before the lock), and the use counts
-/// are changed once for all of them.
+/// `threadgroup` every thread of its group, goes to the css_set of its groups with `hier`'s
+/// replaced by `group`, per source css_set as v1's `cgroup_migrate()` moves a thread group:
+/// the written task's, and up to [`SOURCES`] `- 1` others whose destination is in use. The
+/// destination is found by the hash of its groups (the written task's is allocated if it is
+/// not in use); each thread costs one look-up in the task map (two for the other sources),
+/// with no allocation (its entry is reused, or taken from entries allocated before the
+/// lock), and the use counts change once per source css_set.
 ///
 /// The caller holds [`TCGROUP_MUTEX`]. `ESRCH` if `task` alone is moved and is exiting.
 fn move_shared(hier: u64, group: &Arc<Group>, task: &Task, threadgroup: bool) -> Result<Shared> {
@@ -1090,39 +1120,27 @@ fn try_move_shared(
         }
         // The css_set of the groups wanted: found in use by their hash (no allocation), or the
         // one allocated on a previous turn, or allocated now, outside the lock.
-        let new = 'new: {
-            let groups = replaced_iter(old, hier, group);
-            if groups.clone().next().is_none() {
-                break 'new None;
-            }
-            let h = hash(groups.clone());
-            if let Some(c) = Membership::find_groups(&guard, h, groups) {
-                Some(c.clone())
-            } else if let Some((f, _)) = fresh.take() {
-                // Room was reserved when it was allocated, and only moves list css_sets: this
-                // does not fail.
-                Membership::list(&mut guard, f.clone())?;
-                Some(f)
-            } else {
-                let from = old.and_then(|o| Membership::find(&guard, o).cloned());
-                drop(rcu);
-                drop(guard);
-                let groups = replaced(from.as_ref(), hier, group)?;
-                let f = Arc::new(
-                    CssSet {
-                        hash: hash(groups.iter()),
-                        groups,
-                        users: GlobalLockedBy::new(0),
-                        slot: GlobalLockedBy::new(0),
-                        parked: GlobalLockedBy::new(false),
-                        rcu: RcuHead::new(),
-                    },
-                    GFP_KERNEL,
-                )?;
-                Membership::reserve(1)?;
-                fresh = Some((f, from));
-                continue 'again;
-            }
+        let found = Table::of(MEMBERSHIP.as_ref(&guard)).destination(old, hier, group);
+        let new = match found {
+            Destination::Root => None,
+            Destination::InUse(c) => Some(c.clone()),
+            Destination::Unused => match fresh.take() {
+                Some((f, _)) => {
+                    // Room was reserved when it was allocated, and only moves list css_sets:
+                    // this does not fail.
+                    Membership::list(&mut guard, f.clone())?;
+                    Some(f)
+                }
+                None => {
+                    let from = old.and_then(|o| Membership::find(&guard, o).cloned());
+                    drop(rcu);
+                    drop(guard);
+                    let f = CssSet::new(replaced(from.as_ref(), hier, group)?)?;
+                    Membership::reserve(1)?;
+                    fresh = Some((f, from));
+                    continue 'again;
+                }
+            },
         };
         // The threads go per css_set they have (v1's migration per source css_set): the
         // written task's first, then up to `SOURCES - 1` others met on the walk whose css_set of
@@ -1144,6 +1162,7 @@ fn try_move_shared(
             let Some(w) = m.tasks.as_mut() else {
                 return Err(ENODEV);
             };
+            // Not `Table::of(m)`: `w` borrows another field of `m`.
             let table = Table {
                 csets: &m.csets,
                 next: &m.next,
@@ -1180,16 +1199,13 @@ fn try_move_shared(
                         return;
                     }
                     None => {
-                        let groups = replaced_iter(now, hier, group);
-                        let to = if groups.clone().next().is_none() {
-                            None
-                        } else {
-                            let h = hash(groups.clone());
-                            let Some(c) = table.find(h, groups) else {
+                        let to = match table.destination(now, hier, group) {
+                            Destination::Root => None,
+                            Destination::InUse(c) => Some(c.clone()),
+                            Destination::Unused => {
                                 left = true;
                                 return;
-                            };
-                            Some(c.clone())
+                            }
                         };
                         moves[nr_moves] = Migration {
                             from: now,
