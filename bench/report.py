@@ -112,6 +112,22 @@ def figure(values):
     return {"all": values, "median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def batched(results):
+    """The number of batches the timed loops of @results were cut into, or None."""
+    return next((r["batches"] for r in results if "batches" in r), None)
+
+
+# The loops timed in batches: (kind, key, what, unit, higher is better). Each
+# result has the loop's mean as KEY and its median batch as KEY_batch.
+BATCHED = (("attach", "single_moves_per_s", "single moves, `tasks` held open", "moves/s", True),
+           ("attach", "single_reopen_moves_per_s", "single moves, open+write+close", "moves/s", True),
+           ("attach", "tasks_moves_per_s", "1000 threads, one `tasks` write each", "moves/s", True),
+           ("depth", "moves_per_s", "moves root <-> depth {depth}, held open", "moves/s", True),
+           ("depth", "reopen_moves_per_s", "moves root <-> depth {depth}, open+write+close", "moves/s", True),
+           ("fork", "fork_ns", "fork+exit, {label}", "ns", False),
+           ("fork", "thread_ns", "thread create+exit, {label}", "ns", False))
+
+
 def exponent(points):
     """k of y ~ x^k: the slope of a least-squares fit of log y on log x."""
     pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
@@ -163,6 +179,7 @@ def summarise(results):
     fin = next((r for r in results if r["kind"] == "finished"), None)
     if fin:
         s["guest"]["bench_seconds"] = fin["uptime_s"] - cond["uptime_s"]
+    s["batches"] = batched(results)
 
     # Release, limit and events: per N, per repetition.
     s["release"] = {}
@@ -290,6 +307,9 @@ def summarise(results):
             if all("reopen_moves_per_s" in r for r in rs):
                 s["depth"][fs]["exponents"]["reopen_move"] = exponent(
                     [(r["depth"], 1 / r["reopen_moves_per_s"]) for r in rs])
+            if all("moves_per_s_batch" in r for r in rs):
+                s["depth"][fs]["exponents"]["move_batch"] = exponent(
+                    [(r["depth"], 1 / r["moves_per_s_batch"]) for r in rs])
     s["depth_cmp"] = {}
     for d, tc in s["depth"].get("tcgroup", {}).items():
         v1 = s["depth"].get("cgroup", {}).get(d)
@@ -300,6 +320,29 @@ def summarise(results):
         if "reopen_moves_per_s" in tc and "reopen_moves_per_s" in v1:
             c["reopen_moves_per_s"] = compare(tc["reopen_moves_per_s"], v1["reopen_moves_per_s"], True)
         s["depth_cmp"][d] = c
+
+    # The timed loops' median batches beside their means.
+    s["steady"] = []
+    for kind, key, what, unit, hib in BATCHED:
+        rs = [r for r in results if r["kind"] == kind and key + "_batch" in r and r.get("label") != "warmup"]
+        groups = {}
+        for r in rs:
+            if kind == "fork":
+                fs, _, cond = r["label"].partition("-")
+                if fs not in FS:
+                    continue
+                where = what.format(label=cond)
+            else:
+                fs, where = r["fs"], what.format(depth=r.get("depth"))
+            groups.setdefault(where, {}).setdefault(fs, []).append(r)
+        for where, by in groups.items():
+            if set(by) != set(FS):
+                continue
+            e = {"what": where, "unit": unit, "higher_is_better": hib}
+            for fs in FS:
+                e[fs] = {"mean": figure(r[key] for r in by[fs]), "batch": figure(r[key + "_batch"] for r in by[fs])}
+            e["cmp"] = compare(e["tcgroup"]["batch"], e["cgroup"]["batch"], hib)
+            s["steady"].append(e)
 
     # Fork and thread: time per operation by condition, and against the baseline.
     s["fork"] = {}
@@ -807,9 +850,31 @@ def markdown(doc):
             if ex:
                 w(f"{FS_NAME[fs]}: time per move ~ depth^{fmt(ex['move'])} held open, "
                   f"depth^{fmt(ex['reopen_move'])} with open+write+close; exit -> agent ~ depth^{fmt(ex['lat'])} "
-                  "(fits over every repetition).\n")
+                  "(fits over every repetition)"
+                  + (f"; the median batch of the moves held open ~ depth^{fmt(ex['move_batch'])}"
+                     if "move_batch" in ex else "") + ".\n")
     else:
         w("Not collected in this run: the workload failed (see above).\n")
+
+    # The timed loops' steady state.
+    w("## Steady state of the timed loops\n")
+    if s.get("steady"):
+        w(f"The loops above are figures of the whole loop (every cost included, such as a grace period a move "
+          f"waits for). Each was also timed in {s['batches']} equal batches; the median batch leaves out what "
+          f"stops the guest for milliseconds once or twice in a loop, whether the host preempting a vCPU or the "
+          f"filesystem's own grace-period wait. Where the mean and the median batch of one filesystem differ "
+          f"much, its loop had such stops.\n")
+        w("| loop | unit | tcgroup mean | tcgroup median batch | v1 mean | v1 median batch | "
+          "median batches tcgroup / v1 | tcgroup is |")
+        w("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for e in s["steady"]:
+            tc, v1 = e["tcgroup"], e["cgroup"]
+            w(f"| {e['what']} | {e['unit']} | {fig_cell(tc['mean'])} | {fig_cell(tc['batch'])} | "
+              f"{fig_cell(v1['mean'])} | {fig_cell(v1['batch'])} | {ratio_cell(e['cmp'])} | "
+              f"{verdict_cell(e['cmp'], e['higher_is_better'])} |")
+        w("")
+    else:
+        w("Not collected in this run: its loops were not timed in batches.\n")
 
     # Fork.
     w("## Fork/exit and thread overhead\n")

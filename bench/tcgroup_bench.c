@@ -315,6 +315,61 @@ static void json_sorted_us(const char *k, long long *ns, int n)
 
 static struct worker *populate(const char *mnt, int n, long long *t_mkdir, long long *t_place);
 
+/*
+ * A loop of operations timed in BATCHES equal batches. The run's figure is its
+ * median batch: under TCG the host preempting a vCPU, or a burst of timer
+ * work, stops the guest for milliseconds, which slows one batch by as much as
+ * it slows the whole loop, and leaves the median alone. The mean of the whole
+ * loop is printed beside it.
+ */
+#define BATCHES 20
+
+struct batches {
+	int per, done;
+	long long t0, last, ns[BATCHES];
+};
+
+/* Starts timing @ops operations, a multiple of BATCHES. */
+static void batches_start(struct batches *b, int ops)
+{
+	if (ops < BATCHES || ops % BATCHES)
+		die("%d operations are not %d equal batches", ops, BATCHES);
+	b->per = ops / BATCHES;
+	b->done = 0;
+	b->t0 = now_ns();
+	b->last = b->t0;
+}
+
+/* Counts operation @i (from 0) as done. */
+static void batches_tick(struct batches *b, int i)
+{
+	long long t;
+
+	if ((i + 1) % b->per)
+		return;
+	t = now_ns();
+	b->ns[b->done++] = t - b->last;
+	b->last = t;
+}
+
+/* The whole loop, in ns. */
+static long long batches_total(const struct batches *b)
+{
+	return b->last - b->t0;
+}
+
+/* The median batch, in ns per operation. */
+static double batches_median(const struct batches *b)
+{
+	long long ns[BATCHES];
+
+	if (b->done != BATCHES)
+		die("%d batches timed, not %d", b->done, BATCHES);
+	memcpy(ns, b->ns, sizeof(ns));
+	qsort(ns, BATCHES, sizeof(*ns), cmp_ll);
+	return (ns[BATCHES / 2 - 1] + ns[BATCHES / 2]) / 2.0 / b->per;
+}
+
 /* fork LABEL M [TASKS]: ns per fork+exit+wait and per thread create+exit+join. */
 static void *empty_thread(void *arg)
 {
@@ -324,13 +379,13 @@ static void *empty_thread(void *arg)
 static int cmd_fork(int argc, char **argv)
 {
 	int m = atoi(argv[1]), i, status;
-	long long t0, fork_ns, thread_ns;
+	struct batches fork_b, thread_b;
 	pthread_t t;
 	pid_t pid;
 
 	if (argc > 2)
 		write_file(argv[2], "0");
-	t0 = now_ns();
+	batches_start(&fork_b, m);
 	for (i = 0; i < m; i++) {
 		pid = fork();
 		if (pid < 0)
@@ -339,21 +394,24 @@ static int cmd_fork(int argc, char **argv)
 			_exit(0);
 		if (waitpid(pid, &status, 0) != pid)
 			die("waitpid");
+		batches_tick(&fork_b, i);
 	}
-	fork_ns = (now_ns() - t0) / m;
-	t0 = now_ns();
+	batches_start(&thread_b, m);
 	for (i = 0; i < m; i++) {
 		errno = pthread_create(&t, NULL, empty_thread, NULL);
 		if (errno)
 			die("pthread_create");
 		pthread_join(t, NULL);
+		batches_tick(&thread_b, i);
 	}
-	thread_ns = (now_ns() - t0) / m;
 	json_begin("fork");
 	json_str("label", argv[0]);
 	json_int("m", m);
-	json_int("fork_ns", fork_ns);
-	json_int("thread_ns", thread_ns);
+	json_int("batches", BATCHES);
+	json_int("fork_ns", batches_total(&fork_b) / m);
+	json_num("fork_ns_batch", batches_median(&fork_b));
+	json_int("thread_ns", batches_total(&thread_b) / m);
+	json_num("thread_ns_batch", batches_median(&thread_b));
 	json_end();
 	return 0;
 }
@@ -421,7 +479,8 @@ static int cmd_attach(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
 	int k = atoi(argv[2]), i, fd[2];
-	long long t0, single_ns, reopen_ns, each_ns, procs_ns, held[PROCS_MOVES];
+	long long t0, procs_ns, held[PROCS_MOVES];
+	struct batches single, reopen, each;
 	char p[2][PATH_BUF], v[16];
 	struct worker *w;
 
@@ -434,26 +493,28 @@ static int cmd_attach(int argc, char **argv)
 			die("open %s", p[i]);
 	}
 	snprintf(v, sizeof(v), "%d", w[0].tid);
-	t0 = now_ns();
-	for (i = 0; i < k; i++)
+	batches_start(&single, k);
+	for (i = 0; i < k; i++) {
 		pwrite_str(fd[i & 1], v, "tasks");
-	single_ns = now_ns() - t0;
-	t0 = now_ns();
-	for (i = 0; i < k; i++)
+		batches_tick(&single, i);
+	}
+	batches_start(&reopen, k);
+	for (i = 0; i < k; i++) {
 		write_file(p[i & 1], v);
-	reopen_ns = now_ns() - t0;
+		batches_tick(&reopen, i);
+	}
 	release_workers();
 	join_workers(w, 1);
 	free(w);
 
 	/* 1000 threads, one write each into g0. */
 	w = start_workers(ATTACH_TASKS);
-	t0 = now_ns();
+	batches_start(&each, ATTACH_TASKS);
 	for (i = 0; i < ATTACH_TASKS; i++) {
 		snprintf(v, sizeof(v), "%d", w[i].tid);
 		pwrite_str(fd[0], v, "tasks");
+		batches_tick(&each, i);
 	}
-	each_ns = now_ns() - t0;
 	close(fd[0]);
 	close(fd[1]);
 
@@ -488,10 +549,14 @@ static int cmd_attach(int argc, char **argv)
 	json_begin("attach");
 	json_str("fs", fs);
 	json_int("k", k);
-	json_num("single_moves_per_s", k * 1e9 / single_ns);
-	json_num("single_reopen_moves_per_s", k * 1e9 / reopen_ns);
+	json_int("batches", BATCHES);
+	json_num("single_moves_per_s", k * 1e9 / batches_total(&single));
+	json_num("single_moves_per_s_batch", 1e9 / batches_median(&single));
+	json_num("single_reopen_moves_per_s", k * 1e9 / batches_total(&reopen));
+	json_num("single_reopen_moves_per_s_batch", 1e9 / batches_median(&reopen));
 	json_int("tasks", ATTACH_TASKS);
-	json_num("tasks_moves_per_s", ATTACH_TASKS * 1e9 / each_ns);
+	json_num("tasks_moves_per_s", ATTACH_TASKS * 1e9 / batches_total(&each));
+	json_num("tasks_moves_per_s_batch", 1e9 / batches_median(&each));
 	json_int("procs_threads", ATTACH_TASKS + 1);
 	json_num("procs_total_ms", procs_ns / 1e6);
 	json_sorted_us("procs_held_us", held, PROCS_MOVES);
@@ -999,7 +1064,8 @@ static int cmd_depth(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
 	int d = atoi(argv[2]), reps = atoi(argv[3]), i, fd_deep, fd_root;
-	long long *lat = calloc(reps, sizeof(*lat)), t0, move_ns, reopen_ns;
+	long long *lat = calloc(reps, sizeof(*lat));
+	struct batches move_b, reopen_b;
 	size_t size = PATH_BUF + 2 * d, plen;
 	char *p = malloc(size), *root = malloc(size), v[16];
 	struct worker *w;
@@ -1032,16 +1098,18 @@ static int cmd_depth(int argc, char **argv)
 	if (fd_deep < 0 || fd_root < 0)
 		die("open tasks");
 	snprintf(v, sizeof(v), "%d", w[0].tid);
-	t0 = now_ns();
-	for (i = 0; i < DEPTH_MOVES; i++)
+	batches_start(&move_b, DEPTH_MOVES);
+	for (i = 0; i < DEPTH_MOVES; i++) {
 		pwrite_str(i & 1 ? fd_root : fd_deep, v, "tasks");
-	move_ns = now_ns() - t0;
+		batches_tick(&move_b, i);
+	}
 	close(fd_deep);
 	close(fd_root);
-	t0 = now_ns();
-	for (i = 0; i < DEPTH_MOVES; i++)
+	batches_start(&reopen_b, DEPTH_MOVES);
+	for (i = 0; i < DEPTH_MOVES; i++) {
 		write_file(i & 1 ? root : p, v);
-	reopen_ns = now_ns() - t0;
+		batches_tick(&reopen_b, i);
+	}
 	release_workers();
 	join_workers(w, 1);
 	free(w);
@@ -1059,8 +1127,11 @@ static int cmd_depth(int argc, char **argv)
 	json_str("fs", fs);
 	json_int("depth", d);
 	json_int("moves", DEPTH_MOVES);
-	json_num("moves_per_s", DEPTH_MOVES * 1e9 / move_ns);
-	json_num("reopen_moves_per_s", DEPTH_MOVES * 1e9 / reopen_ns);
+	json_int("batches", BATCHES);
+	json_num("moves_per_s", DEPTH_MOVES * 1e9 / batches_total(&move_b));
+	json_num("moves_per_s_batch", 1e9 / batches_median(&move_b));
+	json_num("reopen_moves_per_s", DEPTH_MOVES * 1e9 / batches_total(&reopen_b));
+	json_num("reopen_moves_per_s_batch", 1e9 / batches_median(&reopen_b));
 	json_sorted_us("lat_us", lat, reps);
 	json_end();
 	free(lat);

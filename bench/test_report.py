@@ -129,11 +129,14 @@ def test_c_escaping():
         if r.returncode:
             return
         label = 'a "quoted" \\ label\twith\x01control'
-        r = subprocess.run([exe, "fork", label, "3"], capture_output=True, text=True)
+        # The loops are timed in 20 batches: 20 forks and 20 threads, one per batch.
+        r = subprocess.run([exe, "fork", label, "20"], capture_output=True, text=True)
         line = r.stdout.strip()
         try:
             res = json.loads(line[len("BENCH "):])
             check(res["label"] == label, "tcgroup_bench.c escapes the strings it prints")
+            check(res["batches"] == 20 and res["fork_ns_batch"] > 0 and res["thread_ns_batch"] > 0,
+                  "tcgroup_bench.c prints the median batch beside the loop's mean")
         except json.JSONDecodeError:
             check(False, f"tcgroup_bench.c prints JSON: {line!r}")
     finally:

@@ -10,9 +10,9 @@
 #   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3)
 #   TCGROUP_BENCH_REPEAT  repetitions of the attach, memory, depth and
 #                         populated-fork runs, per filesystem (3)
-#   TCGROUP_BENCH_FORK    fork and thread loop length (500)
+#   TCGROUP_BENCH_FORK    fork and thread loop length, a multiple of 20 (500)
 #   TCGROUP_BENCH_ROUNDS  rounds of the fork conditions (3)
-#   TCGROUP_BENCH_ATTACH  single moves per attach run (2000)
+#   TCGROUP_BENCH_ATTACH  single moves per attach run, a multiple of 20 (2000)
 #   TCGROUP_BENCH_MEMORY  groups per memory run and populated groups of the
 #                         populated-fork runs (2000)
 #   TCGROUP_BENCH_PROFILE groups per profiled release run (1000; 0: none)
