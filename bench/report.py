@@ -232,6 +232,18 @@ def summarise(results):
                        for n, e in s["release"].get("events", {}).items()
                        if n in s["release"].get("cgroup", {})}
 
+    # Exits without an agent: the exit path alone.
+    s["exits"] = {}
+    for fs in FS:
+        rs = by_fs(results, "exits", fs)
+        for n in sorted({r["n"] for r in rs}):
+            rn = [r for r in rs if r["n"] == n]
+            s["exits"].setdefault(fs, {})[str(n)] = {"runs": len(rn),
+                                                     "exits_ms": figure(r["exits_ms"] for r in rn),
+                                                     "joined_ms": figure(r["joined_ms"] for r in rn)}
+    s["exits_cmp"] = {n: {k: compare(tc[k], s["exits"]["cgroup"][n][k], False) for k in ("exits_ms", "joined_ms")}
+                      for n, tc in s["exits"].get("tcgroup", {}).items() if n in s["exits"].get("cgroup", {})}
+
     # Complexity of the release runs and their set-up, over every repetition.
     s["complexity"] = {}
     for key in ("tcgroup", "cgroup", "umh", "events"):
@@ -629,8 +641,14 @@ def markdown(doc):
     if rc:
         n = by_int(rc)[-1]
         if "exits_ms" in rc[n]:
-            rows.append((f"{n} threads exiting at once (ms)", rel["tcgroup"][n]["exits_ms"],
-                         rel["cgroup"][n]["exits_ms"], rc[n]["exits_ms"], False))
+            rows.append((f"{n} threads exiting at once while the agents run: to the last exit (ms)",
+                         rel["tcgroup"][n]["exits_ms"], rel["cgroup"][n]["exits_ms"], rc[n]["exits_ms"], False))
+    ec = s.get("exits_cmp", {})
+    if ec:
+        n = by_int(ec)[-1]
+        for k, what in (("exits_ms", "to the last exit"), ("joined_ms", "to the last join")):
+            rows.append((f"{n} threads exiting at once, no agent: {what} (ms)", s["exits"]["tcgroup"][n][k],
+                         s["exits"]["cgroup"][n][k], ec[n][k], False))
     for n in by_int(s["idle_cmp"]):
         rows.append((f"one group released beside {int(n):,} idle ones: exit to agent (ms)",
                      s["idle"]["tcgroup"][n]["lat_ms"], s["idle"]["cgroup"][n]["lat_ms"], s["idle_cmp"][n], False))
@@ -855,6 +873,28 @@ def markdown(doc):
                      if "move_batch" in ex else "") + ".\n")
     else:
         w("Not collected in this run: the workload failed (see above).\n")
+
+    # Exits.
+    w("## Exits without an agent\n")
+    if ec:
+        w("N threads, each in a group of its own, are woken at once and exit; `notify_on_release` is off, so no "
+          "agent runs meanwhile (in the release workload the agents' execs share the two vCPUs with the exiting "
+          "threads, and its exit figure measures that sharing). From the wake-up to the last thread's last "
+          "instruction before it exits, and to the last `pthread_join()`.\n")
+        w("| N | fs | runs | to the last exit (ms) | to the last join (ms) |")
+        w("| ---: | --- | ---: | ---: | ---: |")
+        for n in by_int(ec):
+            for fs in FS:
+                e = s["exits"][fs][n]
+                w(f"| {n} | {FS_NAME[fs]} | {e['runs']} | {fig_cell(e['exits_ms'])} | {fig_cell(e['joined_ms'])} |")
+        w("")
+        for n in by_int(ec):
+            w(f"- N={n}: tcgroup / v1 to the last exit {ratio_cell(ec[n]['exits_ms'])}, "
+              f"{verdict_cell(ec[n]['exits_ms'], False)}; to the last join {ratio_cell(ec[n]['joined_ms'])}, "
+              f"{verdict_cell(ec[n]['joined_ms'], False)}.")
+        w("")
+    else:
+        w("Not collected in this run.\n")
 
     # The timed loops' steady state.
     w("## Steady state of the timed loops\n")

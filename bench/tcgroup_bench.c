@@ -11,6 +11,7 @@
  *                                           the process by cgroup.procs
  *   tcgroup-bench memory FS MNT K           kernel memory of K groups, K css_sets
  *   tcgroup-bench release FS MNT N          N groups released at once, via the agent
+ *   tcgroup-bench exits FS MNT N            N threads in N groups exit at once, no agent
  *   tcgroup-bench events FS MNT N           N groups emptied at once, via cgroup.events
  *   tcgroup-bench umh FS MNT N              as release, the limit module runs the agent
  *   tcgroup-bench depth FS MNT D R          release and attach at depth D, R times
@@ -942,6 +943,41 @@ static int cmd_release(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * exits FS MNT N: as release, without notify_on_release: N threads, each in a
+ * group of its own, exit at once, and no agent runs meanwhile. The time to
+ * the last thread's exit is then the exit path's alone; in the release
+ * workload the agents' execs share the CPUs with the exiting threads.
+ */
+static int cmd_exits(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int n = atoi(argv[2]), i;
+	long long t0, t_mkdir, t_place, t_join, last_exit = 0;
+	char p[PATH_BUF];
+	struct worker *w;
+
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "0");
+	w = populate(mnt, n, &t_mkdir, &t_place);
+	t0 = release_workers();
+	join_workers(w, n);
+	t_join = now_ns();
+	for (i = 0; i < n; i++)
+		if (w[i].exit_ns > last_exit)
+			last_exit = w[i].exit_ns;
+	free(w);
+	remove_groups(mnt, n);
+
+	json_begin("exits");
+	json_str("fs", fs);
+	json_int("n", n);
+	json_num("exits_ms", (last_exit - t0) / 1e6);
+	json_num("joined_ms", (t_join - t0) / 1e6);
+	json_end();
+	return 0;
+}
+
 /* events FS MNT N: as release, but observed through cgroup.events and epoll. */
 static int cmd_events(int argc, char **argv)
 {
@@ -1333,6 +1369,7 @@ static const struct {
 	{ "attach", 3, cmd_attach },
 	{ "memory", 3, cmd_memory },
 	{ "release", 3, cmd_release },
+	{ "exits", 3, cmd_exits },
 	{ "events", 3, cmd_events },
 	{ "umh", 3, cmd_umh },
 	{ "depth", 4, cmd_depth },

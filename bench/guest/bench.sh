@@ -6,8 +6,8 @@
 # alternating order, in this one boot. Results are "BENCH {json}" lines on
 # standard output (the second serial port), progress is "# ..." lines.
 # Settings come from the kernel command line (init's environment):
-#   TCGROUP_BENCH_NS      release/events group counts, comma-separated (100,1000,10000)
-#   TCGROUP_BENCH_REPS    repetitions of the release runs per count, comma-separated (3)
+#   TCGROUP_BENCH_NS      release/events/exits group counts, comma-separated (100,1000,10000)
+#   TCGROUP_BENCH_REPS    repetitions of the release and exits runs per count, comma-separated (3)
 #   TCGROUP_BENCH_REPEAT  repetitions of the attach, memory, depth and
 #                         populated-fork runs, per filesystem (3)
 #   TCGROUP_BENCH_FORK    fork and thread loop length, a multiple of 20 (500)
@@ -240,6 +240,20 @@ done
 note "memory: $MEMORY groups and css_sets, $REPEAT rounds"
 for fs in $(rounds tcgroup cgroup); do
 	run memory $fs "$(mnt $fs)" "$MEMORY"
+done
+
+j=1
+for n in $NS; do
+	reps=$(nth "$REPS" $j)
+	note "exits: $n threads in $n groups exit at once, no agent, $reps repetitions"
+	r=1
+	while [ $r -le "$reps" ]; do
+		for fs in $(alternate $((j + r)) tcgroup cgroup); do
+			run exits $fs "$(mnt $fs)" "$n"
+		done
+		r=$((r + 1))
+	done
+	j=$((j + 1))
 done
 
 j=1
