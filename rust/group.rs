@@ -13,6 +13,7 @@
 //! `rename` and `rmdir` take O(log n) in the number of siblings, as kernfs does for cgroup v1.
 
 use crate::{
+    agent::AgentCall,
     compat::{
         atomic::{
             Atomic,
@@ -25,7 +26,6 @@ use crate::{
         prelude::*,
         CString, //
     },
-    hierarchy::AgentCall,
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,

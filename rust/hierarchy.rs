@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hierarchies: the hierarchy list, a hierarchy's release agent, its calls and their counts.
+//! Hierarchies: the hierarchy list, a hierarchy's release agent and the counts of its calls.
 //!
 //! A hierarchy is a tree of groups with its options. Mounting finds an existing hierarchy or
 //! creates one, following cgroup v1 (`cgroup1_get_tree()`): all mounts of a hierarchy share
@@ -9,6 +9,7 @@
 //! hierarchy are the user ABI's, in [`crate::fs`]; this module is what they act on.
 
 use crate::{
+    agent::Stats,
     compat::{
         atomic,
         lock::{
@@ -105,8 +106,8 @@ pub(crate) struct Hierarchy {
     pub(crate) root: Arc<Group>,
     /// Attachment and destruction.
     state: GlobalLockedBy<HierState, TCGROUP_MUTEX>,
-    /// Agent calls.
-    pub(crate) stats: Stats,
+    /// Agent calls, shared with the calls pending.
+    pub(crate) stats: Arc<Stats>,
     /// The reference on the module.
     _module: vfs::ModuleRef,
 }
@@ -144,6 +145,7 @@ impl Hierarchy {
         let id = NEXT_ID.fetch_add(1, atomic::Relaxed);
         let root = Group::new(id, Name::new(b"")?, None, root_attrs, clone_children)?;
         let module = vfs::ModuleRef::new(this_module()?);
+        let stats = Stats::new()?;
         let hier = Arc::pin_init(
             try_pin_init!(Hierarchy {
                 id,
@@ -156,7 +158,7 @@ impl Hierarchy {
                     attached: false,
                     destroyed: false,
                 }),
-                stats: Stats::new(),
+                stats,
                 _module: module,
             }),
             GFP_KERNEL,
@@ -237,38 +239,6 @@ impl Hierarchy {
         drop(guard);
         drop(removed);
     }
-}
-
-/// Agent calls of a hierarchy, shown in its root's `release_agent.stats`.
-pub(crate) struct Stats {
-    /// Calls queued to their work items, and calls refused because the path was too long.
-    pub(crate) launched: atomic::Atomic<u64>,
-    /// Calls whose exec failed, or whose path was too long.
-    pub(crate) failed: atomic::Atomic<u64>,
-    /// The errno of the last failure (negative), 0 if none.
-    pub(crate) last_error: atomic::Atomic<i32>,
-}
-
-impl Stats {
-    /// No calls yet.
-    pub(crate) const fn new() -> Self {
-        Self {
-            launched: atomic::Atomic::new(0),
-            failed: atomic::Atomic::new(0),
-            last_error: atomic::Atomic::new(0),
-        }
-    }
-}
-
-/// One call of a hierarchy's release agent, built by the release path for a released group
-/// and run by the group's work item (`crate::release`).
-pub(crate) struct AgentCall {
-    /// The hierarchy, whose [`Stats`] count the call.
-    pub(crate) hier: Arc<Hierarchy>,
-    /// The agent's path, copied when the call was built.
-    pub(crate) agent: CString,
-    /// The released group's path, the agent's argument.
-    pub(crate) path: CString,
 }
 
 #[cfg(tcgroup_kunit_tests)]

@@ -29,6 +29,7 @@
 //!   call, with the newer path (as v1's `schedule_work()` on a pending `release_agent_work`).
 
 use crate::{
+    agent::AgentCall,
     compat::{
         atomic::{
             Atomic,
@@ -45,10 +46,6 @@ use crate::{
     group::{
         cstring,
         Group, //
-    },
-    hierarchy::{
-        AgentCall,
-        Hierarchy, //
     },
     list::SoleList,
     sync::{
@@ -250,14 +247,14 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
             // As v1, which does not call the agent with a path of `PATH_MAX` or more; unlike
             // v1, counted and logged. The release is over: a retry would fail the same way.
             hier.stats.launched.fetch_add(1, Relaxed);
-            failed(hier, e, &agent, b"(path too long)");
+            hier.stats.failed(e, &agent, b"(path too long)");
             return Ok(());
         }
         res => res?,
     };
     let call = KBox::new(
         AgentCall {
-            hier: hier.clone(),
+            stats: hier.stats.clone(),
             agent: cstring(&agent)?,
             path,
         },
@@ -317,22 +314,6 @@ fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
     cstring(&buf)
 }
 
-/// Counts a failed agent call of `hier` and logs it, rate-limited by count: a broken agent
-/// fails at every release, and `release_agent.stats` has the totals.
-fn failed(hier: &Hierarchy, err: Error, agent: &[u8], path: &[u8]) {
-    let nr_failed = hier.stats.failed.fetch_add(1, Relaxed) + 1;
-    hier.stats.last_error.store(err.to_errno(), Relaxed);
-    if nr_failed <= 10 || nr_failed % 1000 == 0 {
-        pr_warn!(
-            "release agent {} for {} failed: {:?} (failure {})\n",
-            core::str::from_utf8(agent).unwrap_or("?"),
-            core::str::from_utf8(path).unwrap_or("?"),
-            err,
-            nr_failed
-        );
-    }
-}
-
 impl WorkItem for Group {
     type Pointer = Arc<Group>;
 
@@ -340,9 +321,7 @@ impl WorkItem for Group {
     fn run(group: Arc<Group>) {
         let call = group.release_call.as_mut(&mut RELEASE_LIST.lock()).take();
         if let Some(call) = call {
-            if let Err(e) = crate::umh::run(&call.agent, &call.path) {
-                failed(&call.hier, e, call.agent.to_bytes(), call.path.to_bytes());
-            }
+            call.run();
         }
     }
 }

@@ -26,10 +26,11 @@
 //! - [`sync`]: the global locks, which hold no data of their own.
 //! - [`compat`]: the kernel-API differences between the supported kernel lines.
 //!
-//! The model, safe Rust (`group` and `hierarchy` use each other, see design.rst):
+//! The model, safe Rust:
 //!
+//! - [`agent`]: release agent calls and their counts.
 //! - [`group`]: groups, the directories of a hierarchy.
-//! - [`hierarchy`]: the hierarchy list, the release agent, its calls and their counts.
+//! - [`hierarchy`]: the hierarchy list and its release agents.
 //! - [`release`]: releasable groups, the release list and the drain work.
 //! - [`tree`]: `mkdir`, `rmdir` and `rename` of groups.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
@@ -46,6 +47,7 @@
 
 use crate::compat::prelude::*;
 
+mod agent;
 mod compat;
 mod ffi;
 mod files;
