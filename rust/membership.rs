@@ -1032,9 +1032,10 @@ enum Shared {
     /// Nothing: every thread it was asked to move is in the group.
     Done,
     /// Threads for [`move_tasks`]: some had a css_set beyond the [`SOURCES`] the pass moves
-    /// from, or one whose destination is not in use, or the entries ran out; or threads left
-    /// the root groups, and a thread they created during the move may have been placed by a
-    /// fork probe that read its creator's css_set before the move and was not seen by it.
+    /// from, or one whose destination is not in use, or the entries ran out; or threads other
+    /// than the writer left the root groups, and a thread they created during the move may
+    /// have been placed by a fork probe that read its creator's css_set before the move and
+    /// was not seen by it.
     Partly,
 }
 
@@ -1157,6 +1158,10 @@ fn try_move_shared(
         moves[0].to = new.clone();
         let mut nr_moves = 1;
         let mut left = false;
+        // A thread other than the writer that left the root groups: it may have forked during
+        // the move (see below). The writer cannot fork while it writes.
+        let writer = task::key(crate::compat::current_task!());
+        let mut forker_left_root = false;
         {
             let m = MEMBERSHIP.as_mut(&mut guard);
             let Some(w) = m.tasks.as_mut() else {
@@ -1178,6 +1183,7 @@ fn try_move_shared(
                 match TASKS.replace(w, key, old, new.as_deref(), Some(&mut spare)) {
                     Ok(Replaced::Done) => {
                         moves[0].moved += 1;
+                        forker_left_root |= old.is_none() && key != writer;
                         return;
                     }
                     Ok(Replaced::Already) => return,
@@ -1217,7 +1223,10 @@ fn try_move_shared(
                     }
                 };
                 match TASKS.replace(w, key, now, moves[i].to.as_deref(), Some(&mut spare)) {
-                    Ok(Replaced::Done) => moves[i].moved += 1,
+                    Ok(Replaced::Done) => {
+                        moves[i].moved += 1;
+                        forker_left_root |= now.is_none() && key != writer;
+                    }
                     Ok(Replaced::Already) => {}
                     Ok(Replaced::Other) | Err(_) => left = true,
                 }
@@ -1239,11 +1248,6 @@ fn try_move_shared(
                 }
             }
         }
-        // Threads that left the root groups: a thread they created meanwhile may have been
-        // placed by a fork probe that looked without the lock, and missed the move.
-        let from_root = moves[..nr_moves]
-            .iter()
-            .any(|mv| mv.from.is_none() && mv.to.is_some() && mv.moved > 0);
         for mv in moves[..nr_moves].iter() {
             if let Some(t) = &mv.to {
                 Membership::get_ref(&mut guard, t, mv.moved);
@@ -1258,7 +1262,10 @@ fn try_move_shared(
         drop(guard);
         // Unused entries go to the task map's reserve (or are freed), outside the lock.
         drop(spare);
-        return Ok(Some(if left || (threadgroup && from_root) {
+        // A thread that left the root groups may have created one meanwhile, placed by a fork
+        // probe that looked without the lock and missed the move: the caller looks again. Not
+        // when the only one is the writer, as when a process moves itself (`echo $$`).
+        return Ok(Some(if left || (threadgroup && forker_left_root) {
             Shared::Partly
         } else {
             Shared::Done

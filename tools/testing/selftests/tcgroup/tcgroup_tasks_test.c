@@ -1846,9 +1846,14 @@ static void *spawner_main(void *arg)
 /*
  * Writing to cgroup.procs while the process creates threads: once the write
  * has returned, every thread of the process -- the ones created during the
- * move included -- is in the new group.
+ * move included -- is in the new group. With @writer_from_root, the writing
+ * thread goes back to the root before each write, while the others (the
+ * spawner and its threads) are in a group: tcgroup does not walk the thread
+ * group again when the only thread that left the root is the writer, since
+ * the writer cannot create a thread while it writes.
  */
-TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
+static void procs_move_while_creating(struct __test_metadata *_metadata,
+				      struct _test_data_tasks *self, bool writer_from_root)
 {
 	const char *g[2] = { self->grp[0], self->grp[1] };
 	pid_t ids[CREATE_ROUNDS * CREATE_PER_ROUND + 2];
@@ -1865,6 +1870,8 @@ TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
 		double deadline = now_s() + POLL_LIMIT_S;
 		int n = 0;
 
+		if (writer_from_root)
+			write_id_ok(_metadata, at(self->mnt[0], "tasks"), gettid_());
 		__atomic_store_n(&s->active, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&s->round, r, __ATOMIC_RELEASE);
 		/* Move while the spawner is at work. */
@@ -1883,6 +1890,8 @@ TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
 			ids[n++] = s->w[i].tid;
 		assert_ids(_metadata, at(to, "tasks"), ids, n);
 		assert_empty(_metadata, at(from, "tasks"));
+		if (writer_from_root)
+			ASSERT_FALSE(lists(at(self->mnt[0], "tasks"), gettid_()));
 		TH_LOG("round %d: %d threads moved, %d created meanwhile", r, n,
 		       s->nr - before);
 	}
@@ -1892,6 +1901,16 @@ TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
 	for (int i = 0; i < s->nr; i++)
 		pthread_join(s->w[i].th, NULL);
 	free(s);
+}
+
+TEST_F_TIMEOUT(tasks, procs_moves_threads_being_created, 120)
+{
+	procs_move_while_creating(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(tasks, procs_writer_leaves_root_while_threads_are_created, 120)
+{
+	procs_move_while_creating(_metadata, self, true);
 }
 
 /* ---------------------------------------------------------------------- */
