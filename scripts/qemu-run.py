@@ -208,6 +208,7 @@ def main():
     ap.add_argument("--outdir", required=True)
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--memory", default="1G")
+    ap.add_argument("--cpus", type=int, default=2, help="vCPUs of the guest")
     ap.add_argument("--accel", default=os.environ.get("QEMU_ACCEL", "tcg"))
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--runner", choices=["qemu", "vng"], default="qemu")
@@ -226,7 +227,7 @@ def main():
     cmdline = f"console=ttyS0 panic=-1 oops=panic TCGROUP_MODE={args.mode} {args.append}".strip()
     if args.mode not in ("check", "bench"):
         cmdline += " loglevel=4"
-    qemu = ["qemu-system-x86_64", "-accel", args.accel, "-smp", "2", "-m", args.memory,
+    qemu = ["qemu-system-x86_64", "-accel", args.accel, "-smp", str(args.cpus), "-m", args.memory,
             "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
             "-no-reboot", "-nodefaults", "-display", "none"]
     if args.mode in ("check", "bench"):
@@ -247,7 +248,7 @@ def main():
         # it has, vng rejects). vng passes no root= for a 9p root and lets the kernel
         # name the source "/dev/root", its mount tag; 7.3 mounts an empty source and
         # 9p refuses it ("9p: Bad value for 'source'"), so root= names the tag.
-        qemu = [args.vng, "--run", args.kernel, "--disable-microvm", "--force-9p", "--cpus", "2",
+        qemu = [args.vng, "--run", args.kernel, "--disable-microvm", "--force-9p", "--cpus", str(args.cpus),
                 "--memory", args.memory, "--rwdir", os.path.abspath(args.outdir),
                 "--overlay-rwdir", os.path.realpath("/lib"), "--verbose",
                 "--append", f"root=/dev/root panic=-1 oops=panic {args.append}".strip(),
@@ -255,7 +256,7 @@ def main():
         if args.accel != "kvm":
             qemu.insert(3, "--disable-kvm")
     print(f"==> booting {os.path.basename(args.kernel)} in {'virtme-ng' if args.runner == 'vng' else 'QEMU'} "
-          f"({args.accel}, 2 CPUs, {args.memory}), mode {args.mode}, timeout {args.timeout}s", flush=True)
+          f"({args.accel}, {args.cpus} CPUs, {args.memory}), mode {args.mode}, timeout {args.timeout}s", flush=True)
     start = time.monotonic()
     if args.mode not in ("check", "bench"):
         try:
@@ -334,8 +335,8 @@ def main():
         for m in re.finditer(r"tcgroup-guest: ((?:depmod|modprobe tcgroup) failed)", console):
             problems.append(f"the guest could not load the module: {m.group(1)}")
     m = re.search(r"tcgroup-guest: .*, (\d+) CPUs", console)
-    if not m or m.group(1) != "2":
-        problems.append(f"the guest saw {m.group(1) if m else 'an unknown number of'} CPUs, not 2")
+    if not m or m.group(1) != str(args.cpus):
+        problems.append(f"the guest saw {m.group(1) if m else 'an unknown number of'} CPUs, not {args.cpus}")
     found, lines = splats(console)
     if found:
         problems.append(f"{len(found)} kernel splat line(s) in the console")
