@@ -538,9 +538,8 @@ static int cmd_attach(int argc, char **argv)
 		write_file(p[1], v);
 		procs_reopen[i] = now_ns() - t0;
 	}
-	/* Then back and forth, g0 and g1, through files held open. */
+	/* Then back and forth, g0 and g1, through the same files held open. */
 	for (i = 0; i < 2; i++) {
-		group_path(p[i], mnt, i, "cgroup.procs");
 		fd[i] = open(p[i], O_WRONLY | O_CLOEXEC);
 		if (fd[i] < 0)
 			die("open %s", p[i]);
