@@ -686,12 +686,13 @@ impl ForkExit for Tracker {
     fn exit(task: &Task) {
         let mut guard = CSS_SET_LOCK.lock();
         let rcu = rcu::read_lock();
-        let Some(cset) = TASKS.load(&rcu, task::key(task)) else {
+        let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
             return;
         };
-        if let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() {
-            TASKS.erase(w, task::key(task));
-        }
+        // One walk of the entry's chain finds and unpublishes it.
+        let Some(cset) = TASKS.remove(w, &rcu, task::key(task)) else {
+            return;
+        };
         Membership::put(&mut guard, cset, 1);
         MEMBERSHIP.as_ref(&guard).refill_if_low();
     }

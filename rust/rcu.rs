@@ -534,6 +534,27 @@ impl<T: 'static> TaskMap<T> {
         }
     }
 
+    /// Unpublishes the entry of `key` and returns the object it held (which the caller keeps
+    /// alive for `_rcu`, as for a [`TaskMap::load`]), with one walk of its chain; `None` if
+    /// `key` is unmapped. The entry goes back to the pool after a grace period. Never sleeps
+    /// or allocates.
+    pub(crate) fn remove<'a>(
+        &'static self,
+        w: &mut Writer<T>,
+        _rcu: &'a rcu::Guard,
+        key: usize,
+    ) -> Option<&'a T> {
+        let (link, entry) = self.lookup(w, key);
+        let entry = entry?;
+        let p = entry.val.load(Relaxed);
+        self.retire(link, entry);
+        self.flush(w);
+        // SAFETY: By the type invariant the object was live while mapped, and the caller
+        // keeps it alive for at least a grace period after it is unmapped, so while `_rcu` is
+        // held.
+        Some(unsafe { &*p })
+    }
+
     /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
     /// gives back to the pool after a grace period. The caller is the writer.
     fn retire(&self, link: &AtomicPtr<Entry<T>>, entry: &Entry<T>) {
