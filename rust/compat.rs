@@ -19,7 +19,7 @@
 //! | `tcgroup_sync_aref` | `sync::aref::ARef` | `types::ARef` |
 //! | `tcgroup_sync_rcu` | `sync::rcu` | [`rcu`] over C helpers |
 //! | `tcgroup_current_task` | `current!()` is a `&CurrentTask` | a `&Task` |
-//! | `tcgroup_kvec_edit` | `Vec::{pop,remove,truncate}` | [`VecExt`] |
+//! | `tcgroup_kvec_edit` | `Vec::{remove,truncate}` | [`VecExt`] |
 //! | `tcgroup_lock_class_ptr` | public `LockClassKey::as_ptr` | a cast |
 //! | `tcgroup_in_place_module` | `InPlaceModule` | [`PinnedModule`] |
 //! | `tcgroup_module_authors` | `module!`'s `authors` | `author` |

@@ -97,7 +97,7 @@ pub(crate) struct CssSet {
     hash: usize,
     /// The tasks using it.
     users: GlobalLockedBy<usize, CSS_SET_LOCK>,
-    /// Its index in [`Membership::csets`] while listed, so that finding and unlisting it take
+    /// Its slot in [`Membership::csets`] while listed, so that finding and unlisting it take
     /// O(1); meaningless while it is not listed (checked by [`Membership::find`]).
     slot: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// In [`Membership::idle`].
@@ -185,16 +185,22 @@ fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bo
 /// The state protected by [`CSS_SET_LOCK`], in [`MEMBERSHIP`].
 ///
 /// The css_sets in use are a hash table, as v1's `css_set_table`: [`Membership::find_groups`]
-/// finds the css_set of a tuple of groups in O(1). They are kept in a dense list (`csets`),
-/// whose indices the buckets chain, so that unlisting one is O(1) too (the last takes its
-/// place) and every buffer is allocated in process context, before the lock, by the move that
-/// lists new css_sets ([`Membership::reserve`]).
+/// finds the css_set of a tuple of groups in O(1). They are kept in slots (`csets`), whose
+/// indices the buckets chain, so that every buffer is allocated in process context, before
+/// the lock, by the move that lists new css_sets ([`Membership::reserve`]). Unlisting one is
+/// O(1) and touches no other css_set: its slot becomes a hole, which the next css_set listed
+/// fills (an exit that frees its css_set unlists one, so that is the exit path's cost).
 pub(crate) struct Membership {
-    /// Every css_set in use: the references that keep published css_sets alive. In no
-    /// order: each knows its index ([`CssSet::slot`]).
-    csets: KVec<Arc<CssSet>>,
-    /// Parallel to `csets`: the index of the next css_set of the same bucket, or [`NONE`].
+    /// Every css_set in use, in a slot of its own: the references that keep published
+    /// css_sets alive. In no order: each knows its slot ([`CssSet::slot`]); `None` is a hole.
+    csets: KVec<Option<Arc<CssSet>>>,
+    /// Parallel to `csets`: for a css_set, the slot of the next css_set of the same bucket;
+    /// for a hole, the next hole; or [`NONE`].
     next: KVec<usize>,
+    /// The first hole, or [`NONE`].
+    free: usize,
+    /// The holes.
+    holes: usize,
     /// The first css_set of each bucket, or [`NONE`]; a power of two of them, at least as many
     /// as css_sets (none before the first).
     buckets: KVec<usize>,
@@ -213,7 +219,7 @@ pub(crate) struct Membership {
 /// What [`Membership::take`] leaves for module exit to free after the lock.
 pub(crate) type Leftovers = (
     [Option<Arc<CssSet>>; IDLE_MAX],
-    KVec<Arc<CssSet>>,
+    KVec<Option<Arc<CssSet>>>,
     KVec<usize>,
     KVec<usize>,
     Option<Writer<CssSet>>,
@@ -243,6 +249,8 @@ impl Membership {
         Self {
             csets: KVec::new(),
             next: KVec::new(),
+            free: NONE,
+            holes: 0,
             buckets: KVec::new(),
             idle: [const { None }; IDLE_MAX],
             idle_next: 0,
@@ -255,6 +263,8 @@ impl Membership {
     /// idle css_sets and the lists (empty by then, since no non-root group is left), their
     /// buffers, the task map's writer and the refill work.
     pub(crate) fn take(&mut self) -> Leftovers {
+        self.free = NONE;
+        self.holes = 0;
         (
             core::mem::replace(&mut self.idle, [const { None }; IDLE_MAX]),
             core::mem::take(&mut self.csets),
@@ -276,20 +286,21 @@ impl Membership {
         }
     }
 
-    /// The index of `cset` in the list, if it is listed.
+    /// The slot of `cset`, if it is listed.
     fn index(guard: &GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<usize> {
         let i = *cset.slot.as_ref(guard);
         MEMBERSHIP
             .as_ref(guard)
             .csets
             .get(i)
+            .and_then(Option::as_ref)
             .is_some_and(|c| core::ptr::eq(&**c, cset))
             .then_some(i)
     }
 
     /// The list's reference on `cset`, if it is listed.
     fn find<'a>(guard: &'a GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<&'a Arc<CssSet>> {
-        Self::index(guard, cset).map(|i| &MEMBERSHIP.as_ref(guard).csets[i])
+        Self::index(guard, cset).and_then(|i| MEMBERSHIP.as_ref(guard).csets[i].as_ref())
     }
 
     /// The listed css_set of exactly `groups`, whose hash is `hash`.
@@ -312,6 +323,13 @@ impl Membership {
         n.next_power_of_two().max(MIN_BUCKETS)
     }
 
+    /// The slots free for css_sets to be listed without growing the lists: the holes and the
+    /// room left in the lists' buffers.
+    fn room(&self) -> usize {
+        let cap = self.csets.capacity().min(self.next.capacity());
+        cap - self.csets.len() + self.holes
+    }
+
     /// Makes room, in process context, for `more` css_sets to be listed by a move: reserves
     /// the lists' room and, if the table would get more css_sets than buckets, rehashes it
     /// into a larger one allocated before the lock. Only moves list css_sets, and the caller's
@@ -320,28 +338,29 @@ impl Membership {
         if more == 0 {
             return Ok(());
         }
-        let (len, cap, nb) = {
+        let (len, room, live, nb) = {
             let guard = CSS_SET_LOCK.lock();
             let state = MEMBERSHIP.as_ref(&guard);
             (
                 state.csets.len(),
-                state.csets.capacity().min(state.next.capacity()),
+                state.room(),
+                state.csets.len() - state.holes,
                 state.buckets.len(),
             )
         };
         let need = len + more;
-        let want = Self::buckets_for(need);
-        if need <= cap && want <= nb {
+        let want = Self::buckets_for(live + more);
+        if more <= room && want <= nb {
             // The usual case: nothing to allocate.
             return Ok(());
         }
         let mut fresh = KVec::new();
-        let mut csets_room = KVec::<Arc<CssSet>>::new();
+        let mut csets_room = KVec::<Option<Arc<CssSet>>>::new();
         let mut next_room = KVec::<usize>::new();
         if want > nb {
             fresh = KVec::from_elem(NONE, want, GFP_KERNEL)?;
         }
-        if need > cap {
+        if more > room {
             // The lists grow by doubling, outside the lock: their contents move into buffers
             // allocated here.
             csets_room.reserve(need.max(2 * len), GFP_KERNEL)?;
@@ -349,21 +368,23 @@ impl Membership {
         }
         let mut guard = CSS_SET_LOCK.lock();
         let state = MEMBERSHIP.as_mut(&mut guard);
-        // Exits only shrink the lists, so the buffers fit and these copies do not allocate;
-        // the old list's references are dropped after the lock, never the last ones.
-        if state.csets.capacity() < state.csets.len() + more && csets_room.capacity() > 0 {
+        // Exits only unlist (they make holes, never slots), so the buffers fit and these
+        // copies do not allocate; the old list's references are dropped after the lock, never
+        // the last ones.
+        if state.room() < more && csets_room.capacity() > 0 {
             csets_room.extend_from_slice(&state.csets, GFP_ATOMIC)?;
             core::mem::swap(&mut state.csets, &mut csets_room);
-        }
-        if state.next.capacity() < state.next.len() + more && next_room.capacity() > 0 {
             next_room.extend_from_slice(&state.next, GFP_ATOMIC)?;
             core::mem::swap(&mut state.next, &mut next_room);
         }
         if fresh.len() > state.buckets.len() {
+            // Rechained css_sets only: a hole's `next` is the list of holes.
             for (i, c) in state.csets.iter().enumerate() {
-                let b = Self::bucket(fresh.len(), c.hash);
-                state.next[i] = fresh[b];
-                fresh[b] = i;
+                if let Some(c) = c {
+                    let b = Self::bucket(fresh.len(), c.hash);
+                    state.next[i] = fresh[b];
+                    fresh[b] = i;
+                }
             }
             core::mem::swap(&mut state.buckets, &mut fresh);
         }
@@ -372,33 +393,42 @@ impl Membership {
         Ok(())
     }
 
-    /// Lists `cset`, which is not listed yet. Does not allocate: [`Membership::reserve`] made
-    /// room for it.
+    /// Lists `cset`, which is not listed yet, in the first hole or a new slot. Does not
+    /// allocate: [`Membership::reserve`] made room for it.
     fn list(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) -> Result {
         let (i, b) = {
             let m = MEMBERSHIP.as_ref(guard);
             let b = Self::bucket(m.buckets.len(), cset.hash);
-            if b >= m.buckets.len()
-                || m.csets.len() == m.csets.capacity()
-                || m.next.len() == m.next.capacity()
-            {
+            if b >= m.buckets.len() || m.room() == 0 {
                 // The caller did not reserve: never reached.
                 return Err(ENOMEM);
             }
-            (m.csets.len(), b)
+            let i = if m.free != NONE {
+                m.free
+            } else {
+                m.csets.len()
+            };
+            (i, b)
         };
         *cset.slot.as_mut(guard) = i;
         let m = MEMBERSHIP.as_mut(guard);
         let head = m.buckets[b];
-        m.next.push(head, GFP_ATOMIC)?;
-        m.csets.push(cset, GFP_ATOMIC)?;
+        if i == m.free {
+            m.free = m.next[i];
+            m.holes -= 1;
+            m.next[i] = head;
+            m.csets[i] = Some(cset);
+        } else {
+            m.next.push(head, GFP_ATOMIC)?;
+            m.csets.push(Some(cset), GFP_ATOMIC)?;
+        }
         m.buckets[b] = i;
         Ok(())
     }
 
-    /// Takes index `i` out of its bucket's chain.
-    fn unchain(&mut self, i: usize) {
-        let b = Self::bucket(self.buckets.len(), self.csets[i].hash);
+    /// Takes slot `i`, of a css_set whose hash is `hash`, out of its bucket's chain.
+    fn unchain(&mut self, i: usize, hash: usize) {
+        let b = Self::bucket(self.buckets.len(), hash);
         if self.buckets[b] == i {
             self.buckets[b] = self.next[i];
             return;
@@ -414,26 +444,15 @@ impl Membership {
     }
 
     /// Takes `cset` off the list, returning the list's reference; `None` if it is not listed.
-    /// The last css_set takes its place.
+    /// Its slot becomes a hole: no other css_set is touched.
     fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
         let i = Self::index(guard, cset)?;
         let m = MEMBERSHIP.as_mut(guard);
-        let last = m.csets.len() - 1;
-        m.unchain(i);
-        if i != last {
-            // The last css_set moves to `i`: chain it again under its new index.
-            m.unchain(last);
-            m.csets.swap(i, last);
-        }
-        let removed = m.csets.pop();
-        m.next.pop();
-        if i != last {
-            let moved = m.csets[i].clone();
-            let b = Self::bucket(m.buckets.len(), moved.hash);
-            m.next[i] = m.buckets[b];
-            m.buckets[b] = i;
-            *moved.slot.as_mut(guard) = i;
-        }
+        m.unchain(i, cset.hash);
+        let removed = m.csets[i].take();
+        m.next[i] = m.free;
+        m.free = i;
+        m.holes += 1;
         removed
     }
 
@@ -516,7 +535,7 @@ impl Membership {
 /// The css_set table of a [`Membership`], borrowed apart from its other fields: a move looks
 /// css_sets up while it holds the task map's writer.
 struct Table<'a> {
-    csets: &'a KVec<Arc<CssSet>>,
+    csets: &'a KVec<Option<Arc<CssSet>>>,
     next: &'a KVec<usize>,
     buckets: &'a KVec<usize>,
 }
@@ -555,7 +574,8 @@ impl<'a> Table<'a> {
             .buckets
             .get(Membership::bucket(self.buckets.len(), hash))?;
         while i != NONE {
-            let c = &self.csets[i];
+            // A chained slot holds a css_set.
+            let c = self.csets[i].as_ref()?;
             if c.is(hash, groups.clone()) {
                 return Some(c);
             }

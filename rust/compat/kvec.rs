@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `Vec::pop`, `Vec::remove` and `Vec::truncate` of newer kernel crates, for lines without them.
+//! `Vec::remove` and `Vec::truncate` of newer kernel crates, for lines without them.
 
 /// The error of [`VecExt::remove`]: the index is out of bounds.
 #[derive(Debug)]
 pub(crate) struct RemoveError;
 
-/// `Vec::pop`, `Vec::remove` and `Vec::truncate` of newer kernel crates.
+/// `Vec::remove` and `Vec::truncate` of newer kernel crates.
 pub(crate) trait VecExt<T> {
-    /// Removes and returns the last element, if any.
-    fn pop(&mut self) -> Option<T>;
     /// Removes and returns the element at `i`, shifting the later ones down.
     fn remove(&mut self, i: usize) -> Result<T, RemoveError>;
     /// Drops the elements from `len` on, if any.
@@ -17,16 +15,6 @@ pub(crate) trait VecExt<T> {
 }
 
 impl<T, A: kernel::alloc::Allocator> VecExt<T> for kernel::alloc::Vec<T, A> {
-    fn pop(&mut self) -> Option<T> {
-        let len = self.len().checked_sub(1)?;
-        // SAFETY: The element at `len` is initialised; shrinking the length first hands its
-        // ownership to the read, so it is dropped once.
-        unsafe {
-            self.set_len(len);
-            Some(self.as_ptr().add(len).read())
-        }
-    }
-
     fn remove(&mut self, i: usize) -> Result<T, RemoveError> {
         let len = self.len();
         if i >= len {
