@@ -142,9 +142,26 @@ void tcgroup_set_ino(struct inode *inode, u64 ino)
 	inode->i_ino = ino;
 }
 
-/* poll_wait(): queues the poller of @pt (if any) on @wq. */
+/*
+ * poll_wait(): queues the poller of @pt (if any) on @wq, then a full barrier,
+ * as sock_poll_wait() does.
+ */
 void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
 		       struct poll_table_struct *pt)
 {
 	poll_wait(file, wq, pt);
+	/*
+	 * Orders the queueing before the caller reads what it polls for; pairs
+	 * with the barrier in wq_has_sleeper() (tcgroup_wq_has_sleeper()).
+	 */
+	smp_mb();
+}
+
+/*
+ * wq_has_sleeper(): whether anyone waits on @wq, after a full barrier that
+ * orders the caller's change of what pollers read before the check.
+ */
+bool tcgroup_wq_has_sleeper(struct wait_queue_head *wq)
+{
+	return wq_has_sleeper(wq);
 }

@@ -36,5 +36,6 @@ const unsigned char *tcgroup_dentry_name(struct dentry *dentry, unsigned int *le
 void tcgroup_set_ino(struct inode *inode, u64 ino);
 void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
 		       struct poll_table_struct *pt);
+bool tcgroup_wq_has_sleeper(struct wait_queue_head *wq);
 
 #endif /* TCGROUP_HELPERS_H */

@@ -516,8 +516,18 @@ impl PollQueue {
         })
     }
 
-    /// Wakes every poller with the change events. Any context.
+    /// Wakes every poller with the change events; the caller has changed what they poll for
+    /// ([`PollQueue`]'s poll callback reads it after queueing the poller and a full barrier).
+    /// Any context.
     pub(crate) fn wake(&self) {
+        // SAFETY: By the type invariant `wq` is initialised.
+        if !unsafe { ffi::tcgroup_wq_has_sleeper(self.wq.get()) } {
+            // No poller, and one queued from now on sees the change: the barrier in the
+            // helper orders the change before this check, and the one after `poll_wait()`
+            // orders the poller's queueing before its read. An empty queue's lock is not
+            // taken: the exit probe and moves change `populated` under `CSS_SET_LOCK`.
+            return;
+        }
         // SAFETY: By the type invariant `wq` is initialised; `__wake_up` takes its lock, which
         // is irq-safe, and the key is the poll mask, as `wake_up_poll()` passes it.
         unsafe {

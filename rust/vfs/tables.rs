@@ -839,6 +839,8 @@ impl<T: FileSystem> Tables<T> {
         // SAFETY: `poll_wait()` queues the caller (if `pt` has a queueing function) on `q`,
         // whose lifetime covers the file's (the node keeps it alive), which outlives the poll.
         unsafe { ffi::tcgroup_poll_wait(file, q.wq.get(), pt) };
+        // Read after the helper's full barrier: a change made before `PollQueue::wake` found
+        // no poller queued is seen here.
         if T::poll_pending(&of.node, &of.open) {
             default | super::POLL_EVENT
         } else {
