@@ -1071,9 +1071,15 @@ enum Shared {
 ///
 /// The caller holds [`TCGROUP_MUTEX`]. `ESRCH` if `task` alone is moved and is exiting.
 fn move_shared(hier: u64, group: &Arc<Group>, task: &Task, threadgroup: bool) -> Result<Shared> {
+    // The task-map entries the last attempt could not take from the reserve.
+    let mut short = 0;
     for _ in 0..MOVE_RETRIES {
-        if let Some(r) = try_move_shared(hier, group, task, threadgroup)? {
-            return Ok(r);
+        if let Some(r) = try_move_shared(hier, group, task, threadgroup, &mut short)? {
+            if short == 0 {
+                return Ok(r);
+            }
+            // Threads left in the root groups for want of an entry: the next attempt brings
+            // them, allocated before the lock; the threads moved already stay.
         }
     }
     // The task's css_set kept changing under fork probes: the general path copes with that.
@@ -1081,34 +1087,23 @@ fn move_shared(hier: u64, group: &Arc<Group>, task: &Task, threadgroup: bool) ->
 }
 
 /// One attempt of [`move_shared`]: `Ok(None)` if `task`'s css_set changed since it was read.
+/// `short` brings the number of task-map entries to allocate before the lock (those the last
+/// attempt found short of) and takes back those this one found short of.
 fn try_move_shared(
     hier: u64,
     group: &Arc<Group>,
     task: &Task,
     threadgroup: bool,
+    short: &mut usize,
 ) -> Result<Option<Shared>> {
     let key = task::key(task);
-    // Threads in the root groups only have no entry in the task map: each one moved out of
-    // them needs one, allocated here, before the lock. The others keep theirs.
     let rooted = TASKS.load(&rcu::read_lock(), key).is_none();
-    let entries = if rooted && !group.is_root() {
-        let mut n = 1;
-        if threadgroup {
-            // The threads without an entry; the others may be in other groups.
-            n = 0;
-            let rcu = rcu::read_lock();
-            task::for_each_thread_of(task, |th| {
-                if TASKS.load(&rcu, task::key(th)).is_none() {
-                    n += 1;
-                }
-            });
-        }
-        n
-    } else {
-        0
-    };
-    let pooled = TASKS.reserved().saturating_sub(RESERVE / 2).min(entries);
-    let mut spare = TASKS.spare(entries - pooled)?;
+    // Threads in the root groups only have no entry in the task map: each one moved out of
+    // them needs one. They are not counted ahead (that was a walk of the thread group, as
+    // long as the move's own): the entries come from the reserve, down to half of it, and
+    // the threads that find none are counted and left for the next attempt, which allocates
+    // that many here, before the lock. Nothing is allocated under the lock.
+    let mut spare = TASKS.spare_within(core::mem::take(short))?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
     'again: loop {
@@ -1281,6 +1276,7 @@ fn try_move_shared(
         drop(moves);
         drop(rcu);
         drop(guard);
+        *short = spare.short();
         // Unused entries go to the task map's reserve (or are freed), outside the lock.
         drop(spare);
         // A thread that left the root groups may have created one meanwhile, placed by a fork

@@ -301,6 +301,12 @@ pub(crate) struct Spare<T: 'static> {
     map: &'static TaskMap<T>,
     head: *mut Entry<T>,
     len: usize,
+    /// Made by [`TaskMap::spare_within`]: once `head` is empty, new mappings take entries
+    /// from the map's pool only while it holds more than half of [`RESERVE`], and never
+    /// allocate; one that finds none fails and is counted in `short`.
+    within: bool,
+    /// The new mappings that found no entry (with `within`).
+    short: usize,
 }
 
 impl<T: 'static> Spare<T> {
@@ -314,6 +320,12 @@ impl<T: 'static> Spare<T> {
         self.head = unsafe { (*e).next.load(Relaxed) };
         self.len -= 1;
         Some(e)
+    }
+
+    /// The new mappings that found no entry: as many more entries as a retry of the same
+    /// change needs (made by [`TaskMap::spare_within`]; 0 otherwise).
+    pub(crate) fn short(&self) -> usize {
+        self.short
     }
 }
 
@@ -494,19 +506,28 @@ impl<T: 'static> TaskMap<T> {
     }
 
     /// Maps `key`, which is unmapped, to `obj`: the new entry comes from `spare`, else from
-    /// the reserve, else from a `GFP_ATOMIC` allocation, which alone can fail.
+    /// the reserve, else from a `GFP_ATOMIC` allocation, which alone can fail; with a `spare`
+    /// made by [`TaskMap::spare_within`], from the reserve while it holds more than half of
+    /// [`RESERVE`] and never from an allocation (`ENOMEM`, counted in the spare).
     fn insert(
         &'static self,
         w: &mut Writer<T>,
         key: usize,
         obj: &T,
-        spare: Option<&mut Spare<T>>,
+        mut spare: Option<&mut Spare<T>>,
     ) -> Result<Source> {
         let p = core::ptr::from_ref(obj).cast_mut();
-        let (e, src) = if let Some(e) = spare.and_then(Spare::take) {
+        let within = spare.as_ref().is_some_and(|s| s.within);
+        let (e, src) = if let Some(e) = spare.as_deref_mut().and_then(Spare::take) {
             (e, Source::Spare)
-        } else if let Some(e) = self.pop(w) {
+        } else if let Some(e) = (!within || self.nr_free.load(Relaxed) > RESERVE / 2)
+            .then(|| self.pop(w))
+            .flatten()
+        {
             (e, Source::Reserve)
+        } else if let Some(s) = spare.filter(|s| s.within) {
+            s.short += 1;
+            return Err(ENOMEM);
         } else {
             (Entry::alloc(self, GFP_ATOMIC)?, Source::Allocated)
         };
@@ -692,11 +713,27 @@ impl<T: 'static> TaskMap<T> {
 
     /// Allocates `n` entries with `GFP_KERNEL`, for a change mapping up to `n` new keys.
     pub(crate) fn spare(&'static self, n: usize) -> Result<Spare<T>> {
+        self.spare_with(n, false)
+    }
+
+    /// Allocates `n` entries with `GFP_KERNEL`, for a change that maps new keys without
+    /// knowing how many: past these, it takes entries from the reserve while the reserve
+    /// holds more than half of [`RESERVE`], and a new mapping that finds none fails and is
+    /// counted ([`Spare::short`]), so that the caller can allocate that many and retry. It
+    /// never allocates under its lock, and leaves the reserve to the fork probe.
+    pub(crate) fn spare_within(&'static self, n: usize) -> Result<Spare<T>> {
+        self.spare_with(n, true)
+    }
+
+    /// [`TaskMap::spare`] or [`TaskMap::spare_within`].
+    fn spare_with(&'static self, n: usize, within: bool) -> Result<Spare<T>> {
         // INVARIANT: Empty, then grown one owned entry at a time.
         let mut s = Spare {
             map: self,
             head: core::ptr::null_mut(),
             len: 0,
+            within,
+            short: 0,
         };
         for _ in 0..n {
             let e = Entry::alloc(self, GFP_KERNEL)?;
