@@ -32,7 +32,6 @@ use crate::{
         drop_after_gp,
         RcuHead,
         RefillWork,
-        Replaced,
         Source,
         TaskMap,
         Writer,
@@ -1196,26 +1195,17 @@ fn try_move_shared(
                     return;
                 }
                 let key = task::key(th);
-                match TASKS.replace(w, key, old, new.as_deref(), Some(&mut spare)) {
-                    Ok(Replaced::Done) => {
-                        moves[0].moved += 1;
-                        forker_left_root |= old.is_none() && key != writer;
-                        return;
-                    }
-                    Ok(Replaced::Already) => return,
-                    Ok(Replaced::Other) => {}
-                    // No entry to be had.
-                    Err(_) => {
-                        left = true;
-                        return;
-                    }
-                }
-                // Another css_set: one of those met already, or a new source.
-                let now = TASKS.load(&rcu, key);
+                // One look-up of the thread's entry reads its css_set and changes it.
+                let entry = TASKS.entry(w, &rcu, key);
+                let now = entry.get();
                 let same =
                     |c: Option<&CssSet>| c.map(core::ptr::from_ref) == now.map(core::ptr::from_ref);
-                let i = match moves[1..nr_moves].iter().position(|mv| same(mv.from)) {
-                    Some(i) => i + 1,
+                if same(new.as_deref()) {
+                    return;
+                }
+                // The written task's css_set, one of the others met already, or a new source.
+                let i = match moves[..nr_moves].iter().position(|mv| same(mv.from)) {
+                    Some(i) => i,
                     None if nr_moves == SOURCES => {
                         left = true;
                         return;
@@ -1238,13 +1228,14 @@ fn try_move_shared(
                         nr_moves - 1
                     }
                 };
-                match TASKS.replace(w, key, now, moves[i].to.as_deref(), Some(&mut spare)) {
-                    Ok(Replaced::Done) => {
+                match entry.set(moves[i].to.as_deref(), Some(&mut spare)) {
+                    Ok(true) => {
                         moves[i].moved += 1;
                         forker_left_root |= now.is_none() && key != writer;
                     }
-                    Ok(Replaced::Already) => {}
-                    Ok(Replaced::Other) | Err(_) => left = true,
+                    Ok(false) => {}
+                    // No entry to be had.
+                    Err(_) => left = true,
                 }
             };
             if threadgroup {

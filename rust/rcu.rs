@@ -270,17 +270,6 @@ pub(crate) enum Source {
     Allocated,
 }
 
-/// What [`TaskMap::replace`] found.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replaced {
-    /// The key was mapped to `from` and is now mapped to `to`.
-    Done,
-    /// The key was mapped to `to` already: nothing changed.
-    Already,
-    /// The key was mapped to something else than `from`: nothing changed.
-    Other,
-}
-
 /// The right to change a [`TaskMap`]: every change takes `&mut Writer`, so whatever lock
 /// protects the one writer serialises the changes.
 ///
@@ -335,6 +324,64 @@ impl<T: 'static> Drop for Spare<T> {
             // SAFETY: By the type invariant the entry is owned here and no chain holds it.
             unsafe { self.map.recycle(e) };
         }
+    }
+}
+
+/// The mapping of one key of a [`TaskMap`], found by its writer ([`TaskMap::entry`]).
+///
+/// # Invariants
+///
+/// `link` is the link that holds `entry` (the key's bucket or the `next` of the entry before
+/// it), or the chain's last link if `entry` is null (the key is unmapped), in the table of
+/// `map`; `entry`, if not null, is the key's entry. Both stay valid while `w` is borrowed:
+/// only the writer unlinks entries or replaces the table.
+pub(crate) struct MapEntry<'w, 'r, T: 'static> {
+    map: &'static TaskMap<T>,
+    w: &'w mut Writer<T>,
+    key: usize,
+    link: *const AtomicPtr<Entry<T>>,
+    entry: *const Entry<T>,
+    _rcu: PhantomData<&'r rcu::Guard>,
+}
+
+impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
+    /// The object the key maps to now, valid while the RCU read lock is held, as for a
+    /// [`TaskMap::load`].
+    pub(crate) fn get(&self) -> Option<&'r T> {
+        if self.entry.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant `entry` is the key's live entry; by the map's, its
+        // object lives at least until a grace period after its removal, so while `'r`.
+        Some(unsafe { &*(*self.entry).val.load(Relaxed) })
+    }
+
+    /// Maps the key to `to` (`None`: unmaps it), which the caller keeps alive while it is
+    /// stored; `false` if it mapped it to `to` already. A new mapping takes its entry as
+    /// [`TaskMap::store`] does with `spare` (only that can fail, leaving the key as it was);
+    /// an unmapped entry is retired, and goes back to the pool a grace period after the
+    /// writer's next [`TaskMap::flush`]. Never sleeps.
+    pub(crate) fn set(self, to: Option<&T>, spare: Option<&mut Spare<T>>) -> Result<bool> {
+        let to_ptr = to.map(core::ptr::from_ref);
+        if self.entry.is_null() {
+            let Some(to) = to else {
+                return Ok(false);
+            };
+            self.map.insert(self.w, self.key, to, spare)?;
+            return Ok(true);
+        }
+        // SAFETY: By the type invariant `entry` and `link` are live while `w` is borrowed,
+        // which it is for as long as `self`.
+        let (link, entry) = unsafe { (&*self.link, &*self.entry) };
+        if Some(entry.val.load(Relaxed).cast_const()) == to_ptr {
+            return Ok(false);
+        }
+        match to_ptr {
+            // INVARIANT: The caller keeps `to` alive while it is stored.
+            Some(p) => entry.val.store(p.cast_mut(), Release),
+            None => self.map.retire(link, entry),
+        }
+        Ok(true)
     }
 }
 
@@ -610,51 +657,32 @@ impl<T: 'static> TaskMap<T> {
         }
     }
 
-    /// Maps `key` to `to` (`None`: unmaps it) if it maps it to `from` now (`None`: unmapped),
-    /// with one walk of its chain: a move checks and changes a task's mapping at once. A new
-    /// mapping takes its entry as [`TaskMap::store`] does (only that can fail, with `ENOMEM`,
-    /// leaving the map as it was); an unmapped entry is retired, and goes back to the pool a
-    /// grace period after the writer's next [`TaskMap::flush`]. Never sleeps.
-    pub(crate) fn replace(
+    /// The mapping of `key`, looked up once to be read and changed: a move reads a task's
+    /// css_set, picks its destination from it and changes it with one walk of its chain.
+    pub(crate) fn entry<'w, 'r>(
         &'static self,
-        w: &mut Writer<T>,
+        w: &'w mut Writer<T>,
+        _rcu: &'r rcu::Guard,
         key: usize,
-        from: Option<&T>,
-        to: Option<&T>,
-        spare: Option<&mut Spare<T>>,
-    ) -> Result<Replaced> {
-        let from_ptr = from.map(core::ptr::from_ref);
-        let to_ptr = to.map(core::ptr::from_ref);
-        if let (link, Some(entry)) = self.lookup(w, key) {
-            let now = Some(entry.val.load(Relaxed).cast_const());
-            if now == to_ptr {
-                return Ok(Replaced::Already);
-            }
-            if now != from_ptr {
-                return Ok(Replaced::Other);
-            }
-            match to_ptr {
-                // INVARIANT: The caller keeps `to` alive while it is stored.
-                Some(p) => entry.val.store(p.cast_mut(), Release),
-                None => self.retire(link, entry),
-            }
-            return Ok(Replaced::Done);
+    ) -> MapEntry<'w, 'r, T> {
+        let (link, entry) = self.lookup(w, key);
+        let link = core::ptr::from_ref(link);
+        let entry = entry.map_or(core::ptr::null(), core::ptr::from_ref);
+        // INVARIANT: Found by the writer, which the value borrows for its lifetime.
+        MapEntry {
+            map: self,
+            w,
+            key,
+            link,
+            entry,
+            _rcu: PhantomData,
         }
-        // Unmapped.
-        let Some(to) = to else {
-            return Ok(Replaced::Already);
-        };
-        if from.is_some() {
-            return Ok(Replaced::Other);
-        }
-        self.insert(w, key, to, spare)?;
-        Ok(Replaced::Done)
     }
 
     /// Gives the entries unmapped since the last flush back to the pool after one grace period
     /// for all of them (one `call_rcu()`, not one per entry). The writer calls it before it
     /// lets go of the map: [`TaskMap::erase`] flushes at once, a move after its last
-    /// [`TaskMap::replace`].
+    /// [`MapEntry::set`].
     pub(crate) fn flush(&'static self, _w: &mut Writer<T>) {
         let first = self.retired.swap(core::ptr::null_mut(), Relaxed);
         if first.is_null() {
@@ -919,36 +947,79 @@ mod tests {
         MAP.load(&rcu::read_lock(), key).map(|o| o.0)
     }
 
+    /// Sets the mapping of `key` through its entry, as a move does.
+    fn set(
+        w: &mut Writer<Obj>,
+        key: usize,
+        to: Option<&Obj>,
+        spare: Option<&mut Spare<Obj>>,
+    ) -> Result<bool> {
+        MAP.entry(w, &rcu::read_lock(), key).set(to, spare)
+    }
+
+    /// The object `key` maps to, by its number, as its entry reads it.
+    fn got(w: &mut Writer<Obj>, key: usize) -> Option<u32> {
+        MAP.entry(w, &rcu::read_lock(), key).get().map(|o| o.0)
+    }
+
     #[test]
-    fn replace_checks_then_changes_and_flush_recycles() -> Result {
+    fn entry_changes_once_and_flush_recycles() -> Result {
         // SAFETY: `MAP` is the only map of `Obj`s and is initialised once, here.
         let mut w = unsafe { MAP.init() }?;
         let (a, b) = (Obj(1), Obj(2));
         let reserve = MAP.reserved();
-        // A new mapping only from "unmapped", taking an entry from the reserve.
-        assert!(MAP.replace(&mut w, 7, None, Some(&a), None)? == Replaced::Done);
-        assert!(MAP.replace(&mut w, 8, None, Some(&a), None)? == Replaced::Done);
+        // A new mapping takes an entry from the reserve.
+        assert!(set(&mut w, 7, Some(&a), None)?);
+        assert!(set(&mut w, 8, Some(&a), None)?);
         assert_eq!(MAP.reserved(), reserve - 2);
-        assert!(MAP.replace(&mut w, 7, None, Some(&b), None)? == Replaced::Other);
-        assert!(MAP.replace(&mut w, 7, Some(&b), Some(&a), None)? == Replaced::Already);
-        assert_eq!(loaded(7), Some(1));
-        // A change only from what it maps to now.
-        assert!(MAP.replace(&mut w, 7, Some(&b), None, None)? == Replaced::Other);
-        assert!(MAP.replace(&mut w, 7, Some(&a), Some(&b), None)? == Replaced::Done);
+        assert_eq!(got(&mut w, 7), Some(1));
+        assert_eq!(got(&mut w, 9), None);
+        // Setting what it maps to already changes nothing.
+        assert!(!set(&mut w, 7, Some(&a), None)?);
+        assert!(set(&mut w, 7, Some(&b), None)?);
         assert_eq!(loaded(7), Some(2));
         // Unmapped: retired, back in the reserve a grace period after the flush.
-        assert!(MAP.replace(&mut w, 7, Some(&b), None, None)? == Replaced::Done);
-        assert!(MAP.replace(&mut w, 8, Some(&a), None, None)? == Replaced::Done);
-        assert!(MAP.replace(&mut w, 8, Some(&a), None, None)? == Replaced::Already);
+        assert!(set(&mut w, 7, None, None)?);
+        assert!(set(&mut w, 8, None, None)?);
+        assert!(!set(&mut w, 8, None, None)?);
         assert_eq!(loaded(7), None);
         assert_eq!(loaded(8), None);
         assert_eq!(MAP.reserved(), reserve - 2);
         MAP.flush(&mut w);
         barrier();
         assert_eq!(MAP.reserved(), reserve);
-        // SAFETY: The map is no longer used, the barrier above waited for its callbacks, and
-        // `init` succeeded.
+        within_takes_half_the_reserve_then_counts(&mut w)?;
+        // SAFETY: The map is no longer used, the barrier in the check above waited for its
+        // callbacks, and `init` succeeded.
         unsafe { MAP.destroy(w) };
+        Ok(())
+    }
+
+    /// A spare made by `spare_within` maps with its own entries, then with the reserve's down
+    /// to half of it, then counts the mappings it could not make, never allocating.
+    fn within_takes_half_the_reserve_then_counts(w: &mut Writer<Obj>) -> Result {
+        let c = Obj(3);
+        let reserve = MAP.reserved();
+        assert_eq!(reserve, RESERVE);
+        let mut spare = MAP.spare_within(1)?;
+        let mut mapped = 0;
+        let e = loop {
+            match set(w, 1000 + mapped, Some(&c), Some(&mut spare)) {
+                Ok(_) => mapped += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e, ENOMEM);
+        assert_eq!(mapped, 1 + (RESERVE - RESERVE / 2));
+        assert_eq!(MAP.reserved(), RESERVE / 2);
+        assert_eq!(spare.short(), 1);
+        assert_eq!(loaded(1000 + mapped), None);
+        drop(spare);
+        for key in 1000..1000 + mapped {
+            assert!(set(w, key, None, None)?);
+        }
+        MAP.flush(w);
+        barrier();
         Ok(())
     }
 }
