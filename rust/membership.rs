@@ -1099,10 +1099,13 @@ fn try_move_shared(
     let rooted = TASKS.load(&rcu::read_lock(), key).is_none();
     // Threads in the root groups only have no entry in the task map: each one moved out of
     // them needs one. They are not counted ahead (that was a walk of the thread group, as
-    // long as the move's own): the entries come from the reserve, down to half of it, and
-    // the threads that find none are counted and left for the next attempt, which allocates
-    // that many here, before the lock. Nothing is allocated under the lock.
-    let mut spare = TASKS.spare_within(core::mem::take(short))?;
+    // long as the move's own): the entries come from the reserve until it is low, and the
+    // threads that find none are counted and left for the next attempt, which allocates that
+    // many here, before the lock. A lone task needs one: allocated at once if the reserve is
+    // low, rather than found short of by a first attempt. Nothing is allocated under the
+    // lock.
+    let lone = !threadgroup && rooted && !group.is_root() && TASKS.reserve_low();
+    let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(lone)))?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
     'again: loop {

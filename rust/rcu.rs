@@ -291,8 +291,8 @@ pub(crate) struct Spare<T: 'static> {
     head: *mut Entry<T>,
     len: usize,
     /// Made by [`TaskMap::spare_within`]: once `head` is empty, new mappings take entries
-    /// from the map's pool only while it holds more than half of [`RESERVE`], and never
-    /// allocate; one that finds none fails and is counted in `short`.
+    /// from the map's pool until it is low ([`TaskMap::reserve_low`]), and never allocate;
+    /// one that finds none fails and is counted in `short`.
     within: bool,
     /// The new mappings that found no entry (with `within`).
     short: usize,
@@ -554,8 +554,8 @@ impl<T: 'static> TaskMap<T> {
 
     /// Maps `key`, which is unmapped, to `obj`: the new entry comes from `spare`, else from
     /// the reserve, else from a `GFP_ATOMIC` allocation, which alone can fail; with a `spare`
-    /// made by [`TaskMap::spare_within`], from the reserve while it holds more than half of
-    /// [`RESERVE`] and never from an allocation (`ENOMEM`, counted in the spare).
+    /// made by [`TaskMap::spare_within`], from the reserve until it is low and never from an
+    /// allocation (`ENOMEM`, counted in the spare).
     fn insert(
         &'static self,
         w: &mut Writer<T>,
@@ -567,7 +567,7 @@ impl<T: 'static> TaskMap<T> {
         let within = spare.as_ref().is_some_and(|s| s.within);
         let (e, src) = if let Some(e) = spare.as_deref_mut().and_then(Spare::take) {
             (e, Source::Spare)
-        } else if let Some(e) = (!within || self.nr_free.load(Relaxed) > RESERVE / 2)
+        } else if let Some(e) = (!within || !self.reserve_low())
             .then(|| self.pop(w))
             .flatten()
         {
@@ -745,10 +745,11 @@ impl<T: 'static> TaskMap<T> {
     }
 
     /// Allocates `n` entries with `GFP_KERNEL`, for a change that maps new keys without
-    /// knowing how many: past these, it takes entries from the reserve while the reserve
-    /// holds more than half of [`RESERVE`], and a new mapping that finds none fails and is
-    /// counted ([`Spare::short`]), so that the caller can allocate that many and retry. It
-    /// never allocates under its lock, and leaves the reserve to the fork probe.
+    /// knowing how many: past these, it takes entries from the reserve until the reserve is
+    /// low ([`TaskMap::reserve_low`], which asks for a refill), and a new mapping that finds
+    /// none fails and is counted ([`Spare::short`]), so that the caller can allocate that many
+    /// and retry. It never allocates under its lock, and leaves half the reserve to the fork
+    /// probe.
     pub(crate) fn spare_within(&'static self, n: usize) -> Result<Spare<T>> {
         self.spare_with(n, true)
     }
@@ -777,8 +778,13 @@ impl<T: 'static> TaskMap<T> {
     /// writer that cannot sleep asks process context to call [`TaskMap::refill`].
     pub(crate) fn wants_refill(&self) -> bool {
         let bits = self.bits.load(Relaxed) as u32;
+        self.reserve_low() || wanted_bits(bits, self.count.load(Relaxed)).is_some()
+    }
+
+    /// Whether the reserve holds fewer than half of [`RESERVE`]: then writers ask for a
+    /// refill, and changes that may allocate take no entry from it.
+    pub(crate) fn reserve_low(&self) -> bool {
         self.nr_free.load(Relaxed) < RESERVE / 2
-            || wanted_bits(bits, self.count.load(Relaxed)).is_some()
     }
 
     /// The free entries in the reserve.
@@ -995,8 +1001,8 @@ mod tests {
         Ok(())
     }
 
-    /// A spare made by `spare_within` maps with its own entries, then with the reserve's down
-    /// to half of it, then counts the mappings it could not make, never allocating.
+    /// A spare made by `spare_within` maps with its own entries, then with the reserve's until
+    /// it is low, then counts the mappings it could not make, never allocating.
     fn within_takes_half_the_reserve_then_counts(w: &mut Writer<Obj>) -> Result {
         let c = Obj(3);
         let reserve = MAP.reserved();
@@ -1010,8 +1016,9 @@ mod tests {
             }
         };
         assert_eq!(e, ENOMEM);
-        assert_eq!(mapped, 1 + (RESERVE - RESERVE / 2));
-        assert_eq!(MAP.reserved(), RESERVE / 2);
+        assert_eq!(mapped, 1 + (RESERVE - RESERVE / 2 + 1));
+        assert!(MAP.reserve_low());
+        assert_eq!(MAP.reserved(), RESERVE / 2 - 1);
         assert_eq!(spare.short(), 1);
         assert_eq!(loaded(1000 + mapped), None);
         drop(spare);
