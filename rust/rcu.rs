@@ -609,18 +609,15 @@ impl<T: 'static> TaskMap<T> {
     pub(crate) fn remove<'a>(
         &'static self,
         w: &mut Writer<T>,
-        _rcu: &'a rcu::Guard,
+        rcu: &'a rcu::Guard,
         key: usize,
     ) -> Option<&'a T> {
-        let (link, entry) = self.lookup(w, key);
-        let entry = entry?;
-        let p = entry.val.load(Relaxed);
-        self.retire(link, entry);
+        let entry = self.entry(w, rcu, key);
+        let obj = entry.get()?;
+        // Unmapping takes no entry: it cannot fail.
+        let _ = entry.set(None, None);
         self.flush(w);
-        // SAFETY: By the type invariant the object was live while mapped, and the caller
-        // keeps it alive for at least a grace period after it is unmapped, so while `_rcu` is
-        // held.
-        Some(unsafe { &*p })
+        Some(obj)
     }
 
     /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
@@ -994,7 +991,7 @@ mod tests {
         MAP.flush(&mut w);
         barrier();
         assert_eq!(MAP.reserved(), reserve);
-        within_takes_half_the_reserve_then_counts(&mut w)?;
+        within_takes_the_reserve_until_low_then_counts(&mut w)?;
         // SAFETY: The map is no longer used, the barrier in the check above waited for its
         // callbacks, and `init` succeeded.
         unsafe { MAP.destroy(w) };
@@ -1003,7 +1000,7 @@ mod tests {
 
     /// A spare made by `spare_within` maps with its own entries, then with the reserve's until
     /// it is low, then counts the mappings it could not make, never allocating.
-    fn within_takes_half_the_reserve_then_counts(w: &mut Writer<Obj>) -> Result {
+    fn within_takes_the_reserve_until_low_then_counts(w: &mut Writer<Obj>) -> Result {
         let c = Obj(3);
         let reserve = MAP.reserved();
         assert_eq!(reserve, RESERVE);
