@@ -1101,11 +1101,13 @@ fn try_move_shared(
     // them needs one. They are not counted ahead (that was a walk of the thread group, as
     // long as the move's own): the entries come from the reserve until it is low, and the
     // threads that find none are counted and left for the next attempt, which allocates that
-    // many here, before the lock. A lone task needs one: allocated at once if the reserve is
-    // low, rather than found short of by a first attempt. Nothing is allocated under the
-    // lock.
-    let lone = !threadgroup && rooted && !group.is_root() && TASKS.reserve_low();
-    let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(lone)))?;
+    // many here, before the lock. The written task, if it is in the root groups, is known to
+    // need one: allocated at once if the reserve is low, rather than found short of by a
+    // first attempt, which would make a process that moves itself out of the root walk its
+    // threads twice (the reserve stays low while a refill waits for a grace period). Nothing
+    // is allocated under the lock.
+    let own = rooted && !group.is_root() && TASKS.reserve_low();
+    let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(own)))?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
     'again: loop {
