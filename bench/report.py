@@ -623,6 +623,8 @@ def markdown(doc):
       f"{g['attach_k']} single moves per attach run; {g['memory_k']} groups per memory run; depths {g['depths']}; "
       + (f"idle groups {g['idle']}, {g['idle_reps']} repetitions each" if g["idle"] != "none" else "no idle run")
       + (f"; profiled release runs of {g['profile_n']} groups" if g["profile_n"] else "; no profiled run")
+      + {1: "; the fork loops, attach and the moves of depth pinned to one vCPU",
+         0: "; no workload pinned to a vCPU"}.get(g.get("pin"), "")
       + (f"; from the make command: `{host['settings']}`" if host.get("settings") else "") + ".")
     w("- Both filesystems are measured in the same boot, in an order reversed every repetition. cgroup v1 is "
       "a named hierarchy without controllers (`mount -t cgroup -o none,name=ref,release_agent=...`).")
@@ -928,7 +930,8 @@ def markdown(doc):
     if fk.get("baseline"):
         w("Time per operation (µs, TCG) by condition and its median against the baseline's (module not loaded, "
           "no named v1 hierarchy). `loaded`: tcgroup.ko loaded, nothing mounted; `*-root`: both hierarchies "
-          "mounted, the task in that hierarchy's root; `*-group`: in a child group of that hierarchy; "
+          "mounted, the task in that hierarchy's root (the two are the same state, the task in both roots, "
+          "measured apart: their difference is the run's noise); `*-group`: in a child group of that hierarchy; "
           "`*-group-Kcsets`: in a child group while K other groups each hold a thread.\n")
         w("| condition | runs | fork+exit+wait (µs) | / baseline | thread create+exit+join (µs) | / baseline |")
         w("| --- | ---: | ---: | ---: | ---: | ---: |")

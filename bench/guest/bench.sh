@@ -20,6 +20,8 @@
 #   TCGROUP_BENCH_IDLE    idle groups beside the one released, ascending,
 #                         comma-separated (0,1000,10000,50000; none: no run)
 #   TCGROUP_BENCH_IDLE_REPS repetitions per count of the idle runs (5)
+#   TCGROUP_BENCH_PIN     1: the fork loops, attach and the moves of depth run
+#                         pinned to one vCPU; 0: unpinned (1)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
 # passes BENCH_NS and the others on as these).
 
@@ -35,6 +37,15 @@ PROFILE=${TCGROUP_BENCH_PROFILE:-1000}
 DEPTHS=$(echo "${TCGROUP_BENCH_DEPTHS:-1,10,100}" | tr , ' ')
 IDLE=${TCGROUP_BENCH_IDLE:-0,1000,10000,50000}
 IDLE_REPS=${TCGROUP_BENCH_IDLE_REPS:-5}
+PIN=${TCGROUP_BENCH_PIN:-1}
+case $PIN in
+0 | 1) ;;
+*)
+	echo "# TCGROUP_BENCH_PIN=$PIN is neither 0 nor 1: pinning" >&2
+	PIN=1
+	;;
+esac
+export TCGROUP_BENCH_PIN=$PIN
 T=/sys/kernel/tracing
 TC=/mnt/tc
 V1=/mnt/v1
@@ -191,7 +202,7 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"ns\": $(jstr "$NS"), \"reps\": $(jstr "$REPS"), \"repeat\": $REPEAT," \
 	"\"fork_m\": $FORK, \"rounds\": $ROUNDS, \"attach_k\": $ATTACH, \"memory_k\": $MEMORY," \
 	"\"depths\": $(jstr "$DEPTHS"), \"idle\": $(jstr "$IDLE"), \"idle_reps\": $IDLE_REPS," \
-	"\"profile_n\": $PROFILE, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
+	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
 # A warm-up run, not reported: the first loop pays page cache and slab growth.
