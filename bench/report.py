@@ -326,6 +326,9 @@ def summarise(results):
             if all("moves_per_s_batch" in r for r in rs):
                 s["depth"][fs]["exponents"]["move_batch"] = exponent(
                     [(r["depth"], 1 / r["moves_per_s_batch"]) for r in rs])
+    # Whether the moves ran with notify_on_release cleared in the deepest group (no agent).
+    drs = [r for r in results if r.get("kind") == "depth"]
+    s["depth_quiet"] = bool(drs) and all(r.get("moves_notify_on_release") == 0 for r in drs)
     s["depth_cmp"] = {}
     for d, tc in s["depth"].get("tcgroup", {}).items():
         v1 = s["depth"].get("cgroup", {}).get(d)
@@ -862,7 +865,9 @@ def markdown(doc):
     if dp:
         w("A chain of D nested groups `d/d/...`; a thread in the deepest exits (exit -> agent latency, 5 per "
           "run, all pooled), and one thread is moved between the root and the deepest group, held open and "
-          "with open+write+close per move.\n")
+          "with open+write+close per move"
+          + (", with `notify_on_release` cleared in the deepest group first, so that no agent runs during the "
+             "moves" if s.get("depth_quiet") else "") + ".\n")
         w("| depth | fs | runs | moves/s, held open | moves/s, open+write+close | exit -> agent (ms) |")
         w("| ---: | --- | ---: | ---: | ---: | ---: |")
         for d in sorted({d for fs in dp for d in by_int(dp[fs])}, key=int):
