@@ -267,6 +267,16 @@ for n in $NS; do
 	j=$((j + 1))
 done
 
+# A warm-up of each release path, not reported: the boot's first agent calls
+# pay the agent's page cache and the exec path's slab growth, and the first
+# repetition below is tcgroup's (that run had the highest p50 of the six at
+# N=100 in four of the five reports of 2026-12-01 from reserve to quiet2, and
+# 2.1x tcgroup's other two in the last).
+note "release: warm-up of 100 groups per path, not reported"
+run release tcgroup $TC 100 >/dev/null
+run release cgroup $V1 100 >/dev/null
+run umh tcgroup $TC 100 >/dev/null
+
 j=1
 for n in $NS; do
 	reps=$(nth "$REPS" $j)
