@@ -34,6 +34,29 @@ unsigned int tcgroup_task_flags(struct task_struct *task)
 	return READ_ONCE(task->flags);
 }
 
+/* smp_mb() (a macro), then the task's PF_* flags. */
+unsigned int tcgroup_task_flags_mb(struct task_struct *task)
+{
+	/*
+	 * Orders a move's publication of the task's first task-map entry
+	 * before its read of PF_EXITING; pairs with the barrier in
+	 * tcgroup_smp_mb(), which the exit probe issues between PF_EXITING
+	 * (set before it runs) and its look-up of the entry without the lock.
+	 */
+	smp_mb();
+	return READ_ONCE(task->flags);
+}
+
+/* smp_mb(), a macro. */
+void tcgroup_smp_mb(void)
+{
+	/*
+	 * The exit probe's: orders PF_EXITING before its look-up of the task's
+	 * entry; pairs with the barrier in tcgroup_task_flags_mb().
+	 */
+	smp_mb();
+}
+
 /*
  * A unique key for @task while it lives: its address divided by a lower
  * bound of the space every task_struct takes (the starts of two live ones are

@@ -20,6 +20,8 @@ struct wait_queue_head;
 struct workqueue_struct;
 
 unsigned int tcgroup_task_flags(struct task_struct *task);
+unsigned int tcgroup_task_flags_mb(struct task_struct *task);
+void tcgroup_smp_mb(void);
 unsigned long tcgroup_task_key(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, void *data);

@@ -703,6 +703,17 @@ impl ForkExit for Tracker {
     }
 
     fn exit(task: &Task) {
+        // Most tasks are in root groups only: they have no entry, and their exit takes no
+        // global lock. A move that gives a task its first entry tests `PF_EXITING` after
+        // publishing it (`task::is_exiting_after_store`), and this probe runs after the flag
+        // is set and issues the pairing barrier before its look-up: either the move sees the
+        // flag and takes the entry back, or this sees the entry and waits for the move's lock.
+        // An entry that changes css_set stays in place, and a task's last entry is removed
+        // only here or by a move: the look-up below then finds what the lock protects.
+        task::exit_barrier();
+        if TASKS.load(&rcu::read_lock(), task::key(task)).is_none() {
+            return;
+        }
         let mut guard = CSS_SET_LOCK.lock();
         let rcu = rcu::read_lock();
         let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
@@ -928,6 +939,8 @@ fn try_move_tasks(
     // entries reserved above, unless a task gained an entry since), putting back what was
     // stored if one does; then the erasures, which cannot fail.
     let mut failed = None;
+    // A task given its first entry was found exiting after it was published.
+    let mut exited = false;
     {
         let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
             return Err(ENODEV);
@@ -958,13 +971,23 @@ fn try_move_tasks(
                 }
             }
         } else {
-            for m in moves.iter().filter(|m| !m.skip) {
-                if plans[m.plan].new.is_none() {
+            for m in moves.iter_mut().filter(|m| !m.skip) {
+                let p = &mut plans[m.plan];
+                if p.new.is_none() {
                     TASKS.erase(w, task::key(&m.task));
+                } else if p.old.is_none() && task::is_exiting_after_store(&m.task) {
+                    // A first entry, for a task that started exiting after the test above: its
+                    // exit probe may have looked without the lock and found none (see
+                    // `Tracker::exit`). Take it back: the task stays in the root groups.
+                    TASKS.erase(w, task::key(&m.task));
+                    m.skip = true;
+                    p.moved -= 1;
+                    exited = true;
                 }
             }
         }
     }
+
     if let Some(e) = failed {
         // The css_sets this move listed have no user: unlist them. They were published for a
         // moment, and readers may hold them.
@@ -988,10 +1011,27 @@ fn try_move_tasks(
             Membership::put(&mut guard, o, p.moved);
         }
     }
+    if exited {
+        // Listed by this move for tasks that all turned out to be exiting (no other plan
+        // shares it, or it has users now): unused.
+        for p in plans.iter().filter(|p| p.listed) {
+            if let Some(n) = p.new.as_deref() {
+                if *n.users.as_ref(&guard) == 0 {
+                    if let Some(c) = Membership::unlist(&mut guard, n) {
+                        drop_after_gp(c);
+                    }
+                }
+            }
+        }
+    }
     MEMBERSHIP.as_ref(&guard).refill_if_low();
     drop(guard);
     // Unused entries go to the task map's reserve (or are freed), outside the lock.
     drop(spare);
+    if exited && exiting == Exiting::Fail {
+        // As the test above would have: an exiting task cannot be moved.
+        return Err(ESRCH);
+    }
     Ok(true)
 }
 
@@ -1182,6 +1222,8 @@ fn try_move_shared(
         // the move (see below). The writer cannot fork while it writes.
         let writer = task::key(crate::compat::current_task!());
         let mut forker_left_root = false;
+        // The lone task started exiting while it was moved, and stays where it was.
+        let mut exited = false;
         {
             let m = MEMBERSHIP.as_mut(&mut guard);
             let Some(w) = m.tasks.as_mut() else {
@@ -1234,6 +1276,14 @@ fn try_move_shared(
                     }
                 };
                 match entry.set(moves[i].to.as_deref(), Some(&mut spare)) {
+                    // A first entry, for a thread that started exiting after the test above:
+                    // its exit probe may have looked without the lock and found none (see
+                    // `Tracker::exit`). Take it back: the thread stays in the root groups, as
+                    // if the test had seen the flag.
+                    Ok(true) if now.is_none() && task::is_exiting_after_store(th) => {
+                        TASKS.erase(w, key);
+                        exited |= !threadgroup;
+                    }
                     Ok(true) => {
                         moves[i].moved += 1;
                         forker_left_root |= now.is_none() && key != writer;
@@ -1275,6 +1325,9 @@ fn try_move_shared(
         *short = spare.short();
         // Unused entries go to the task map's reserve (or are freed), outside the lock.
         drop(spare);
+        if exited {
+            return Err(ESRCH);
+        }
         // A thread that left the root groups may have created one meanwhile, placed by a fork
         // probe that looked without the lock and missed the move: the caller looks again. Not
         // when the only one is the writer, as when a process moves itself (`echo $$`).

@@ -44,6 +44,24 @@ pub(crate) fn is_exiting(task: &Task) -> bool {
     flags(task) & bindings::PF_EXITING != 0
 }
 
+/// A full barrier, then whether `task` is exiting. A move that gave `task` its first task-map
+/// entry calls it after publishing the entry; the exit probe runs after `PF_EXITING` is set and
+/// issues [`exit_barrier`] before it looks the entry up without the lock. So either this sees
+/// `PF_EXITING`, and the move takes the entry back, or the probe sees the entry, and takes the
+/// lock the move holds.
+pub(crate) fn is_exiting_after_store(task: &Task) -> bool {
+    // SAFETY: `task` is a valid task; the helper issues `smp_mb()` and reads its flags.
+    let flags = unsafe { ffi::tcgroup_task_flags_mb(task.as_ptr().cast()) };
+    flags & bindings::PF_EXITING != 0
+}
+
+/// The exit probe's side of [`is_exiting_after_store`]: a full barrier between `PF_EXITING`,
+/// set by the exiting task before its probe runs, and the probe's look-up of its entry.
+pub(crate) fn exit_barrier() {
+    // SAFETY: The helper only issues `smp_mb()`.
+    unsafe { ffi::tcgroup_smp_mb() };
+}
+
 /// Whether `task` is a kernel thread (`PF_KTHREAD`, fixed at creation).
 pub(crate) fn is_kthread(task: &Task) -> bool {
     flags(task) & bindings::PF_KTHREAD != 0

@@ -1989,6 +1989,40 @@ TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
 }
 
 /*
+ * The same, with the process leaving the root group on every other write and
+ * coming back on the next: the threads the churner creates meanwhile are in
+ * the root group, and some of them begin to exit while the move gives them
+ * their first entry. tcgroup's exit probe looks for a task's entry without
+ * its lock, and a move takes back a first entry it gave a thread it then
+ * finds exiting; whichever way each race goes, nothing stays behind: the
+ * group empties, and no reference keeps it busy.
+ */
+TEST_F_TIMEOUT(tasks, procs_leaves_root_with_threads_exiting, 120)
+{
+	pid_t pid = getpid(), none[1];
+	int quit = 0, failures = 0, ret = 0;
+	pthread_t churner;
+
+	ASSERT_EQ(pthread_create(&churner, NULL, churner_main, &quit), 0);
+	for (int i = 0; i < 500; i++) {
+		ret = write_id(i % 2 ? at(self->mnt[0], "cgroup.procs") :
+				       at(self->grp[0], "cgroup.procs"), pid);
+		if (ret) {
+			failures++;
+			TH_LOG("move %d: %s", i, err_str(-ret));
+		}
+	}
+	__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
+	pthread_join(churner, NULL);
+	EXPECT_EQ(failures, 0);
+	/* The last write took the process back to the root group. */
+	wait_ids(_metadata, at(self->grp[0], "tasks"), none, 0);
+	EXPECT_EQ(rmdir(self->grp[0]), 0) {
+		TH_LOG("rmdir(%s): %s", self->grp[0], strerror(errno));
+	}
+}
+
+/*
  * debug.taskcount counts a group's tasks whichever css_set they share with
  * the groups of another hierarchy: tasks that share x of the debug hierarchy
  * but are in different groups of the first hierarchy, moves in the first
