@@ -1958,19 +1958,21 @@ static void *churner_main(void *arg)
 }
 
 /*
- * Moving a process through cgroup.procs while its threads keep exiting: the
- * exiting ones stay behind, as in v1, and every write succeeds. (tcgroup
- * failed a whole move with ESRCH when a thread began to exit during it.)
+ * Moves the calling process by cgroup.procs CHURN_MOVES times, to @even and
+ * @odd in turn (ending in @odd), while churner_main() keeps creating threads
+ * that exit at once; every write must succeed.
  */
-TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
+#define CHURN_MOVES 500
+static void move_process_while_churning(struct __test_metadata *_metadata,
+					const char *even, const char *odd)
 {
 	pid_t pid = getpid();
 	int quit = 0, failures = 0, ret = 0;
 	pthread_t churner;
 
 	ASSERT_EQ(pthread_create(&churner, NULL, churner_main, &quit), 0);
-	for (int i = 0; i < 500; i++) {
-		ret = write_id(at(self->grp[i % 2], "cgroup.procs"), pid);
+	for (int i = 0; i < CHURN_MOVES; i++) {
+		ret = write_id(at(i % 2 ? odd : even, "cgroup.procs"), pid);
 		if (ret) {
 			failures++;
 			TH_LOG("move %d: %s", i, err_str(-ret));
@@ -1979,6 +1981,18 @@ TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
 	__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
 	pthread_join(churner, NULL);
 	EXPECT_EQ(failures, 0);
+}
+
+/*
+ * Moving a process through cgroup.procs while its threads keep exiting: the
+ * exiting ones stay behind, as in v1, and every write succeeds. (tcgroup
+ * failed a whole move with ESRCH when a thread began to exit during it.)
+ */
+TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
+{
+	pid_t pid = getpid();
+
+	move_process_while_churning(_metadata, self->grp[0], self->grp[1]);
 	/* Only the main thread is left, in the last group written. */
 	wait_ids(_metadata, at(self->grp[1], "tasks"), &pid, 1);
 	assert_empty(_metadata, at(self->grp[0], "tasks"));
@@ -1999,22 +2013,9 @@ TEST_F_TIMEOUT(tasks, procs_move_with_threads_exiting, 120)
  */
 TEST_F_TIMEOUT(tasks, procs_leaves_root_with_threads_exiting, 120)
 {
-	pid_t pid = getpid(), none[1];
-	int quit = 0, failures = 0, ret = 0;
-	pthread_t churner;
+	pid_t none[1];
 
-	ASSERT_EQ(pthread_create(&churner, NULL, churner_main, &quit), 0);
-	for (int i = 0; i < 500; i++) {
-		ret = write_id(i % 2 ? at(self->mnt[0], "cgroup.procs") :
-				       at(self->grp[0], "cgroup.procs"), pid);
-		if (ret) {
-			failures++;
-			TH_LOG("move %d: %s", i, err_str(-ret));
-		}
-	}
-	__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
-	pthread_join(churner, NULL);
-	EXPECT_EQ(failures, 0);
+	move_process_while_churning(_metadata, self->grp[0], self->mnt[0]);
 	/* The last write took the process back to the root group. */
 	wait_ids(_metadata, at(self->grp[0], "tasks"), none, 0);
 	EXPECT_EQ(rmdir(self->grp[0]), 0) {
