@@ -987,7 +987,6 @@ fn try_move_tasks(
             }
         }
     }
-
     if let Some(e) = failed {
         // The css_sets this move listed have no user: unlist them. They were published for a
         // moment, and readers may hold them.
