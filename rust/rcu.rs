@@ -132,13 +132,6 @@ pub(crate) fn barrier() {
     unsafe { bindings::rcu_barrier() };
 }
 
-/// Waits for a grace period: every RCU reader that started before the call has finished.
-/// Sleeps; process context only, with no lock held.
-fn synchronize() {
-    // SAFETY: `synchronize_rcu` only waits; the caller is in process context.
-    unsafe { bindings::synchronize_rcu() };
-}
-
 /// The entries a [`TaskMap`] keeps for writers that cannot allocate (the fork probe takes one
 /// per child it places). When fewer are left than half, the map asks to be refilled
 /// ([`TaskMap::wants_refill`]) and process context tops it up ([`TaskMap::refill`]).
@@ -208,12 +201,42 @@ unsafe extern "C" fn batch_rcu_callback<T: 'static>(head: *mut bindings::callbac
     }
 }
 
+/// The `call_rcu()` callback of a table replaced by [`TaskMap::refill`]: gives its entries back
+/// to their map's pool and frees it.
+///
+/// # Safety
+///
+/// `head` must be the `rcu` field of a table from `KBox::into_raw` that is no longer the map's
+/// and that no reader can reach (a grace period has passed since it was replaced), with its
+/// entries still chained and owned by it: the new table holds copies of them.
+unsafe extern "C" fn table_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(Table<T>, rcu);
+    // SAFETY: Per the function's contract `head` is at `off` in a `Table<T>` from
+    // `KBox::into_raw`, which this callback owns now.
+    let old = unsafe { KBox::from_raw(head.cast::<u8>().sub(off).cast::<Table<T>>()) };
+    for b in old.buckets.iter() {
+        let mut e = b.load(Relaxed);
+        while !e.is_null() {
+            // SAFETY: `e` is an entry of the old table, which this callback owns (contract).
+            let (map, next) = unsafe { ((*e).map, (*e).next.load(Relaxed)) };
+            // SAFETY: `e`, from `KBox::into_raw`, is unreachable a grace period after the old
+            // table was replaced, and only this loop holds it now.
+            unsafe { map.recycle(e) };
+            e = next;
+        }
+    }
+    // The buckets may be `vmalloc()`ed: `kvfree()` defers that free from softirq context.
+    drop(old);
+}
+
 /// The buckets of a [`TaskMap`].
 struct Table<T: 'static> {
     /// `usize::BITS` minus the log2 of the number of buckets: a hash's top bits pick one.
     shift: u32,
     /// The chains' first entries.
     buckets: KVVec<AtomicPtr<Entry<T>>>,
+    /// For the grace period between its replacement and its free ([`table_rcu_callback`]).
+    rcu: Opaque<bindings::callback_head>,
 }
 
 impl<T: 'static> Table<T> {
@@ -228,6 +251,7 @@ impl<T: 'static> Table<T> {
             Table {
                 shift: usize::BITS - bits,
                 buckets,
+                rcu: Opaque::uninit(),
             },
             GFP_KERNEL,
         )?)
@@ -463,7 +487,8 @@ impl<T: 'static> TaskMap<T> {
     /// # Safety
     ///
     /// Must be called once, after the last use of the map, after every grace period callback
-    /// of its entries has run ([`barrier`]), and only if [`TaskMap::init`] succeeded.
+    /// of its entries and replaced tables has run ([`barrier`]), and only if
+    /// [`TaskMap::init`] succeeded.
     pub(crate) unsafe fn destroy(&'static self, _w: Writer<T>) {
         let t = self.table.swap(core::ptr::null_mut(), Relaxed);
         if !t.is_null() {
@@ -800,9 +825,11 @@ impl<T: 'static> TaskMap<T> {
     }
 
     /// Tops the reserve up and resizes the table if its entries no longer fit it. Process
-    /// context: it allocates with `GFP_KERNEL` and waits for a grace period. `lock` gives the
-    /// writer for the moments the table is swapped (the caller's lock held by the closure
-    /// while it runs). `ENOMEM` if an allocation failed; what was done stays done.
+    /// context: it allocates with `GFP_KERNEL`, but does not wait for the readers of a table it
+    /// replaces (which would keep the reserve from being topped up meanwhile): the old table
+    /// and its entries go back to the pool a grace period later, through `call_rcu()`. `lock`
+    /// gives the writer for the moments the table is swapped (the caller's lock held by the
+    /// closure while it runs). `ENOMEM` if an allocation failed; what was done stays done.
     pub(crate) fn refill(
         &'static self,
         mut lock: impl FnMut(&mut dyn FnMut(&mut Writer<T>)),
@@ -830,22 +857,11 @@ impl<T: 'static> TaskMap<T> {
             if old.is_null() {
                 continue;
             }
-            // Readers may still be on the old table and its entries.
-            synchronize();
-            // SAFETY: `old` came from `KBox::into_raw` (type invariant) and was replaced a
-            // grace period ago: no reader and no writer can reach it or its entries.
-            let old = unsafe { KBox::from_raw(old) };
-            for b in old.buckets.iter() {
-                let mut e = b.load(Relaxed);
-                while !e.is_null() {
-                    // SAFETY: `e` is an entry of the old table, unreachable (see above).
-                    let next = unsafe { (*e).next.load(Relaxed) };
-                    // SAFETY: `e`, from `KBox::into_raw`, was unreachable a grace period
-                    // after the old table was replaced, and only this loop holds it now.
-                    unsafe { self.recycle(e) };
-                    e = next;
-                }
-            }
+            // SAFETY: `old` came from `KBox::into_raw` (type invariant) and was just replaced:
+            // no writer can reach it any more, and readers that still may are done before the
+            // callback runs. It still owns the entries the new table holds copies of, and its
+            // `rcu` field is used once, here.
+            unsafe { bindings::call_rcu((*old).rcu.get(), Some(table_rcu_callback::<T>)) };
         }
         Ok(())
     }
@@ -992,6 +1008,7 @@ mod tests {
         barrier();
         assert_eq!(MAP.reserved(), reserve);
         within_takes_the_reserve_until_low_then_counts(&mut w)?;
+        refill_grows_the_table_and_recycles_the_old_one(&mut w)?;
         // SAFETY: The map is no longer used, the barrier in the check above waited for its
         // callbacks, and `init` succeeded.
         unsafe { MAP.destroy(w) };
@@ -1021,6 +1038,34 @@ mod tests {
         drop(spare);
         for key in 1000..1000 + mapped {
             assert!(set(w, key, None, None)?);
+        }
+        MAP.flush(w);
+        barrier();
+        Ok(())
+    }
+
+    /// A refill of a map with more entries than buckets copies every mapping into a table
+    /// twice the size, and returns without waiting for readers of the old one, whose entries
+    /// come back to the pool a grace period later.
+    fn refill_grows_the_table_and_recycles_the_old_one(w: &mut Writer<Obj>) -> Result {
+        let d = Obj(4);
+        let n = (1usize << MIN_BITS) + 1;
+        let mut spare = MAP.spare(n)?;
+        for key in 0..n {
+            assert!(MAP.store(w, 5000 + key, &d, Some(&mut spare))? == Source::Spare);
+        }
+        assert!(MAP.wants_refill());
+        MAP.refill(|f| f(&mut *w))?;
+        assert!(!MAP.wants_refill());
+        assert_eq!(MAP.bits.load(Relaxed), MIN_BITS as usize + 1);
+        for key in 0..n {
+            assert_eq!(loaded(5000 + key), Some(4));
+        }
+        // The old table's entries, after the grace period: the pool is full.
+        barrier();
+        assert_eq!(MAP.reserved(), POOL_MAX);
+        for key in 0..n {
+            assert!(set(w, 5000 + key, None, None)?);
         }
         MAP.flush(w);
         barrier();
