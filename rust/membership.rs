@@ -41,7 +41,10 @@ use crate::{
         CSS_SET_LOCK,
         TCGROUP_MUTEX, //
     },
-    task,
+    task::{
+        self,
+        TaskKey, //
+    },
     tracepoint::ForkExit,
     vfs::FileCred,
     workqueue::OwnedQueue,
@@ -170,12 +173,9 @@ impl CssSet {
     }
 }
 
-/// Whether `task` is in `group` of `hier`, as its css_set (found under `rcu`) says.
-fn is_member(rcu: &rcu::Guard, task: &Task, hier: u64, group: &Arc<Group>) -> bool {
-    match TASKS
-        .load(rcu, task::key(task))
-        .and_then(|c| c.group_of(hier))
-    {
+/// Whether the task of `key` is in `group` of `hier`, as its css_set (found under `rcu`) says.
+fn is_member(rcu: &rcu::Guard, key: TaskKey, hier: u64, group: &Arc<Group>) -> bool {
+    match TASKS.load(rcu, key).and_then(|c| c.group_of(hier)) {
         Some(g) => Arc::ptr_eq(g, group),
         None => group.is_root(),
     }
@@ -1234,13 +1234,13 @@ fn try_move_shared(
                 next: &m.next,
                 buckets: &m.buckets,
             };
-            let mut one = |th: &Task| {
+            // A thread, its key, and whether the walk saw it exiting.
+            let mut one = |th: &Task, key: TaskKey, exiting: bool| {
                 // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
                 // leaves it (a lone task was checked above).
-                if threadgroup && task::is_exiting(th) {
+                if threadgroup && exiting {
                     return;
                 }
-                let key = task::key(th);
                 // One look-up of the thread's entry reads its css_set and changes it.
                 let entry = TASKS.entry(w, &rcu, key);
                 let now = entry.get();
@@ -1293,9 +1293,9 @@ fn try_move_shared(
                 }
             };
             if threadgroup {
-                task::for_each_thread_of(task, &mut one);
+                task::for_each_thread_of(task, |th| one(th, th.key(), th.is_exiting()));
             } else {
-                one(task);
+                one(task, key, false);
             }
             // The entries of the threads moved to the root groups, after one grace period.
             TASKS.flush(w);
@@ -1352,10 +1352,10 @@ fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<AR
         let mut overflow = false;
         let rcu = rcu::read_lock();
         task::for_each_thread_of(task, |th| {
-            if is_member(&rcu, th, hier, group) || task::is_exiting(th) {
+            if is_member(&rcu, th.key(), hier, group) || th.is_exiting() {
                 return;
             }
-            if threads.push(ARef::from(th), GFP_NOWAIT).is_err() {
+            if threads.push(ARef::from(&**th), GFP_NOWAIT).is_err() {
                 overflow = true;
             }
         });
@@ -1379,14 +1379,14 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
             // Lockless: the css_sets are read under RCU while every thread is walked.
             let rcu = rcu::read_lock();
             task::for_each_thread(|t| {
-                if !is_member(&rcu, t, hier, group) {
+                if !is_member(&rcu, t.key(), hier, group) {
                     return;
                 }
                 // An exiting task has no entry once its exit probe has run, but stays on the
                 // thread list (a zombie, or a leader that exited before its threads): it has left
                 // its groups, so the root, which lists tasks without an entry, leaves it out, as
                 // v1's root stops listing it at `cgroup_exit()`.
-                if group.is_root() && task::is_exiting(t) {
+                if group.is_root() && t.is_exiting() {
                     return;
                 }
                 let id = if tgid { task::vtgid(t) } else { task::vpid(t) };

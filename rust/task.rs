@@ -19,6 +19,10 @@ use crate::{
 };
 use kernel::{
     bindings,
+    ffi::{
+        c_uint,
+        c_ulong, //
+    },
     task::Task, //
 };
 
@@ -110,34 +114,73 @@ pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
     Some(unsafe { ARef::from_raw(task) })
 }
 
+/// A thread met by [`for_each_thread`] or [`for_each_thread_of`], with what the walk read of
+/// it: its [`key`] and its flags, so that a walk of a thousand threads under a lock makes one
+/// call per thread into C, not three. Dereferences to the task.
+pub(crate) struct Thread<'a> {
+    task: &'a Task,
+    key: TaskKey,
+    flags: u32,
+}
+
+impl Thread<'_> {
+    /// The thread's [`key`].
+    pub(crate) fn key(&self) -> TaskKey {
+        self.key
+    }
+
+    /// Whether the thread was exiting when the walk met it, as [`is_exiting`] then.
+    pub(crate) fn is_exiting(&self) -> bool {
+        self.flags & bindings::PF_EXITING != 0
+    }
+}
+
+impl core::ops::Deref for Thread<'_> {
+    type Target = Task;
+
+    fn deref(&self) -> &Task {
+        self.task
+    }
+}
+
 /// The `tcgroup_walk_threads()` callback: calls the closure `data` points at.
 ///
 /// # Safety
 ///
-/// `task` must be valid for the call and `data` point at an `F`.
-unsafe extern "C" fn thread_trampoline<F: FnMut(&Task)>(
+/// `task` must be valid for the call, `key` and `flags` its key and flags, and `data` point at
+/// an `F`.
+unsafe extern "C" fn thread_trampoline<F: FnMut(&Thread<'_>)>(
     task: *mut ffi::task_struct,
+    key: c_ulong,
+    flags: c_uint,
     data: *mut c_void,
 ) {
-    // SAFETY: Per the function's contract.
-    unsafe { (*data.cast::<F>())(&*task.cast::<Task>()) };
+    // SAFETY: Per the function's contract `task` is valid for the call.
+    let task = unsafe { &*task.cast::<Task>() };
+    let th = Thread {
+        task,
+        key: key as TaskKey,
+        flags,
+    };
+    // SAFETY: Per the function's contract `data` points at an `F`.
+    unsafe { (*data.cast::<F>())(&th) };
 }
 
 /// Calls `f` for every thread of the system, under RCU (so `f` must not sleep).
-pub(crate) fn for_each_thread<F: FnMut(&Task)>(mut f: F) {
+pub(crate) fn for_each_thread<F: FnMut(&Thread<'_>)>(mut f: F) {
     let _rcu = rcu::read_lock();
     // SAFETY: `_rcu` holds the RCU read lock the helper needs; every task it passes is valid
-    // for the call, and `f` outlives it.
+    // for the call, with its key and flags, and `f` outlives it.
     unsafe { ffi::tcgroup_walk_threads(Some(thread_trampoline::<F>), (&raw mut f).cast()) };
 }
 
 /// Calls `f` for every thread of `task`'s thread group, under RCU (so `f` must not sleep):
 /// none if the group has gone.
-pub(crate) fn for_each_thread_of<F: FnMut(&Task)>(task: &Task, mut f: F) {
+pub(crate) fn for_each_thread_of<F: FnMut(&Thread<'_>)>(task: &Task, mut f: F) {
     let _rcu = rcu::read_lock();
     // SAFETY: `_rcu` holds the RCU read lock the helper needs; `task` is valid (the caller's
     // reference keeps its signal struct alive); every task the helper passes is valid for the
-    // call, and `f` outlives it.
+    // call, with its key and flags, and `f` outlives it.
     unsafe {
         ffi::tcgroup_walk_thread_group(
             task.as_ptr().cast(),
