@@ -661,20 +661,22 @@ pub(crate) struct Tracker;
 
 impl ForkExit for Tracker {
     fn fork(parent: &Task, child: &Task) {
+        let rcu = rcu::read_lock();
+        let parent_key = task::key(parent);
         // Most tasks are in root groups only: find that out without the global lock. A move
         // of the parent racing with this lands the child in the parent's old groups.
-        if TASKS.load(&rcu::read_lock(), task::key(parent)).is_none() {
+        if TASKS.load(&rcu, parent_key).is_none() {
             return;
         }
         let mut guard = CSS_SET_LOCK.lock();
-        let rcu = rcu::read_lock();
-        let Some(cset) = TASKS.load(&rcu, task::key(parent)) else {
+        let Some(cset) = TASKS.load(&rcu, parent_key) else {
             // The parent is in root groups only, and so is the child.
             return;
         };
+        let child_key = task::key(child);
         // An attach may have given the child (found by pid before this probe ran) its own
         // groups already; that move wins.
-        if TASKS.load(&rcu, task::key(child)).is_some() {
+        if TASKS.load(&rcu, child_key).is_some() {
             return;
         }
         let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
@@ -682,7 +684,7 @@ impl ForkExit for Tracker {
         };
         // The entry comes from the reserve, which process context refills: no allocation
         // unless the reserve ran dry.
-        match TASKS.store(w, task::key(child), cset, None) {
+        match TASKS.store(w, child_key, cset, None) {
             Ok(Source::Allocated) => {
                 FORK_ALLOCATED.fetch_add(1, Relaxed);
             }
@@ -711,16 +713,18 @@ impl ForkExit for Tracker {
         // An entry that changes css_set stays in place, and a task's last entry is removed
         // only here or by a move: the look-up below then finds what the lock protects.
         task::exit_barrier();
-        if TASKS.load(&rcu::read_lock(), task::key(task)).is_none() {
+        let rcu = rcu::read_lock();
+        let key = task::key(task);
+        if TASKS.load(&rcu, key).is_none() {
             return;
         }
         let mut guard = CSS_SET_LOCK.lock();
-        let rcu = rcu::read_lock();
         let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
             return;
         };
-        // One walk of the entry's chain finds and unpublishes it.
-        let Some(cset) = TASKS.remove(w, &rcu, task::key(task)) else {
+        // One walk of the entry's chain finds and unpublishes it; the entry goes back to the
+        // reserve with a batch of others (one `call_rcu()` per batch, not per exit).
+        let Some(cset) = TASKS.remove(w, &rcu, key) else {
             return;
         };
         Membership::put(&mut guard, cset, 1);

@@ -144,6 +144,10 @@ const POOL_MAX: usize = 2 * RESERVE;
 /// The fewest buckets, as a power of two.
 const MIN_BITS: u32 = 8;
 
+/// How many entries [`TaskMap::remove`] retires before it hands them to `call_rcu()` together:
+/// an exit removes one entry, and a `call_rcu()` per exit would cost more than the removal.
+const RETIRE_BATCH: usize = 32;
+
 /// One mapping of a [`TaskMap`]: in one bucket's chain while mapped, in the map's pool while
 /// free, and in neither for the grace period between.
 struct Entry<T: 'static> {
@@ -430,7 +434,8 @@ impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
 /// removed less than a grace period ago. `pool` is a chain of entries from `KBox::into_raw`
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
 /// (through `Entry::retired`) of entries from `KBox::into_raw` that no table holds, which
-/// readers may still be on, owned by the writer until it hands them to `call_rcu()`.
+/// readers may still be on, owned by the writer until it hands them to `call_rcu()`;
+/// `nr_retired` counts it.
 pub(crate) struct TaskMap<T: 'static> {
     table: AtomicPtr<Table<T>>,
     /// The number of buckets of `table`, for [`TaskMap::wants_refill`] without the writer.
@@ -442,6 +447,8 @@ pub(crate) struct TaskMap<T: 'static> {
     /// Entries unmapped ([`TaskMap::retire`]) since the last [`TaskMap::flush`], chained
     /// through `retired`; changed by the writer only.
     retired: AtomicPtr<Entry<T>>,
+    /// The length of `retired`; changed by the writer only.
+    nr_retired: AtomicUsize,
 }
 
 // SAFETY: The map hands out `&T` to readers on any thread and stores pointers given by any
@@ -462,6 +469,7 @@ impl<T: 'static> TaskMap<T> {
             pool: AtomicPtr::new(core::ptr::null_mut()),
             nr_free: AtomicUsize::new(0),
             retired: AtomicPtr::new(core::ptr::null_mut()),
+            nr_retired: AtomicUsize::new(0),
         }
     }
 
@@ -506,7 +514,9 @@ impl<T: 'static> TaskMap<T> {
                 }
             }
         }
-        // The writer flushes what it retires before it lets go of the map, so this is empty.
+        // What [`TaskMap::remove`] retired since the last flush (fewer than `RETIRE_BATCH`):
+        // no reader is left to wait for.
+        self.nr_retired.store(0, Relaxed);
         let mut e = self.retired.swap(core::ptr::null_mut(), Relaxed);
         while !e.is_null() {
             // SAFETY: By the type invariant retired entries are the writer's, which is here,
@@ -629,8 +639,9 @@ impl<T: 'static> TaskMap<T> {
 
     /// Unpublishes the entry of `key` and returns the object it held (which the caller keeps
     /// alive for `_rcu`, as for a [`TaskMap::load`]), with one walk of its chain; `None` if
-    /// `key` is unmapped. The entry goes back to the pool after a grace period. Never sleeps
-    /// or allocates.
+    /// `key` is unmapped. The entry is retired, and goes back to the pool a grace period after
+    /// the flush of its batch: [`RETIRE_BATCH`] entries removed, or the writer's next
+    /// [`TaskMap::flush`], whichever comes first. Never sleeps or allocates.
     pub(crate) fn remove<'a>(
         &'static self,
         w: &mut Writer<T>,
@@ -641,7 +652,9 @@ impl<T: 'static> TaskMap<T> {
         let obj = entry.get()?;
         // Unmapping takes no entry: it cannot fail.
         let _ = entry.set(None, None);
-        self.flush(w);
+        if self.nr_retired.load(Relaxed) >= RETIRE_BATCH {
+            self.flush(w);
+        }
         Some(obj)
     }
 
@@ -651,6 +664,7 @@ impl<T: 'static> TaskMap<T> {
         // Readers on the entry still find the rest of the chain through it.
         link.store(entry.next.load(Relaxed), Release);
         self.count.fetch_sub(1, Relaxed);
+        self.nr_retired.fetch_add(1, Relaxed);
         entry.retired.store(self.retired.load(Relaxed), Relaxed);
         self.retired
             .store(core::ptr::from_ref(entry).cast_mut(), Relaxed);
@@ -702,10 +716,11 @@ impl<T: 'static> TaskMap<T> {
     }
 
     /// Gives the entries unmapped since the last flush back to the pool after one grace period
-    /// for all of them (one `call_rcu()`, not one per entry). The writer calls it before it
-    /// lets go of the map: [`TaskMap::erase`] flushes at once, a move after its last
-    /// [`MapEntry::set`].
+    /// for all of them (one `call_rcu()`, not one per entry). [`TaskMap::erase`] flushes at
+    /// once, a move after its last [`MapEntry::set`], [`TaskMap::remove`] once its batch is
+    /// full.
     pub(crate) fn flush(&'static self, _w: &mut Writer<T>) {
+        self.nr_retired.store(0, Relaxed);
         let first = self.retired.swap(core::ptr::null_mut(), Relaxed);
         if first.is_null() {
             return;
@@ -1009,6 +1024,7 @@ mod tests {
         assert_eq!(MAP.reserved(), reserve);
         within_takes_the_reserve_until_low_then_counts(&mut w)?;
         refill_grows_the_table_and_recycles_the_old_one(&mut w)?;
+        remove_retires_in_batches(&mut w)?;
         // SAFETY: The map is no longer used, the barrier in the check above waited for its
         // callbacks, and `init` succeeded.
         unsafe { MAP.destroy(w) };
@@ -1041,6 +1057,44 @@ mod tests {
         }
         MAP.flush(w);
         barrier();
+        Ok(())
+    }
+
+    /// `remove` hands its entries to `call_rcu()` once a batch is full, not one by one.
+    fn remove_retires_in_batches(w: &mut Writer<Obj>) -> Result {
+        let e = Obj(5);
+        let mut spare = MAP.spare(RETIRE_BATCH)?;
+        for key in 0..RETIRE_BATCH {
+            assert!(MAP.store(w, 9000 + key, &e, Some(&mut spare))? == Source::Spare);
+        }
+        // The pool is full (the test above): make room for the batch to come back.
+        let mut taken = KVec::new();
+        for _ in 0..RETIRE_BATCH {
+            taken.push(MAP.pop(w).ok_or(ENOMEM)?, GFP_KERNEL)?;
+        }
+        let reserve = MAP.reserved();
+        for key in 1..RETIRE_BATCH {
+            assert_eq!(
+                MAP.remove(w, &rcu::read_lock(), 9000 + key).map(|o| o.0),
+                Some(5)
+            );
+        }
+        assert!(MAP
+            .remove(w, &rcu::read_lock(), 9000 + RETIRE_BATCH)
+            .is_none());
+        // One short of a batch: still retired after a grace period.
+        barrier();
+        assert_eq!(MAP.reserved(), reserve);
+        assert_eq!(loaded(9000 + 1), None);
+        assert_eq!(loaded(9000), Some(5));
+        // The batch is full: back in the pool a grace period later.
+        assert!(MAP.remove(w, &rcu::read_lock(), 9000).is_some());
+        barrier();
+        assert_eq!(MAP.reserved(), reserve + RETIRE_BATCH);
+        for e in taken {
+            // SAFETY: Taken from the pool above: owned here, unreachable to readers.
+            unsafe { MAP.recycle(e) };
+        }
         Ok(())
     }
 
