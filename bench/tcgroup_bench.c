@@ -56,7 +56,7 @@
 /* Threads moved at once by the attach workload. */
 #define ATTACH_TASKS 1000
 /* Whole-process moves through `cgroup.procs` files held open, per attach run. */
-#define PROCS_MOVES 9
+#define PROCS_MOVES 25
 /* Moves root <-> deepest group per depth run, each way of writing. */
 #define DEPTH_MOVES 1000
 /* Slab caches listed per memory figure. */
