@@ -117,6 +117,10 @@ pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
 /// A thread met by [`for_each_thread`] or [`for_each_thread_of`], with what the walk read of
 /// it: its [`key`] and its flags, so that a walk of a thousand threads under a lock makes one
 /// call per thread into C, not three. Dereferences to the task.
+///
+/// # Invariants
+///
+/// `key` is `task`'s [`key`], and `flags` were its flags when the walk met it.
 pub(crate) struct Thread<'a> {
     task: &'a Task,
     key: TaskKey,
@@ -157,6 +161,7 @@ unsafe extern "C" fn thread_trampoline<F: FnMut(&Thread<'_>)>(
 ) {
     // SAFETY: Per the function's contract `task` is valid for the call.
     let task = unsafe { &*task.cast::<Task>() };
+    // INVARIANT: Per the function's contract `key` and `flags` are the task's.
     let th = Thread {
         task,
         key: key as TaskKey,
