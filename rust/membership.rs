@@ -505,14 +505,20 @@ impl Membership {
     /// still idle, left listed if a move took it up again.
     fn evict(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: Arc<CssSet>) {
         *cset.parked.as_mut(guard) = false;
-        if *cset.users.as_ref(guard) == 0 {
-            if let Some(c) = Self::unlist(guard, &cset) {
-                drop_after_gp(c);
-            }
-        }
+        Self::drop_if_unused(guard, &cset);
         // Never the last reference: the list holds one, or `drop_after_gp` does until a grace
         // period has passed.
         drop(cset);
+    }
+
+    /// Unlists `cset` if no task uses it, and frees it a grace period later: an idle css_set
+    /// evicted from the ring, or one a move listed for tasks that all turned out to be exiting.
+    fn drop_if_unused(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) {
+        if *cset.users.as_ref(guard) == 0 {
+            if let Some(c) = Self::unlist(guard, cset) {
+                drop_after_gp(c);
+            }
+        }
     }
 
     /// Adds `n` tasks' uses of `cset`. O(groups), whatever `n`.
@@ -1019,11 +1025,7 @@ fn try_move_tasks(
         // shares it, or it has users now): unused.
         for p in plans.iter().filter(|p| p.listed) {
             if let Some(n) = p.new.as_deref() {
-                if *n.users.as_ref(&guard) == 0 {
-                    if let Some(c) = Membership::unlist(&mut guard, n) {
-                        drop_after_gp(c);
-                    }
-                }
+                Membership::drop_if_unused(&mut guard, n);
             }
         }
     }
@@ -1147,8 +1149,8 @@ fn try_move_shared(
     // many here, before the lock. The written task, if it is in the root groups, is known to
     // need one: allocated at once if the reserve is low, rather than found short of by a
     // first attempt, which would make a process that moves itself out of the root walk its
-    // threads twice (the reserve stays low while a refill waits for a grace period). Nothing
-    // is allocated under the lock.
+    // threads twice (the reserve stays low until the refill work has run). Nothing is
+    // allocated under the lock.
     let own = rooted && !group.is_root() && TASKS.reserve_low();
     let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(own)))?;
     // A css_set allocated for the move, with the css_set it was planned from.
@@ -1306,11 +1308,9 @@ fn try_move_shared(
         }
         // The use counts, once per source css_set, whatever its threads.
         if let Some(n) = &new {
-            if moves.iter().all(|mv| mv.moved == 0) && *n.users.as_ref(&guard) == 0 {
+            if moves.iter().all(|mv| mv.moved == 0) {
                 // Listed above for threads that all turned out to be exiting: unused.
-                if let Some(c) = Membership::unlist(&mut guard, n) {
-                    drop_after_gp(c);
-                }
+                Membership::drop_if_unused(&mut guard, n);
             }
         }
         for mv in moves[..nr_moves].iter() {

@@ -218,19 +218,10 @@ unsafe extern "C" fn table_rcu_callback<T: 'static>(head: *mut bindings::callbac
     // SAFETY: Per the function's contract `head` is at `off` in a `Table<T>` from
     // `KBox::into_raw`, which this callback owns now.
     let old = unsafe { KBox::from_raw(head.cast::<u8>().sub(off).cast::<Table<T>>()) };
-    for b in old.buckets.iter() {
-        let mut e = b.load(Relaxed);
-        while !e.is_null() {
-            // SAFETY: `e` is an entry of the old table, which this callback owns (contract).
-            let (map, next) = unsafe { ((*e).map, (*e).next.load(Relaxed)) };
-            // SAFETY: `e`, from `KBox::into_raw`, is unreachable a grace period after the old
-            // table was replaced, and only this loop holds it now.
-            unsafe { map.recycle(e) };
-            e = next;
-        }
-    }
     // The buckets may be `vmalloc()`ed: `kvfree()` defers that free from softirq context.
-    drop(old);
+    // SAFETY: A grace period after its replacement nothing can reach the old table or its
+    // entries, which it owns (contract).
+    unsafe { Table::free(old) };
 }
 
 /// The buckets of a [`TaskMap`].
@@ -259,6 +250,27 @@ impl<T: 'static> Table<T> {
             },
             GFP_KERNEL,
         )?)
+    }
+
+    /// Frees `t`, giving its entries back to their map's pool, which frees those it has no room
+    /// for.
+    ///
+    /// # Safety
+    ///
+    /// No reader or writer can reach `t` or its entries any more, and `t` owns them: entries
+    /// from `KBox::into_raw` that nothing else holds.
+    unsafe fn free(t: KBox<Self>) {
+        for b in t.buckets.iter() {
+            let mut e = b.load(Relaxed);
+            while !e.is_null() {
+                // SAFETY: `e` is an entry of `t`, which owns it (the function's contract).
+                let (map, next) = unsafe { ((*e).map, (*e).next.load(Relaxed)) };
+                // SAFETY: `e`, from `KBox::into_raw`, is unreachable and held by `t` alone
+                // (the function's contract); `t` is not used after this loop.
+                unsafe { map.recycle(e) };
+                e = next;
+            }
+        }
     }
 
     /// The bucket of `key` (a multiplicative hash: the keys of neighbouring tasks spread).
@@ -503,16 +515,9 @@ impl<T: 'static> TaskMap<T> {
             // SAFETY: By the type invariant `t` came from `KBox::into_raw`; per the function's
             // contract nothing uses it any more.
             let t = unsafe { KBox::from_raw(t) };
-            for b in t.buckets.iter() {
-                let mut e = b.load(Relaxed);
-                while !e.is_null() {
-                    // SAFETY: `e` is an entry of the table, which nothing else uses.
-                    let next = unsafe { (*e).next.load(Relaxed) };
-                    // SAFETY: Entries come from `KBox::into_raw`; this is the last reference.
-                    drop(unsafe { KBox::from_raw(e) });
-                    e = next;
-                }
-            }
+            // SAFETY: Per the function's contract nothing reaches the table or its entries any
+            // more. They go to the pool, freed below.
+            unsafe { Table::free(t) };
         }
         // What [`TaskMap::remove`] retired since the last flush (fewer than `RETIRE_BATCH`):
         // no reader is left to wait for.
