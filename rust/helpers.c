@@ -75,6 +75,23 @@ unsigned long tcgroup_task_key(struct task_struct *task)
 }
 
 /*
+ * Whether @task has started: it is no longer TASK_NEW, the state sched_fork()
+ * gives it before copy_process() makes it visible, which wake_up_new_task()
+ * ends after the task_newtask tracepoint (the fork probe) has run. __state is
+ * read with acquire ordering: what the fork probe did is visible to a caller
+ * that sees the task started.
+ */
+bool tcgroup_task_started(struct task_struct *task)
+{
+	/*
+	 * Pairs with the unlock of the fork probe's CSS_SET_LOCK section,
+	 * which comes before wake_up_new_task()'s store of TASK_RUNNING: a
+	 * caller that then takes the lock finds what the probe stored.
+	 */
+	return smp_load_acquire(&task->__state) != TASK_NEW;
+}
+
+/*
  * Whether a file opened with @cred may move @task, as cgroup v1's
  * __cgroup1_procs_write() checks with the opener's credentials (against
  * inherited-descriptor attacks): the euid is root or @task's uid or suid.
@@ -94,28 +111,29 @@ bool tcgroup_may_move(const struct cred *cred, struct task_struct *task)
 
 /*
  * Calls @fn for every thread of @task's thread group (for_each_thread(), a
- * macro), with the thread's key and PF_* flags, which every caller reads: one
- * call per thread rather than three (a process move walks a thousand threads
- * under a spinlock). The caller holds rcu_read_lock() and a reference on @task.
+ * macro), with the thread's key, PF_* flags and whether it has started, which
+ * every caller reads: one call per thread rather than four (a process move
+ * walks a thousand threads under a spinlock). The caller holds
+ * rcu_read_lock() and a reference on @task.
  */
 void tcgroup_walk_thread_group(struct task_struct *task, tcgroup_thread_fn fn, void *data)
 {
 	struct task_struct *t;
 
 	for_each_thread(task, t)
-		fn(t, tcgroup_task_key(t), READ_ONCE(t->flags), data);
+		fn(t, tcgroup_task_key(t), READ_ONCE(t->flags), tcgroup_task_started(t), data);
 }
 
 /*
- * Calls @fn for every thread, with its key and PF_* flags (as above); the
- * caller holds rcu_read_lock().
+ * Calls @fn for every thread, with its key, PF_* flags and whether it has
+ * started (as above); the caller holds rcu_read_lock().
  */
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data)
 {
 	struct task_struct *p, *t;
 
 	for_each_process_thread(p, t)
-		fn(t, tcgroup_task_key(t), READ_ONCE(t->flags), data);
+		fn(t, tcgroup_task_key(t), READ_ONCE(t->flags), tcgroup_task_started(t), data);
 }
 
 /*

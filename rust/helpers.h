@@ -24,8 +24,9 @@ unsigned int tcgroup_task_flags_mb(struct task_struct *task);
 void tcgroup_smp_mb(void);
 unsigned long tcgroup_task_key(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
+bool tcgroup_task_started(struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, unsigned long key,
-				  unsigned int flags, void *data);
+				  unsigned int flags, bool started, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
 void tcgroup_walk_thread_group(struct task_struct *task, tcgroup_thread_fn fn, void *data);
 

@@ -680,8 +680,8 @@ impl ForkExit for Tracker {
             return;
         };
         let child_key = task::key(child);
-        // An attach may have given the child (found by pid before this probe ran) its own
-        // groups already; that move wins.
+        // No move gives an entry to a task that has not started and has none (it waits for
+        // it, see `attach`): the child has none. Were it otherwise, the entry would be kept.
         if TASKS.load(&rcu, child_key).is_some() {
             return;
         }
@@ -840,6 +840,11 @@ const MOVE_RETRIES: usize = 16;
 /// between the planning (without the spinlock, as it allocates) and the publication. The plan
 /// is then stale, and made again.
 fn move_tasks(hier: u64, group: &Arc<Group>, tasks: KVec<ARef<Task>>, exiting: Exiting) -> Result {
+    // A task that has not started may still be waiting for its fork probe to give it its
+    // creator's groups: its groups are known once it has started, which is for good.
+    for t in tasks.iter() {
+        task::wait_started(t)?;
+    }
     for _ in 0..MOVE_RETRIES {
         if try_move_tasks(hier, group, &tasks, exiting)? {
             return Ok(());
@@ -1067,6 +1072,9 @@ pub(crate) fn attach(
     cred: &FileCred<'_>,
 ) -> Result {
     let task = target(pid, cred)?;
+    // A task found by pid may not have started, its fork probe still to give it its creator's
+    // groups: a move now would start from the root groups and lose them.
+    task::wait_started(&task)?;
     let tree = TCGROUP_MUTEX.lock();
     if group.tree.as_ref(&tree).removed {
         return Err(ENODEV);
@@ -1097,10 +1105,11 @@ enum Shared {
     /// Nothing: every thread it was asked to move is in the group.
     Done,
     /// Threads for [`move_tasks`]: some had a css_set beyond the [`SOURCES`] the pass moves
-    /// from, or one whose destination is not in use, or the entries ran out; or threads other
-    /// than the writer left the root groups, and a thread they created during the move may
-    /// have been placed by a fork probe that read its creator's css_set before the move and
-    /// was not seen by it.
+    /// from, or one whose destination is not in use, or the entries ran out; or a thread had
+    /// not started and had no entry (its fork probe may not have run: its groups are not
+    /// known yet); or threads other than the writer left the root groups, and a thread they
+    /// created during the move may have been placed by a fork probe that read its creator's
+    /// css_set before the move and was not seen by it.
     Partly,
 }
 
@@ -1229,6 +1238,8 @@ fn try_move_shared(
         let mut forker_left_root = false;
         // The lone task started exiting while it was moved, and stays where it was.
         let mut exited = false;
+        // A thread without an entry had not started: the caller waits for it.
+        let mut unstarted = false;
         {
             let m = MEMBERSHIP.as_mut(&mut guard);
             let Some(w) = m.tasks.as_mut() else {
@@ -1240,8 +1251,8 @@ fn try_move_shared(
                 next: &m.next,
                 buckets: &m.buckets,
             };
-            // A thread, its key, and whether the walk saw it exiting.
-            let mut one = |th: &Task, key: TaskKey, exiting: bool| {
+            // A thread, its key, and whether the walk saw it exiting and started.
+            let mut one = |th: &Task, key: TaskKey, exiting: bool, started: bool| {
                 // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
                 // leaves it (a lone task was checked above).
                 if threadgroup && exiting {
@@ -1253,6 +1264,15 @@ fn try_move_shared(
                 let same =
                     |c: Option<&CssSet>| c.map(core::ptr::from_ref) == now.map(core::ptr::from_ref);
                 if same(new.as_deref()) {
+                    return;
+                }
+                // A thread that has not started and has no entry may be waiting for its fork
+                // probe, which takes this lock and will give it its creator's css_set of
+                // then: moved already if the creator is in this thread group. Taken as being
+                // in the root groups, it would lose its creator's other groups. The caller
+                // waits for it to start and looks again (`pending_threads`).
+                if now.is_none() && !started {
+                    unstarted = true;
                     return;
                 }
                 // The written task's css_set, one of the others met already, or a new source.
@@ -1299,20 +1319,16 @@ fn try_move_shared(
                 }
             };
             if threadgroup {
-                task::for_each_thread_of(task, |th| one(th, th.key(), th.is_exiting()));
+                task::for_each_thread_of(task, |th| {
+                    one(th, th.key(), th.is_exiting(), th.is_started())
+                });
             } else {
-                one(task, key, false);
+                one(task, key, false, task::is_started(task));
             }
             // The entries of the threads moved to the root groups, after one grace period.
             TASKS.flush(w);
         }
         // The use counts, once per source css_set, whatever its threads.
-        if let Some(n) = &new {
-            if moves.iter().all(|mv| mv.moved == 0) {
-                // Listed above for threads that all turned out to be exiting: unused.
-                Membership::drop_if_unused(&mut guard, n);
-            }
-        }
         for mv in moves[..nr_moves].iter() {
             if let Some(t) = &mv.to {
                 Membership::get_ref(&mut guard, t, mv.moved);
@@ -1334,16 +1350,22 @@ fn try_move_shared(
         // A thread that left the root groups may have created one meanwhile, placed by a fork
         // probe that looked without the lock and missed the move: the caller looks again. Not
         // when the only one is the writer, as when a process moves itself (`echo $$`).
-        return Ok(Some(if left || (threadgroup && forker_left_root) {
-            Shared::Partly
-        } else {
-            Shared::Done
-        }));
+        return Ok(Some(
+            if left || unstarted || (threadgroup && forker_left_root) {
+                Shared::Partly
+            } else {
+                Shared::Done
+            },
+        ));
     }
 }
 
 /// The threads of `task`'s thread group that are not in `group` of `hier` and not exiting: one
 /// walk of the thread group (not of every thread), under RCU.
+///
+/// A thread that has not started and has no entry may be waiting for its fork probe, which
+/// gives it its creator's groups, mostly `group` already: it is waited for, after the walk,
+/// and looked at again once its groups are known.
 fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<ARef<Task>>> {
     for attempt in 0..LIST_RETRIES {
         // Mostly none is left behind: the first walk does not count the threads first, and
@@ -1353,20 +1375,35 @@ fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<AR
             task::for_each_thread_of(task, |_| n += 1);
         }
         let mut threads = KVec::with_capacity(n + 16, GFP_KERNEL)?;
+        let mut unstarted = KVec::<ARef<Task>>::new();
         let mut overflow = false;
-        let rcu = rcu::read_lock();
-        task::for_each_thread_of(task, |th| {
-            if is_member(&rcu, th.key(), hier, group) || th.is_exiting() {
-                return;
-            }
-            if threads.push(ARef::from(&**th), GFP_NOWAIT).is_err() {
-                overflow = true;
-            }
-        });
-        drop(rcu);
-        if !overflow {
-            return Ok(threads);
+        {
+            let rcu = rcu::read_lock();
+            task::for_each_thread_of(task, |th| {
+                if is_member(&rcu, th.key(), hier, group) || th.is_exiting() {
+                    return;
+                }
+                let list = if th.is_started() {
+                    &mut threads
+                } else {
+                    &mut unstarted
+                };
+                if list.push(ARef::from(&**th), GFP_NOWAIT).is_err() {
+                    overflow = true;
+                }
+            });
         }
+        if overflow {
+            continue;
+        }
+        for th in unstarted.into_iter() {
+            task::wait_started(&th)?;
+            let pending = !is_member(&rcu::read_lock(), task::key(&th), hier, group);
+            if pending && !task::is_exiting(&th) {
+                threads.push(th, GFP_KERNEL)?;
+            }
+        }
+        return Ok(threads);
     }
     Err(EAGAIN)
 }

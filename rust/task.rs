@@ -66,6 +66,44 @@ pub(crate) fn exit_barrier() {
     unsafe { ffi::tcgroup_smp_mb() };
 }
 
+/// Whether `task` has started: its creator has woken it up, so its fork probe has run.
+///
+/// `copy_process()` makes a new task visible (on the thread list, findable by pid) before the
+/// fork probe ([`crate::tracepoint`]) gives it its creator's groups; it is `TASK_NEW` until
+/// `wake_up_new_task()`, which comes after the probe. A task that has not started and has no
+/// task-map entry may thus be waiting for one: its groups are not known yet. A caller that sees
+/// it started also sees what its probe did (the state is read with acquire ordering), and the
+/// state never goes back.
+pub(crate) fn is_started(task: &Task) -> bool {
+    // SAFETY: `task` is a valid task; the helper only reads its state.
+    unsafe { ffi::tcgroup_task_started(task.as_ptr().cast()) }
+}
+
+/// How long [`wait_started`] sleeps between two looks, in microseconds (a range, for the
+/// timer's slack): a new task starts a few microseconds after it becomes visible, unless its
+/// creator is preempted in between.
+const STARTED_POLL_US: (c_ulong, c_ulong) = (20, 100);
+
+/// Waits until `task` has started ([`is_started`]), as cgroup v1's migrations wait for forks in
+/// progress on `cgroup_threadgroup_rwsem`. `ERESTARTSYS` if a signal is pending meanwhile: the
+/// caller's system call restarts.
+pub(crate) fn wait_started(task: &Task) -> Result {
+    while !is_started(task) {
+        if crate::compat::current_task!().signal_pending() {
+            return Err(ERESTARTSYS);
+        }
+        // SAFETY: Sleeping is allowed here: the caller holds no spinlock and no RCU read lock.
+        unsafe {
+            ffi::usleep_range_state(
+                STARTED_POLL_US.0,
+                STARTED_POLL_US.1,
+                ffi::TASK_UNINTERRUPTIBLE,
+            )
+        };
+    }
+    Ok(())
+}
+
 /// Whether `task` is a kernel thread (`PF_KTHREAD`, fixed at creation).
 pub(crate) fn is_kthread(task: &Task) -> bool {
     flags(task) & bindings::PF_KTHREAD != 0
@@ -115,16 +153,18 @@ pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
 }
 
 /// A thread met by [`for_each_thread`] or [`for_each_thread_of`], with what the walk read of
-/// it: its [`key`] and its flags, so that a walk of a thousand threads under a lock makes one
-/// call per thread into C, not three. Dereferences to the task.
+/// it: its [`key`], its flags and whether it has started, so that a walk of a thousand threads
+/// under a lock makes one call per thread into C, not four. Dereferences to the task.
 ///
 /// # Invariants
 ///
-/// `key` is `task`'s [`key`], and `flags` were its flags when the walk met it.
+/// `key` is `task`'s [`key`], `flags` were its flags when the walk met it, and `started` whether
+/// it had started then ([`is_started`]).
 pub(crate) struct Thread<'a> {
     task: &'a Task,
     key: TaskKey,
     flags: u32,
+    started: bool,
 }
 
 impl Thread<'_> {
@@ -136,6 +176,12 @@ impl Thread<'_> {
     /// Whether the thread was exiting when the walk met it, as [`is_exiting`] then.
     pub(crate) fn is_exiting(&self) -> bool {
         self.flags & bindings::PF_EXITING != 0
+    }
+
+    /// Whether the thread had started when the walk met it, as [`is_started`] then (with its
+    /// ordering).
+    pub(crate) fn is_started(&self) -> bool {
+        self.started
     }
 }
 
@@ -151,21 +197,23 @@ impl core::ops::Deref for Thread<'_> {
 ///
 /// # Safety
 ///
-/// `task` must be valid for the call, `key` and `flags` its key and flags, and `data` point at
-/// an `F`.
+/// `task` must be valid for the call, `key`, `flags` and `started` its key, flags and whether it
+/// has started (with acquire ordering), and `data` point at an `F`.
 unsafe extern "C" fn thread_trampoline<F: FnMut(&Thread<'_>)>(
     task: *mut ffi::task_struct,
     key: c_ulong,
     flags: c_uint,
+    started: bool,
     data: *mut c_void,
 ) {
     // SAFETY: Per the function's contract `task` is valid for the call.
     let task = unsafe { &*task.cast::<Task>() };
-    // INVARIANT: Per the function's contract `key` and `flags` are the task's.
+    // INVARIANT: Per the function's contract `key`, `flags` and `started` are the task's.
     let th = Thread {
         task,
         key: key as TaskKey,
         flags,
+        started,
     };
     // SAFETY: Per the function's contract `data` points at an `F`.
     unsafe { (*data.cast::<F>())(&th) };
@@ -175,7 +223,7 @@ unsafe extern "C" fn thread_trampoline<F: FnMut(&Thread<'_>)>(
 pub(crate) fn for_each_thread<F: FnMut(&Thread<'_>)>(mut f: F) {
     let _rcu = rcu::read_lock();
     // SAFETY: `_rcu` holds the RCU read lock the helper needs; every task it passes is valid
-    // for the call, with its key and flags, and `f` outlives it.
+    // for the call, with its key, flags and whether it has started, and `f` outlives it.
     unsafe { ffi::tcgroup_walk_threads(Some(thread_trampoline::<F>), (&raw mut f).cast()) };
 }
 
@@ -185,7 +233,7 @@ pub(crate) fn for_each_thread_of<F: FnMut(&Thread<'_>)>(task: &Task, mut f: F) {
     let _rcu = rcu::read_lock();
     // SAFETY: `_rcu` holds the RCU read lock the helper needs; `task` is valid (the caller's
     // reference keeps its signal struct alive); every task the helper passes is valid for the
-    // call, with its key and flags, and `f` outlives it.
+    // call, with its key, flags and whether it has started, and `f` outlives it.
     unsafe {
         ffi::tcgroup_walk_thread_group(
             task.as_ptr().cast(),

@@ -3,10 +3,13 @@
 //! The fork and exit tracepoint probes.
 //!
 //! tcgroup patches nothing in the kernel, so it learns of new and exiting tasks from the
-//! `sched_process_fork` and `sched_process_exit` tracepoints, found by name with
-//! `for_each_kernel_tracepoint()`. Probes may run in atomic context (with preemption disabled
-//! on older kernels, under SRCU on newer ones): the callbacks they call must not sleep. The
-//! exit probe's signature differs between the kernel lines (`crate::compat::exit_probe`).
+//! `task_newtask` and `sched_process_exit` tracepoints, found by name with
+//! `for_each_kernel_tracepoint()`. `task_newtask` fires in `copy_process()` itself, so it sees
+//! every new task: those of `fork()` and `clone()`, and the io_uring and vhost workers that
+//! `create_io_thread()` and `vhost_task_create()` make without `kernel_clone()`, whose
+//! `sched_process_fork` they never reach. Probes may run in atomic context (with preemption
+//! disabled on older kernels, under SRCU on newer ones): the callbacks they call must not sleep.
+//! The exit probe's signature differs between the kernel lines (`crate::compat::exit_probe`).
 //!
 //! Like [`crate::vfs`], this is an abstraction file: it holds the `unsafe` code of the probes
 //! and gives the membership logic a safe trait, [`ForkExit`], to implement.
@@ -24,7 +27,8 @@ use kernel::{
 
 /// What the probes call. Both run in atomic context and must not sleep.
 pub(crate) trait ForkExit {
-    /// `child` was just created by `parent` and has not run yet.
+    /// `child` was just created by `parent`, the current task, in `copy_process()`: it is on the
+    /// thread list and has a pid, but has not started ([`crate::task::is_started`]).
     fn fork(parent: &Task, child: &Task);
     /// `task` is exiting; nothing it is a member of may refer to it afterwards.
     fn exit(task: &Task);
@@ -34,7 +38,7 @@ pub(crate) trait ForkExit {
 ///
 /// # Invariants
 ///
-/// `fork` and `exit` are the `sched_process_fork` and `sched_process_exit` tracepoints, and
+/// `fork` and `exit` are the `task_newtask` and `sched_process_exit` tracepoints, and
 /// the probes of this type are registered on them for as long as the value exists.
 pub(crate) struct Probes<T: ForkExit> {
     fork: *mut bindings::tracepoint,
@@ -63,25 +67,29 @@ unsafe extern "C" fn find_tracepoint(tp: *mut bindings::tracepoint, data: *mut c
     // SAFETY: Per the function's contract.
     let (name, found) = unsafe { (CStr::from_char_ptr((*tp).name), &mut *data.cast::<Found>()) };
     match name.to_bytes() {
-        b"sched_process_fork" => found.fork = tp,
+        b"task_newtask" => found.fork = tp,
         b"sched_process_exit" => found.exit = tp,
         _ => {}
     }
 }
 
 impl<T: ForkExit> Probes<T> {
-    /// The `sched_process_fork` probe.
+    /// The `task_newtask` probe, run by the creating task in `copy_process()`. `clone_flags` is
+    /// `unsigned long` on some kernel lines and `u64` on others: the same type for kCFI, which
+    /// normalises integer types to their width and signedness (`CFI_ICALL_NORMALIZE_INTEGERS`,
+    /// which `RUST` selects).
     ///
     /// # Safety
     ///
-    /// Called by the tracepoint with valid tasks.
+    /// Called by the tracepoint with a valid task.
     unsafe extern "C" fn fork_probe(
         _data: *mut c_void,
-        parent: *mut bindings::task_struct,
         child: *mut bindings::task_struct,
+        _clone_flags: u64,
     ) {
-        // SAFETY: The tracepoint passes valid tasks, alive for the call.
-        unsafe { T::fork(&*parent.cast::<Task>(), &*child.cast::<Task>()) };
+        // SAFETY: The tracepoint passes a valid task, alive for the call.
+        let child = unsafe { &*child.cast::<Task>() };
+        T::fork(crate::compat::current_task!(), child);
     }
 
     /// The `sched_process_exit` probe, with the signature of this kernel line's tracepoint
@@ -100,11 +108,13 @@ impl<T: ForkExit> Probes<T> {
         // SAFETY: `find_tracepoint` matches the callback type and `found` outlives the call.
         unsafe { ffi::for_each_kernel_tracepoint(Some(find_tracepoint), (&raw mut found).cast()) };
         if found.fork.is_null() || found.exit.is_null() {
-            pr_err!("sched_process_fork/exit tracepoints not found (CONFIG_TRACEPOINTS?)\n");
+            pr_err!(
+                "task_newtask/sched_process_exit tracepoints not found (CONFIG_TRACEPOINTS?)\n"
+            );
             return Err(ENOENT);
         }
-        // SAFETY: `found.fork` is a valid tracepoint whose probes take `(data, parent,
-        // child)`, which `fork_probe` does.
+        // SAFETY: `found.fork` is a valid tracepoint whose probes take `(data, task,
+        // clone_flags)`, which `fork_probe` does.
         kernel::error::to_result(unsafe {
             ffi::tracepoint_probe_register(
                 found.fork,

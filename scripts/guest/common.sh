@@ -13,8 +13,8 @@
 trace_sched_events() {
 	mountpoint -q /sys/kernel/tracing ||
 		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-	for e in sched_process_fork sched_process_exit; do
-		echo 1 >"/sys/kernel/tracing/events/sched/$e/enable" ||
+	for e in task/task_newtask sched/sched_process_exit; do
+		echo 1 >"/sys/kernel/tracing/events/$e/enable" ||
 			say "cannot trace $e: kCFI does not check tcgroup's probe of it"
 	done
 }

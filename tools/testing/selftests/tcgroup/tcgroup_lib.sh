@@ -25,8 +25,9 @@ kill_wait() {
 	wait "$@" 2>/dev/null
 }
 
-# The sched trace events the guest's init enables (see testing.rst, kCFI).
-SCHED_EVENTS="/sys/kernel/tracing/events/sched/sched_process_fork/enable
+# The fork and exit trace events the guest's init enables (see testing.rst,
+# kCFI).
+SCHED_EVENTS="/sys/kernel/tracing/events/task/task_newtask/enable
 /sys/kernel/tracing/events/sched/sched_process_exit/enable"
 sched_events_were=
 

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -2113,6 +2114,362 @@ TEST_F(tasks, debug_taskcount_fork_exit)
 	ASSERT_EQ(pthread_join(w.th, NULL), 0);
 	wait_ids(_metadata, at(x, "tasks"), &me, 1);
 	assert_count(_metadata, at(x, "debug.taskcount"), 1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Membership under concurrency, across hierarchies                       */
+/* ---------------------------------------------------------------------- */
+
+/* Rounds, and threads created per round, of threads_created_during_moves_keep_groups. */
+#define XHIER_ROUNDS 6
+#define XHIER_THREADS 1500
+
+/*
+ * The ids listed in @path, sorted, in a malloc()ed array of *@n (NULL with
+ * *@n 0 if unreadable).
+ */
+static pid_t *listed_ids(const char *path, int *n)
+{
+	char *buf = read_chunks(path, LARGE_READ), *p;
+	pid_t *ids;
+	int cap = 0;
+
+	*n = 0;
+	if (!buf)
+		return NULL;
+	for (p = buf; *p; p++)
+		cap += *p == '\n';
+	ids = malloc((cap + 1) * sizeof(*ids));
+	if (ids) {
+		for (p = buf; *p; p = strchr(p, '\n') + 1) {
+			ids[(*n)++] = atoi(p);
+			if (!strchr(p, '\n'))
+				break;
+		}
+		qsort(ids, *n, sizeof(*ids), cmp_pid);
+	}
+	free(buf);
+	return ids;
+}
+
+static bool has_id(const pid_t *ids, int n, pid_t id)
+{
+	return !!bsearch(&id, ids, n, sizeof(*ids), cmp_pid);
+}
+
+/*
+ * The thread ids of process @pid (/proc/PID/task, in the thread list's
+ * order: the newest last), in a malloc()ed array of *@n.
+ */
+static pid_t *proc_tids(pid_t pid, int *n)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t *ids = NULL, *bigger;
+	int cap = 0;
+	DIR *dir;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return NULL;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			bigger = realloc(ids, cap * sizeof(*ids));
+			if (!bigger)
+				break;
+			ids = bigger;
+		}
+		ids[(*n)++] = atoi(d->d_name);
+	}
+	closedir(dir);
+	return ids;
+}
+
+/*
+ * Moves the newest thread of process @pid, likely one being created, alone
+ * into @group through its tasks file: 0 or -errno.
+ */
+static int move_newest_thread(pid_t pid, const char *group)
+{
+	pid_t *tids;
+	int n, ret = 0;
+
+	tids = proc_tids(pid, &n);
+	if (n)
+		ret = write_id(at(group, "tasks"), tids[n - 1]);
+	free(tids);
+	return ret;
+}
+
+/* In a creator: a thread that waits until the release pipe (fd 3) closes. */
+static void *idle_thread(void *arg)
+{
+	char c;
+
+	(void)arg;
+	while (read(3, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+/*
+ * Forks a creator: once it reads a byte from its command pipe it creates
+ * @n threads that wait on its release pipe, writes how many it created to
+ * its report pipe and waits too. *@cmd, *@rel: the write ends of its command
+ * and release pipes; *@rep: the read end of its report pipe (non-blocking).
+ */
+static pid_t spawn_creator(struct __test_metadata *_metadata, int n, int *cmd, int *rel,
+			   int *rep)
+{
+	int c[2], r[2], p[2];
+	pid_t pid;
+
+	ASSERT_EQ(pipe2(c, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(r, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		pthread_attr_t attr;
+		pthread_t th;
+		int made = 0;
+		char x;
+
+		if (dup2(r[0], 3) < 0 || dup2(p[1], 4) < 0 || dup2(c[0], 5) < 0)
+			_exit(1);
+		close_from(6);
+		if (read(5, &x, 1) != 1)
+			_exit(0);
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN + 16384);
+		while (made < n && !pthread_create(&th, &attr, idle_thread, NULL))
+			made++;
+		if (write(4, &made, sizeof(made)) != sizeof(made))
+			_exit(1);
+		while (read(3, &x, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(c[0]);
+	close(r[0]);
+	close(p[1]);
+	ASSERT_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	*cmd = c[1];
+	*rel = r[1];
+	*rep = p[0];
+	return pid;
+}
+
+/*
+ * A process in group x of one hierarchy creates XHIER_THREADS threads while
+ * the test moves it back and forth between a and b of another, through
+ * cgroup.procs and, for its newest thread, through tasks. Afterwards every
+ * thread is still in x, and in a or b, none in the second root. v1 excludes
+ * the race with cgroup_threadgroup_rwsem; tcgroup's fork probe runs after the
+ * new thread is on the thread list, and a move that met it there before the
+ * probe took it for a task of the root groups and lost x (6079 of 9006
+ * threads missing from x in 6 rounds on 7.3).
+ */
+TEST_F_TIMEOUT(tasks, threads_created_during_moves_keep_groups, 300)
+{
+	const char *x, *g[2] = { self->grp[0], self->grp[1] };
+	int missing = 0, in_root = 0, failures = 0;
+
+	mount_hier(_metadata, self, variant, 1, "none");
+	x = join2(self, 0);
+	mkdir_ok(_metadata, x);
+	for (int r = 0; r < XHIER_ROUNDS; r++) {
+		int cmd, rel, rep, made, nt, nx, nr, moves = 0, m = 0, r_m = 0;
+		double deadline = now_s() + 60;
+		pid_t *tids, *xs, *roots;
+		char xpath[PATH_MAX];
+		pid_t pid;
+
+		pid = spawn_creator(_metadata, XHIER_THREADS, &cmd, &rel, &rep);
+		write_id_ok(_metadata, at(x, "cgroup.procs"), pid);
+		write_id_ok(_metadata, at(g[0], "cgroup.procs"), pid);
+		ASSERT_EQ(write(cmd, "g", 1), 1);
+		while (read(rep, &made, sizeof(made)) != (ssize_t)sizeof(made)) {
+			const char *to = g[++moves % 2];
+			int ret = write_id(at(to, "cgroup.procs"), pid);
+
+			if (ret) {
+				failures++;
+				TH_LOG("round %d, move %d to %s: %s", r, moves, to, err_str(ret));
+			}
+			/* Threads are only created: nothing exits, no move fails. */
+			ret = moves % 2 ? move_newest_thread(pid, g[(moves + 1) % 2]) : 0;
+			if (ret) {
+				failures++;
+				TH_LOG("round %d: moving a thread alone: %s", r, err_str(ret));
+			}
+			ASSERT_LT(now_s(), deadline) {
+				TH_LOG("round %d: the creator did not report", r);
+			}
+		}
+		tids = proc_tids(pid, &nt);
+		snprintf(xpath, sizeof(xpath), "%s/tasks", x);
+		xs = listed_ids(xpath, &nx);
+		roots = listed_ids(at(self->mnt[0], "tasks"), &nr);
+		for (int i = 0; i < nt; i++) {
+			if (!has_id(xs, nx, tids[i]))
+				m++;
+			if (has_id(roots, nr, tids[i]))
+				r_m++;
+		}
+		TH_LOG("round %d: %d threads (%d created, %d moves), %d missing from x, %d in root",
+		       r, nt, made, moves, m, r_m);
+		missing += m;
+		in_root += r_m;
+		EXPECT_EQ(nt, made + 1);
+		free(tids);
+		free(xs);
+		free(roots);
+		close(rel);
+		close(cmd);
+		close(rep);
+		ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+	}
+	EXPECT_EQ(missing, 0);
+	EXPECT_EQ(in_root, 0);
+	EXPECT_EQ(failures, 0);
+}
+
+/*
+ * Sets up io_uring with an SQPOLL thread and a read of @rfd (an empty pipe)
+ * that an io-wq worker blocks in: 0, or -errno with *@setup_failed set if
+ * io_uring_setup() itself failed (no io_uring here).
+ */
+static int uring_with_workers(int rfd, int *setup_failed)
+{
+	static char buf[16];
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQPOLL,
+		.sq_thread_idle = 60000,
+	};
+	struct io_uring_sqe *sqes, *sqe;
+	unsigned int *tail, *mask, *array, *flags, t, i;
+	void *sq;
+	int fd;
+
+	fd = syscall(__NR_io_uring_setup, 4, &p);
+	*setup_failed = fd < 0;
+	if (fd < 0)
+		return -errno;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || sqes == MAP_FAILED)
+		return -errno;
+	tail = (unsigned int *)((char *)sq + p.sq_off.tail);
+	mask = (unsigned int *)((char *)sq + p.sq_off.ring_mask);
+	array = (unsigned int *)((char *)sq + p.sq_off.array);
+	flags = (unsigned int *)((char *)sq + p.sq_off.flags);
+	/* A read of an empty pipe, punted to an io-wq worker, where it blocks. */
+	t = *tail;
+	i = t & *mask;
+	sqe = &sqes[i];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->flags = IOSQE_ASYNC;
+	sqe->fd = rfd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = sizeof(buf);
+	sqe->off = -1;
+	array[i] = i;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(flags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP)
+		syscall(__NR_io_uring_enter, fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL, 0);
+	return 0;
+}
+
+/*
+ * io_uring's worker threads -- the SQPOLL thread and an io-wq worker that an
+ * IOSQE_ASYNC read makes -- are threads of the process that made them and
+ * start in its groups, as cgroup_post_fork() places them in v1.
+ * create_io_thread() calls copy_process() directly, without kernel_clone()'s
+ * sched_process_fork: tcgroup left them in the root groups, and the root's
+ * cgroup.procs listed the process.
+ */
+TEST_F(tasks, io_uring_workers_in_process_group)
+{
+	const char *a = self->grp[0];
+	int c[2], r[2], p[2], res[2] = { 0, 0 }, nt = 0;
+	double deadline;
+	pid_t pid, *tids = NULL;
+	char x;
+
+	ASSERT_EQ(pipe2(c, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(r, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int io[2];
+
+		close(c[1]);
+		close(r[1]);
+		close(p[0]);
+		if (read(c[0], &x, 1) != 1 || pipe(io))
+			_exit(1);
+		res[0] = uring_with_workers(io[0], &res[1]);
+		if (write(p[1], res, sizeof(res)) != sizeof(res))
+			_exit(1);
+		while (read(r[0], &x, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(c[0]);
+	close(r[0]);
+	close(p[1]);
+	write_id_ok(_metadata, at(a, "cgroup.procs"), pid);
+	ASSERT_EQ(write(c[1], "g", 1), 1);
+	ASSERT_EQ(read(p[0], res, sizeof(res)), (ssize_t)sizeof(res));
+	if (res[1]) {
+		close(r[1]);
+		waitpid(pid, NULL, 0);
+		SKIP(return, "io_uring_setup() with SQPOLL: %s", err_str(res[0]));
+	}
+	ASSERT_EQ(res[0], 0) {
+		TH_LOG("submitting to io_uring: %s", err_str(res[0]));
+	}
+	/* The main thread, the SQPOLL thread and the io-wq worker. */
+	deadline = now_s() + POLL_LIMIT_S;
+	for (;;) {
+		free(tids);
+		tids = proc_tids(pid, &nt);
+		if (nt >= 3 || now_s() > deadline)
+			break;
+		usleep(POLL_STEP_US);
+	}
+	ASSERT_GE(nt, 3) {
+		TH_LOG("the process has %d threads, not its io_uring workers", nt);
+	}
+	for (int i = 0; i < nt; i++) {
+		char path[64], comm[32] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tids[i]);
+		read_file(path, comm, sizeof(comm));
+		comm[strcspn(comm, "\n")] = '\0';
+		EXPECT_TRUE(lists(at(a, "tasks"), tids[i])) {
+			TH_LOG("thread %d (%s) is not in %s", tids[i], comm, a);
+		}
+		EXPECT_FALSE(lists(at(self->mnt[0], "tasks"), tids[i])) {
+			TH_LOG("thread %d (%s) is in the root group", tids[i], comm);
+		}
+	}
+	EXPECT_FALSE(lists(at(self->mnt[0], "cgroup.procs"), pid));
+	free(tids);
+	close(r[1]);
+	close(c[1]);
+	close(p[0]);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
 }
 
 TEST_HARNESS_MAIN
