@@ -61,7 +61,8 @@ pub(crate) enum CFile {
     Events,
     /// `release_agent.stats` (root only; tcgroup's): agent calls and failures.
     ReleaseAgentStats,
-    /// `membership.stats` (root only; tcgroup's): the fork probe's reserve and failures.
+    /// `membership.stats` (root only; tcgroup's): the fork probe's reserve and failures, and
+    /// the css_sets listed.
     MembershipStats,
 }
 
@@ -300,10 +301,11 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             // Module-wide: the same in every hierarchy's root.
             let (allocated, failed, reserved) = membership::fork_stats();
             let text = CString::try_from_fmt(fmt!(
-                "fork_reserve {}\nfork_allocated {}\nfork_failed {}\n",
+                "fork_reserve {}\nfork_allocated {}\nfork_failed {}\ncss_sets {}\n",
                 reserved,
                 allocated,
-                failed
+                failed,
+                membership::css_sets()
             ))?;
             out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
             Ok(())

@@ -651,6 +651,14 @@ pub(crate) fn init(writer: Writer<CssSet>, refill: Refiller) {
     state.refill = Some(refill);
 }
 
+/// The number of css_sets listed (in use, or idle in the ring), for the root's
+/// `membership.stats`.
+pub(crate) fn css_sets() -> usize {
+    let guard = CSS_SET_LOCK.lock();
+    let m = MEMBERSHIP.as_ref(&guard);
+    m.csets.len() - m.holes
+}
+
 /// The fork probe's counts, for the root's `membership.stats`: forks whose child's entry came
 /// from an atomic allocation, forks whose child was left in the root groups, and the task
 /// map's reserve.
@@ -947,6 +955,8 @@ fn try_move_tasks(
             Membership::list(&mut guard, n.clone())?;
             p.listed = true;
         } else {
+            // The plans listed so far have no user yet.
+            unlist_unused(&mut guard, &plans);
             return Ok(false);
         }
     }
@@ -958,6 +968,7 @@ fn try_move_tasks(
     let mut exited = false;
     {
         let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
+            unlist_unused(&mut guard, &plans);
             return Err(ENODEV);
         };
         let mut done = 0;
@@ -1005,15 +1016,7 @@ fn try_move_tasks(
     if let Some(e) = failed {
         // The css_sets this move listed have no user: unlist them. They were published for a
         // moment, and readers may hold them.
-        for p in plans.iter().filter(|p| p.listed) {
-            if let Some(c) = p
-                .new
-                .as_deref()
-                .and_then(|n| Membership::unlist(&mut guard, n))
-            {
-                drop_after_gp(c);
-            }
-        }
+        unlist_unused(&mut guard, &plans);
         return Err(e);
     }
     // The use counts, once per plan: O(groups) per source css_set, whatever the threads.
@@ -1028,11 +1031,7 @@ fn try_move_tasks(
     if exited {
         // Listed by this move for tasks that all turned out to be exiting (no other plan
         // shares it, or it has users now): unused.
-        for p in plans.iter().filter(|p| p.listed) {
-            if let Some(n) = p.new.as_deref() {
-                Membership::drop_if_unused(&mut guard, n);
-            }
-        }
+        unlist_unused(&mut guard, &plans);
     }
     MEMBERSHIP.as_ref(&guard).refill_if_low();
     drop(guard);
@@ -1043,6 +1042,17 @@ fn try_move_tasks(
         return Err(ESRCH);
     }
     Ok(true)
+}
+
+/// Takes the css_sets that a move listed for `plans` off the list again if no task uses them:
+/// the move failed or was planned again after listing them, or their tasks turned out to be
+/// exiting. Listed and neither used nor parked, nothing else would ever unlist them.
+fn unlist_unused(guard: &mut GlobalGuard<CSS_SET_LOCK>, plans: &[Plan]) {
+    for p in plans.iter().filter(|p| p.listed) {
+        if let Some(n) = p.new.as_deref() {
+            Membership::drop_if_unused(guard, n);
+        }
+    }
 }
 
 /// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
@@ -1196,6 +1206,8 @@ fn try_move_shared(
         // The css_set of the groups wanted: found in use by their hash (no allocation), or the
         // one allocated on a previous turn, or allocated now, outside the lock.
         let found = Table::of(MEMBERSHIP.as_ref(&guard)).destination(old, hier, group);
+        // `new` was listed by this attempt: unlisted again below if it gets no user.
+        let mut listed = false;
         let new = match found {
             Destination::Root => None,
             Destination::InUse(c) => Some(c.clone()),
@@ -1204,6 +1216,7 @@ fn try_move_shared(
                     // Room was reserved when it was allocated, and only moves list css_sets:
                     // this does not fail.
                     Membership::list(&mut guard, f.clone())?;
+                    listed = true;
                     Some(f)
                 }
                 None => {
@@ -1336,6 +1349,12 @@ fn try_move_shared(
             if let Some(f) = mv.from {
                 Membership::put(&mut guard, f, mv.moved);
             }
+        }
+        if let Some(n) = new.as_deref().filter(|_| listed) {
+            // Listed above for the written task's css_set, whose threads all turned out to be
+            // exiting, not started or short of an entry (the other sources' destinations
+            // were in use): unused, and nothing else would unlist it.
+            Membership::drop_if_unused(&mut guard, n);
         }
         MEMBERSHIP.as_ref(&guard).refill_if_low();
         drop(moves);

@@ -2472,4 +2472,66 @@ TEST_F(tasks, io_uring_workers_in_process_group)
 	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
 }
 
+/* The css_sets line of the root's membership.stats under @mnt; -1 if none. */
+static long listed_css_sets(const char *mnt)
+{
+	char buf[256], *p;
+
+	if (read_file(at(mnt, "membership.stats"), buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "css_sets ");
+	return p ? atol(p + strlen("css_sets ")) : -1;
+}
+
+/*
+ * A cgroup.procs write whose written task's css_set moves nothing -- the
+ * exited leader's, the root groups -- while its other thread goes to a
+ * css_set in use: the one listed for the leader's has no user and is
+ * unlisted again. tcgroup kept it listed, with its groups, until module
+ * exit. The root's membership.stats counts the css_sets listed: once
+ * everything is gone it is back to its value before. (tcgroup's; v1 has no
+ * such count.)
+ */
+TEST_F(tasks, css_sets_unlisted_after_partial_moves)
+{
+	const char *a = self->grp[0], *b = self->grp[1], *x;
+	pid_t live, both[2];
+	struct holder h, q;
+	long before, after;
+	int cmd;
+
+	if (strcmp(variant->fstype, "tcgroup"))
+		SKIP(return, "%s counts no css_sets", variant->fstype);
+	mount_hier(_metadata, self, variant, 1, "none");
+	x = join2(self, 0);
+	mkdir_ok(_metadata, x);
+	before = listed_css_sets(self->mnt[0]);
+	ASSERT_GE(before, 0);
+	spawn_leader_exit_holder(_metadata, &h, 2, &cmd);
+	live = h.tids[h.tids[0] == h.pid ? 1 : 0];
+	spawn_holder(_metadata, &q, 1);
+	write_id_ok(_metadata, at(x, "cgroup.procs"), h.pid);
+	write_id_ok(_metadata, at(a, "cgroup.procs"), h.pid);
+	write_id_ok(_metadata, at(x, "cgroup.procs"), q.pid);
+	write_id_ok(_metadata, at(b, "cgroup.procs"), q.pid);
+	/* The leader exits: it leaves every group; its thread stays in {x, a}. */
+	ASSERT_EQ(write(cmd, "x", 1), 1);
+	wait_ids(_metadata, at(a, "tasks"), &live, 1);
+	/* {b} is new, for the leader, which is not moved; {x, b} is in use. */
+	write_id_ok(_metadata, at(b, "cgroup.procs"), h.pid);
+	both[0] = live;
+	both[1] = q.pid;
+	assert_ids(_metadata, at(b, "tasks"), both, 2);
+	close(cmd);
+	release_holder(_metadata, &h);
+	release_holder(_metadata, &q);
+	EXPECT_EQ(rmdir(a), 0);
+	EXPECT_EQ(rmdir(b), 0);
+	EXPECT_EQ(rmdir(x), 0);
+	after = listed_css_sets(self->mnt[0]);
+	EXPECT_EQ(before, after) {
+		TH_LOG("css_sets listed: %ld before, %ld after", before, after);
+	}
+}
+
 TEST_HARNESS_MAIN
