@@ -24,6 +24,7 @@ unsigned int tcgroup_task_flags_mb(struct task_struct *task);
 void tcgroup_smp_mb(void);
 unsigned long tcgroup_task_key(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
+struct task_struct *tcgroup_get_group_leader(struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, unsigned long key,
 				  unsigned int flags, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
