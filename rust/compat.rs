@@ -32,12 +32,15 @@
 //! | `tcgroup_inode_just_drop` | `inode_just_drop()` | `generic_delete_inode()` |
 //! | `tcgroup_mkdir_dentry` | `mkdir` returns a dentry | [`MkdirReturn`] |
 //! | `tcgroup_exit_group_dead` | `sched_process_exit`'s `group_dead` | [`exit_probe`] without |
+//! | `tcgroup_tracepoint_srcu` | probes run preemptible | RT: [`probes_supported`] refuses |
 //! | `tcgroup_list_item_field` | `impl_list_item!` names the links | [`impl_list_item!`] |
 //! | `tcgroup_kunit_tests` | `#[kunit_tests]` | none: the KUnit suites are left out |
 //!
 //! The one difference without a shim is `tcgroup_kunit_tests`: an attribute macro cannot be
 //! written outside the kernel crate's `macros`, so each file's `mod tests` carries
 //! `#[cfg(tcgroup_kunit_tests)]` and older lines build the module without its KUnit suites.
+//! `tcgroup_tracepoint_srcu` has none either: on an older line built with `PREEMPT_RT` the
+//! module refuses to load, since its probes would sleep with preemption disabled.
 //!
 //! Each concern is a file of `compat/` (strings, atomics, locks, set-once values, vectors, RCU,
 //! the module, types, tasks, user pointers, errors, the VFS, tracepoint probes, lists), and
@@ -238,6 +241,7 @@ pub(crate) use vfs::{
 mod tracepoint;
 pub(crate) use tracepoint::{
     exit_probe,
+    probes_supported,
     ExitHook, //
 };
 

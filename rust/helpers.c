@@ -19,10 +19,12 @@
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
 
@@ -107,6 +109,25 @@ bool tcgroup_may_move(const struct cred *cred, struct task_struct *task)
 	     uid_eq(cred->euid, tcred->suid);
 	rcu_read_unlock();
 	return ok;
+}
+
+/*
+ * @task's thread-group leader with a reference, or NULL if @task has been
+ * released: what a write to cgroup.procs moves and checks the credentials of,
+ * as cgroup_procs_write_start() takes tsk->group_leader. The field changes in
+ * exec's de_thread(); while @task is hashed (pid_alive(), read under RCU) the
+ * leader it names is not freed before the grace period ends: a leader is
+ * released after its other threads, and freed a grace period later.
+ */
+struct task_struct *tcgroup_get_group_leader(struct task_struct *task)
+{
+	struct task_struct *leader = NULL;
+
+	rcu_read_lock();
+	if (pid_alive(task))
+		leader = get_task_struct(READ_ONCE(task->group_leader));
+	rcu_read_unlock();
+	return leader;
 }
 
 /*

@@ -25,6 +25,7 @@ void tcgroup_smp_mb(void);
 unsigned long tcgroup_task_key(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);
 bool tcgroup_task_started(struct task_struct *task);
+struct task_struct *tcgroup_get_group_leader(struct task_struct *task);
 typedef void (*tcgroup_thread_fn)(struct task_struct *task, unsigned long key,
 				  unsigned int flags, bool started, void *data);
 void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);

@@ -9,6 +9,12 @@
 //! one, and removing it needs no further argument. The release list of groups is one
 //! ([`crate::release`]).
 //!
+//! That contract is the crate's rule, not the compiler's: the kernel crate's `List::new()` is
+//! safe, so nothing stops code from making a second `List<T, ID>`. The rule is that no code
+//! outside this file names `List` (`git grep -w List rust/` finds only `list.rs`), and that
+//! [`sole_list!`] is used once per item type, as the initialiser of the static that holds the
+//! list (evaluated once, at build time).
+//!
 //! Like [`crate::vfs`], this is an abstraction file: the `unsafe` it needs is here.
 //!
 //! C header: [`include/linux/list.h`](srctree/include/linux/list.h)
@@ -68,13 +74,16 @@ impl<T: ?Sized + ListItem<ID>, const ID: u64> SoleList<T, ID> {
 /// The empty [`SoleList`] of `$t` items (id 0), as the initial value of the static that holds
 /// the crate's one list of them.
 ///
-/// The crate creates no `List<$t>` but this one, which is what [`SoleList::new`] asks: a
-/// `List` of an item type is only ever made here, by this macro, and the macro is used once per
-/// item type (the release list of groups, in `crate::release`).
+/// [`SoleList::new`] asks that no other `List<$t>` exist. That holds by the crate's rule (see
+/// the module's documentation), which the user of this macro keeps: use it once per item type,
+/// only as the initialiser of a static (in a function it would make a list per call), and make
+/// no `List` anywhere else. Today it is used once, for the release list of groups in
+/// `crate::release`.
 macro_rules! sole_list {
     ($t:ty) => {{
-        // SAFETY: This is the crate's one list of `$t` items: nothing else in the crate makes a
-        // `List` of them (lists are only made by this macro, used once per item type).
+        // SAFETY: By the crate's rule (the module's documentation) this is the one list of `$t`
+        // items: no code outside `list.rs` names `List`, and this macro is used once per item
+        // type, in a static's initialiser. The compiler does not check this; review does.
         unsafe { $crate::list::SoleList::<$t>::new() }
     }};
 }

@@ -1055,13 +1055,19 @@ fn unlist_unused(guard: &mut GlobalGuard<CSS_SET_LOCK>, plans: &[Plan]) {
     }
 }
 
-/// The task a write of `pid` to a file opened with `cred` names: `0` is the writer.
-fn target(pid: i32, cred: &FileCred<'_>) -> Result<ARef<Task>> {
-    let task = if pid == 0 {
+/// The task a write of `pid` to a file opened with `cred` names (`0`: the writer); with
+/// `threadgroup` (`cgroup.procs`), its thread-group leader, as v1's
+/// `cgroup_procs_write_start()` takes: the leader's credentials decide whether its process may
+/// be moved, whichever thread's id was written.
+fn target(pid: i32, threadgroup: bool, cred: &FileCred<'_>) -> Result<ARef<Task>> {
+    let mut task = if pid == 0 {
         ARef::from(crate::compat::current_task!())
     } else {
         task::find_by_vpid(pid).ok_or(ESRCH)?
     };
+    if threadgroup {
+        task = task::group_leader(&task).ok_or(ESRCH)?;
+    }
     if task::is_kthread(&task) {
         return Err(EINVAL);
     }
@@ -1081,7 +1087,7 @@ pub(crate) fn attach(
     threadgroup: bool,
     cred: &FileCred<'_>,
 ) -> Result {
-    let task = target(pid, cred)?;
+    let task = target(pid, threadgroup, cred)?;
     // A task found by pid may not have started, its fork probe still to give it its creator's
     // groups: a move now would start from the root groups and lose them.
     task::wait_started(&task)?;

@@ -440,8 +440,9 @@ impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
 ///
 /// # Invariants
 ///
-/// Once [`TaskMap::init`] has run (and until [`TaskMap::destroy`]), `table` points at a
-/// `Table` from `KBox::into_raw`, and every entry reachable from it, or from a table
+/// `table` is null before [`TaskMap::init`] has run and from [`TaskMap::destroy`] on (the map
+/// holds nothing then); in between it points at a `Table` from `KBox::into_raw`, published
+/// with a release store, and every entry reachable from it, or from a table
 /// replaced less than a grace period ago, holds a key and points at a live `T` or one
 /// removed less than a grace period ago. `pool` is a chain of entries from `KBox::into_raw`
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
@@ -487,13 +488,18 @@ impl<T: 'static> TaskMap<T> {
 
     /// Allocates the first table and the reserve, and returns the map's writer.
     ///
+    /// Nothing needs `init` to run first by convention: the methods that use the table take
+    /// the writer, which only `init` makes, or ([`TaskMap::load`]) find nothing before it.
+    ///
     /// # Safety
     ///
-    /// Must be called once, before any other method, and only for one map of `T`s.
+    /// Must be called once, and only for one map of `T`s: the `Writer<T>` it returns must be
+    /// the only one, since it is what serialises the changes of a map of `T`s.
     pub(crate) unsafe fn init(&'static self) -> Result<Writer<T>> {
         let t = Table::new(MIN_BITS)?;
         self.bits.store(MIN_BITS as usize, Relaxed);
-        // INVARIANT: The table is a `KBox` with no entry; no reader runs yet.
+        // INVARIANT: The table is a `KBox` with no entry; a reader that loads the pointer
+        // before this store finds null (an empty map), one after it this empty table.
         self.table.store(KBox::into_raw(t), Release);
         // The writer is made even without a reserve: forks then allocate, as the reserve's
         // refill will later.
@@ -545,10 +551,19 @@ impl<T: 'static> TaskMap<T> {
     }
 
     /// The object stored for `key`, valid while `_rcu` is held.
+    /// `None` before [`TaskMap::init`] (the map holds nothing yet).
     pub(crate) fn load<'a>(&self, _rcu: &'a rcu::Guard, key: usize) -> Option<&'a T> {
-        // SAFETY: By the type invariant the table is live while `_rcu` is held (a replaced
-        // one is freed only after a grace period); every user runs after `init`.
-        let t = unsafe { &*self.table.load(Acquire) };
+        let t = self.table.load(Acquire);
+        if t.is_null() {
+            // Not initialised yet: nothing is mapped. (After `destroy` nothing calls this, by
+            // its contract.)
+            return None;
+        }
+        // SAFETY: `t` is not null, so by the type invariant it is a table that `init` or a
+        // resize published with a release store, which the acquire load above pairs with. It
+        // stays live while `_rcu` is held: a replaced table is freed only a grace period after
+        // its replacement, and `destroy` runs only after the map's last use (its contract).
+        let t = unsafe { &*t };
         let mut e = t.bucket(key).load(Acquire);
         while !e.is_null() {
             // SAFETY: By the type invariant an entry reachable under RCU stays allocated (and
@@ -567,8 +582,10 @@ impl<T: 'static> TaskMap<T> {
 
     /// The table, for the writer.
     fn table_mut<'a>(&self, _w: &'a mut Writer<T>) -> &'a Table<T> {
-        // SAFETY: By the type invariant the table is live after `init`; only the writer
-        // replaces it, and the borrow of the writer outlives this one.
+        // SAFETY: A `Writer` exists only from `init`'s return (its one constructor, which
+        // published the table first) until it is consumed by `destroy`, so by the type
+        // invariant the table is live and not null; only the writer replaces it, and the borrow
+        // of the writer outlives this one.
         unsafe { &*self.table.load(Relaxed) }
     }
 
@@ -1003,6 +1020,8 @@ mod tests {
 
     #[test]
     fn entry_changes_once_and_flush_recycles() -> Result {
+        // A reader that comes before `init` finds nothing.
+        assert_eq!(loaded(7), None);
         // SAFETY: `MAP` is the only map of `Obj`s and is initialised once, here.
         let mut w = unsafe { MAP.init() }?;
         let (a, b) = (Obj(1), Obj(2));

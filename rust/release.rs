@@ -285,15 +285,16 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
 /// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
 fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
     // The length first, so that the buffer is allocated once and a path that is too long is
-    // not built at all.
+    // not built at all; the walk stops at the ancestor that takes it to the bound, however
+    // deep the tree goes above.
     let mut len = 0usize;
     let mut cur = group;
     while let Some(parent) = &cur.parent {
         len += 1 + cur.tree.as_ref(guard).name.as_bytes().len();
+        if len >= bindings::PATH_MAX as usize {
+            return Err(ENAMETOOLONG);
+        }
         cur = parent;
-    }
-    if len >= bindings::PATH_MAX as usize {
-        return Err(ENAMETOOLONG);
     }
     let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
     for _ in 0..len {

@@ -152,6 +152,17 @@ pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
     Some(unsafe { ARef::from_raw(task) })
 }
 
+/// The thread-group leader of `task`, the task a write to `cgroup.procs` moves and whose
+/// credentials it checks; `None` if `task` has been reaped since it was found.
+pub(crate) fn group_leader(task: &Task) -> Option<ARef<Task>> {
+    // SAFETY: `task` is valid; the helper reads its leader under RCU, only while `task` is
+    // still hashed, and returns it with a reference of its own (or null).
+    let leader = unsafe { ffi::tcgroup_get_group_leader(task.as_ptr().cast()) };
+    let leader = core::ptr::NonNull::new(leader.cast::<Task>())?;
+    // SAFETY: The helper took the reference that the `ARef` now owns.
+    Some(unsafe { ARef::from_raw(leader) })
+}
+
 /// A thread met by [`for_each_thread`] or [`for_each_thread_of`], with what the walk read of
 /// it: its [`key`], its flags and whether it has started, so that a walk of a thousand threads
 /// under a lock makes one call per thread into C, not four. Dereferences to the task.

@@ -9,7 +9,9 @@
 //! `create_io_thread()` and `vhost_task_create()` make without `kernel_clone()`, whose
 //! `sched_process_fork` they never reach. Probes may run in atomic context (with preemption
 //! disabled on older kernels, under SRCU on newer ones): the callbacks they call must not sleep.
-//! The exit probe's signature differs between the kernel lines (`crate::compat::exit_probe`).
+//! The exit probe's signature differs between the kernel lines (`crate::compat::exit_probe`),
+//! and on an older line built with `PREEMPT_RT` the probes are refused
+//! (`crate::compat::probes_supported`): they take a `spinlock_t`, which sleeps there.
 //!
 //! Like [`crate::vfs`], this is an abstraction file: it holds the `unsafe` code of the probes
 //! and gives the membership logic a safe trait, [`ForkExit`], to implement.
@@ -99,8 +101,10 @@ impl<T: ForkExit> Probes<T> {
         crate::compat::exit_probe::<Self> as *mut c_void
     }
 
-    /// Finds the tracepoints and registers the probes.
+    /// Finds the tracepoints and registers the probes; `ENODEV` on a kernel where the
+    /// probes cannot run (`crate::compat::probes_supported`).
     pub(crate) fn register() -> Result<Self> {
+        crate::compat::probes_supported()?;
         let mut found = Found {
             fork: core::ptr::null_mut(),
             exit: core::ptr::null_mut(),

@@ -371,11 +371,20 @@ pub(crate) trait FileSystem: Sized + 'static {
 
 /// The registration of a [`FileSystem`] with the VFS.
 ///
+/// Unregistering does not wait for the superblocks of the type: each keeps pointing at
+/// `fs_type` (`s_type`) and calls through it (`kill_sb`, then `module_put()` of its `owner`)
+/// until it is gone. So the memory of a registration must outlive every superblock of its
+/// type. The holder's contract, which the type cannot check: keep the registration in the state
+/// of the module `new` was given, dropped by that module's exit -- the VFS takes a reference on
+/// `owner` for every superblock, and the module's exit runs only when none is left -- and make
+/// its registration the last step of the module's init that can fail: a mount can succeed as
+/// soon as the type is registered, and a module whose init fails is freed whatever references
+/// it has.
+///
 /// # Invariants
 ///
 /// `fs_type` is registered with `register_filesystem` for as long as the value exists, and its
-/// `owner` is the module that holds the registration, so the VFS pins that module while any
-/// superblock of the type exists.
+/// `owner` is the module given to [`Registration::new`].
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration<T: FileSystem> {
     #[pin]
@@ -391,7 +400,8 @@ unsafe impl<T: FileSystem> Send for Registration<T> {}
 unsafe impl<T: FileSystem> Sync for Registration<T> {}
 
 impl<T: FileSystem> Registration<T> {
-    /// Registers `T` as a filesystem type owned by `module`.
+    /// Registers `T` as a filesystem type owned by `module`, for the state of `module`, as
+    /// the last step of its init that can fail (see the type's documentation).
     pub(crate) fn new(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             fs_type <- Opaque::try_ffi_init(move |slot: *mut ffi::file_system_type| {
@@ -417,8 +427,10 @@ impl<T: FileSystem> Registration<T> {
 #[pinned_drop]
 impl<T: FileSystem> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the type is registered. The module cannot be unloaded
-        // (and so this cannot run) while a superblock of the type exists.
+        // SAFETY: By the type invariant the type is registered, which is all that
+        // `unregister_filesystem` asks. That no superblock of the type is left to use
+        // `fs_type` once its memory goes is the holder's contract (the type's documentation):
+        // dropped by the exit of the module that owns the type, with none left.
         unsafe { ffi::unregister_filesystem(self.fs_type.get()) };
     }
 }

@@ -998,10 +998,15 @@ TEST_F(tasks, zombie_not_moved)
 }
 
 /* Makes the calling process uid/gid nobody; false on failure. */
+/* Drops every credential of the (single-threaded) caller to @id. */
+static bool become_uid(uid_t id)
+{
+	return !setgroups(0, NULL) && !setresgid(id, id, id) && !setresuid(id, id, id);
+}
+
 static bool become_nobody(void)
 {
-	return !setgroups(0, NULL) && !setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) &&
-	       !setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID);
+	return become_uid(NOBODY_ID);
 }
 
 /* chmod 0666 of @path; false if the mode did not stick. */
@@ -1194,6 +1199,182 @@ TEST_F(tasks, eacces_uses_opener_credentials)
 	assert_err(_metadata, ret, EACCES,
 		   "root moving root's task through a file uid nobody opened");
 	assert_empty(_metadata, at(a, "tasks"));
+	release_holder(_metadata, &h);
+}
+
+/*
+ * The uid one thread of a root process switches to in the per-thread
+ * credential tests: a user of its own, not nobody (the other permission
+ * tests' writer).
+ */
+#define THREAD_UID 1000
+
+/*
+ * setresuid(2) of the calling thread only: the raw system call. glibc's
+ * setresuid() changes every thread of the process (its setxid broadcast);
+ * a per-thread credential server calls the kernel directly.
+ */
+static int thread_setresuid(uid_t id)
+{
+	return syscall(SYS_setresuid, id, id, id);
+}
+
+/* In a mixed holder: the thread switches to THREAD_UID, then holds. */
+static void *switched_thread(void *arg)
+{
+	if (thread_setresuid(THREAD_UID))
+		_exit(1);
+	return holder_thread(arg);
+}
+
+/*
+ * A holder (struct holder, two threads) started as root in which one thread
+ * switched to THREAD_UID on its own: the main thread if @leader_switches,
+ * else the other one. Returns the other thread's id.
+ */
+static pid_t spawn_mixed_holder(struct __test_metadata *_metadata, struct holder *h,
+				bool leader_switches)
+{
+	int rel[2], rep[2];
+
+	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
+	h->nr = 2;
+	h->pid = fork();
+	ASSERT_GE(h->pid, 0);
+	if (!h->pid) {
+		pthread_t th;
+		char c;
+
+		if (dup2(rel[0], 3) < 0 || dup2(rep[1], 4) < 0)
+			_exit(1);
+		close_from(5);
+		if (pthread_create(&th, NULL, leader_switches ? holder_thread : switched_thread,
+				   NULL))
+			_exit(1);
+		if (leader_switches && thread_setresuid(THREAD_UID))
+			_exit(1);
+		h->tids[0] = getpid();
+		if (write(4, &h->tids[0], sizeof(pid_t)) != sizeof(pid_t))
+			_exit(1);
+		while (read(3, &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rel[0]);
+	close(rep[1]);
+	h->wfd = rel[1];
+	for (int i = 0; i < h->nr; i++) {
+		ASSERT_EQ(read(rep[0], &h->tids[i], sizeof(pid_t)), (ssize_t)sizeof(pid_t)) {
+			TH_LOG("holder %d reported %d of %d threads (a setresuid failed?)",
+			       h->pid, i, h->nr);
+		}
+	}
+	close(rep[0]);
+	qsort(h->tids, h->nr, sizeof(pid_t), cmp_pid);
+	return h->tids[0] == h->pid ? h->tids[1] : h->tids[0];
+}
+
+/* chown of @path to THREAD_UID; false if the owner did not stick. */
+static bool give_to_thread_uid(const char *path)
+{
+	struct stat st;
+
+	return !chown(path, THREAD_UID, THREAD_UID) && !stat(path, &st) &&
+	       st.st_uid == THREAD_UID;
+}
+
+/*
+ * Writes @id to @path from a child process of uid THREAD_UID, which opens
+ * @path itself: 0 or -errno.
+ */
+static int write_id_as_thread_uid(struct __test_metadata *_metadata, const char *path,
+				  pid_t id)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (!become_uid(THREAD_UID))
+			_exit(255);
+		_exit(-write_id(path, id));
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 255) {
+		TH_LOG("the writer could not become uid %d", THREAD_UID);
+	}
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * Hands the group @a to THREAD_UID: the directory, tasks and cgroup.procs,
+ * as an administrator delegates a group to a user; false if it did not stick.
+ */
+static bool give_group_to_thread_uid(const char *a)
+{
+	return give_to_thread_uid(a) && give_to_thread_uid(at(a, "tasks")) &&
+	       give_to_thread_uid(at(a, "cgroup.procs"));
+}
+
+/*
+ * cgroup.procs checks the credentials of the thread-group leader, whatever
+ * thread's id is written (cgroup_procs_write_start() takes the leader): a
+ * user may not move a root process through the id of one of its threads that
+ * switched to the user's uid. tasks checks the thread written, and moves it.
+ */
+TEST_F(tasks, procs_checks_leader_credentials)
+{
+	const char *a = self->grp[0];
+	struct holder h;
+	pid_t tid;
+
+	if (!give_group_to_thread_uid(a))
+		SKIP(return, "chown of a and its tasks files to %d did not stick: %s",
+		     THREAD_UID, strerror(errno));
+	/* A root process, one thread of uid THREAD_UID. */
+	tid = spawn_mixed_holder(_metadata, &h, false);
+
+	assert_err(_metadata, write_id_as_thread_uid(_metadata, at(a, "cgroup.procs"), tid),
+		   EACCES, "the user moving a root process by its thread of the user's uid");
+	/* The root process did not move. */
+	assert_empty(_metadata, at(a, "tasks"));
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.pid));
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), tid));
+
+	assert_err(_metadata, write_id_as_thread_uid(_metadata, at(a, "tasks"), tid), 0,
+		   "the user moving its thread of a root process (tasks)");
+	assert_ids(_metadata, at(a, "tasks"), &tid, 1);
+	ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), h.pid));
+	release_holder(_metadata, &h);
+}
+
+/*
+ * The other way round: a process whose leader switched to the user's uid,
+ * with a thread still root, is the user's to move through cgroup.procs, by
+ * the id of that root thread too; tasks refuses the root thread alone.
+ */
+TEST_F(tasks, procs_leader_credentials_allow)
+{
+	const char *a = self->grp[0];
+	struct holder h;
+	pid_t tid;
+
+	if (!give_group_to_thread_uid(a))
+		SKIP(return, "chown of a and its tasks files to %d did not stick: %s",
+		     THREAD_UID, strerror(errno));
+	/* The leader of uid THREAD_UID, one thread of root. */
+	tid = spawn_mixed_holder(_metadata, &h, true);
+
+	assert_err(_metadata, write_id_as_thread_uid(_metadata, at(a, "tasks"), tid), EACCES,
+		   "the user moving a root thread (tasks)");
+	assert_empty(_metadata, at(a, "tasks"));
+
+	assert_err(_metadata, write_id_as_thread_uid(_metadata, at(a, "cgroup.procs"), tid), 0,
+		   "the user moving its process by the id of a root thread");
+	assert_ids(_metadata, at(a, "tasks"), h.tids, h.nr);
+	assert_ids(_metadata, at(a, "cgroup.procs"), &h.pid, 1);
 	release_holder(_metadata, &h);
 }
 
