@@ -25,7 +25,7 @@ KVER=${KVER:-7.3}
 FLAVOUR=${FLAVOUR:-test}
 TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
 QEMU_ACCEL=${QEMU_ACCEL:-tcg}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800}
 
 # With KDIR, a kernel build of your own replaces the cached one: it is
 # checked (scripts/check-kconfig.sh), never built; its source tree (KDIR/source
@@ -186,7 +186,8 @@ do_dkms() {
 	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='*.d' --exclude='*.rmeta' --exclude='bindings_generated.rs' \
 		--include='/Kbuild' --include='/Makefile' --include='/dkms.conf' \
-		--include='/COPYING' --include='/rust/***' --exclude='*' \
+		--include='/COPYING' --include='/rust/***' \
+		--include='/scripts/' --include='/scripts/check-kdir.sh' --include='/scripts/lib.sh' --exclude='*' \
 		"$top/" "$d/src/tcgroup-$ver/"
 	step "dkms add, build and install tcgroup/$ver for $krel ($d)"
 	# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the build's LLVM
@@ -385,6 +386,7 @@ do_checkpatch() {
 			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG) ||
 		die "checkpatch found problems (above)"
 	# Spelling over everything written by hand. `iput` (a VFS function) and `crate` (Rust) are not typos.
+	command -v codespell >/dev/null || die "no codespell (package codespell; scripts/setup-host.sh installs it)"
 	(cd "$top" && git ls-files --cached --others --exclude-standard -- \
 		':!*bindings_generated.rs' ':!.gitignore' | xargs -r codespell -L iput,crate) ||
 		die "codespell found typos (above)"
