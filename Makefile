@@ -22,7 +22,7 @@
 KVER ?= 7.3
 FLAVOUR ?= test
 TCGROUP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tcgroup
-QEMU_ACCEL ?= tcg
+QEMU_ACCEL ?=
 QEMU_TIMEOUT ?= 1800
 SHELL := /bin/bash
 
@@ -148,7 +148,7 @@ help:
 	@echo '  INSTALL_MOD_PATH  root to install into (default /)'
 	@echo '  KVER           harness kernel line: 7.3 (default) or 6.12'
 	@echo '  FLAVOUR        test (default) or debug'
-	@echo '  QEMU_ACCEL     tcg (default) or kvm'
+	@echo '  QEMU_ACCEL     kvm or tcg (unset: kvm when it works, probed)'
 	@echo '  QEMU_TIMEOUT   guest timeout in seconds (1800)'
 	@echo '  TCGROUP_CACHE  kernel cache (~/.cache/tcgroup)'
 	@echo '  TCGROUP_SETUP  0: install nothing on the host'

@@ -9,7 +9,7 @@
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
-# QEMU_ACCEL, QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
+# QEMU_ACCEL (kvm|tcg; unset: probed), QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
 # instead of the cached one; INSTALL_MOD_PATH for modules_install.
 
 set -euo pipefail
@@ -24,7 +24,7 @@ top=$(cd "$here/.." && pwd)
 KVER=${KVER:-7.3}
 FLAVOUR=${FLAVOUR:-test}
 TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
-QEMU_ACCEL=${QEMU_ACCEL:-tcg}
+QEMU_ACCEL=${QEMU_ACCEL:-}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800}
 
 # With KDIR, a kernel build of your own replaces the cached one: it is
@@ -220,6 +220,40 @@ do_initramfs() {
 		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)"
 }
 
+# Chooses QEMU's accelerator once, before the first boot: QEMU_ACCEL when
+# given, else KVM when it works, else TCG, saying which and why. KVM works
+# when the CPU has hardware virtualisation (vmx or svm: a host with /dev/kvm
+# but without them, as nested set-ups without nested virtualisation, gets no
+# usable KVM), /dev/kvm opens for reading and writing, and QEMU starts a
+# stopped PC machine with `-accel kvm` and quits on the monitor's command
+# within 30 s.
+accel_done=
+choose_accel() {
+	local why
+	[ -z "$accel_done" ] || return 0
+	accel_done=1
+	if [ -n "$QEMU_ACCEL" ]; then
+		info "QEMU accelerator: $QEMU_ACCEL (QEMU_ACCEL)"
+		return 0
+	fi
+	if ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+		why="the CPU shows no vmx or svm flag (no hardware virtualisation, or not passed to this VM)"
+	elif [ ! -e /dev/kvm ]; then
+		why="no /dev/kvm (module kvm_intel or kvm_amd not loaded?)"
+	elif ! { : <>/dev/kvm; } 2>/dev/null; then
+		why="/dev/kvm cannot be opened read-write by $(id -un) (group kvm?)"
+	elif ! echo quit | timeout 30 qemu-system-x86_64 -accel kvm -machine pc -smp 1 -m 64 -S \
+		-nodefaults -display none -monitor stdio >/dev/null 2>&1; then
+		why="qemu-system-x86_64 -accel kvm does not start"
+	else
+		QEMU_ACCEL=kvm
+		info "QEMU accelerator: kvm (vmx/svm, /dev/kvm and qemu -accel kvm work; QEMU_ACCEL=tcg forces TCG)"
+		return 0
+	fi
+	QEMU_ACCEL=tcg
+	info "QEMU accelerator: tcg, as KVM does not work here: $why"
+}
+
 qemu_memory() {
 	# The kernel caps the number of tasks at RAM / (8 * THREAD_SIZE)
 	# (threads-max; the guest has no /proc/sys to raise it): 2G gives
@@ -247,6 +281,7 @@ kunit_expected() {
 # installs, the guest command scripts/guest/vng-check.sh.
 boot_vng() {
 	local vng=$TCGROUP_CACHE/vng-venv/bin/vng kunit=
+	choose_accel
 	[ -x "$vng" ] || die "no $vng (scripts/setup-host.sh installs it with RUNNER=vng)"
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	"$here/qemu-run.py" --runner vng --vng "$vng" --kernel "$(kimage)" \
@@ -261,6 +296,7 @@ boot() {
 		boot_vng
 		return
 	fi
+	choose_accel
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
@@ -340,6 +376,7 @@ do_bench() {
 	case ${BENCH_CPUS:-2} in
 	'' | *[!0-9]* | 0) die "BENCH_CPUS=$BENCH_CPUS: a number of vCPUs, 1 or more" ;;
 	esac
+	choose_accel
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	[ "$timeout" -ge 3600 ] || timeout=3600
 	t0=$(date +%s)
