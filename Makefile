@@ -102,7 +102,7 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch lint dkms:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -131,8 +131,8 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, docs'
-	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, rust-analyzer'
+	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs'
+	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
 	@echo '  make paths          print KIMAGE=, KDIR= and MODULE= for the guest kernel'
@@ -157,4 +157,4 @@ help:
 
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
-	initramfs bench checkpatch dkms guest-install check-debug
+	initramfs bench checkpatch shellcheck dkms guest-install check-debug

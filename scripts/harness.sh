@@ -6,7 +6,7 @@
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
 # QEMU_ACCEL (kvm|tcg; unset: probed), QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
@@ -328,7 +328,7 @@ do_check() {
 # Documentation/testing.rst). The boot's timeout is QEMU_TIMEOUT, but at least
 # an hour: the default run takes 4 to 15 minutes, more on a loaded host.
 do_bench() {
-	local out=$build/bench gen k v val append= commit load0 load1 t0 t1 timeout=$QEMU_TIMEOUT
+	local out=$build/bench gen k v val append='' commit load0 load1 t0 t1 timeout=$QEMU_TIMEOUT
 	do_initramfs
 	if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
 		[ "$(id -u)" = 0 ] || die "missing python3-matplotlib; run as root or install it"
@@ -430,6 +430,32 @@ do_checkpatch() {
 	info "checkpatch: clean"
 }
 
+# Every shell script of the tree (tracked or new, not ignored) through shellcheck:
+# the *.sh files and those with a sh or bash #! line. Sourced files are
+# followed (-x), found beside their script (-P SCRIPTDIR) or by the path a
+# `# shellcheck source=` directive gives. Errors and warnings fail; the
+# style notes (quoting of values that are numbers or lists split on purpose,
+# `a && b || c` chains) are not enforced.
+do_shellcheck() {
+	local f files=()
+	do_setup
+	step "shellcheck on every shell script"
+	command -v shellcheck >/dev/null || die "no shellcheck (package shellcheck; scripts/setup-host.sh installs it)"
+	while IFS= read -r f; do
+		case "$f" in
+		*.sh) files+=("$f") ;;
+		*)
+			if [ -f "$top/$f" ] && head -n 1 "$top/$f" | grep -qE '^#! ?(/usr)?/bin/(env )?(ba|da)?sh( |$)'; then
+				files+=("$f")
+			fi
+			;;
+		esac
+	done < <(git -C "$top" ls-files --cached --others --exclude-standard)
+	(cd "$top" && shellcheck -x -P SCRIPTDIR -S warning "${files[@]}") ||
+		die "shellcheck found problems (above)"
+	info "shellcheck: ${#files[@]} scripts clean"
+}
+
 # Every Documentation/*.rst through docutils, warnings as errors.
 do_rstcheck() {
 	do_setup
@@ -453,6 +479,7 @@ do_lint() {
 	do_clippy
 	do_rustfmt --check
 	do_checkpatch
+	do_shellcheck
 	do_rstcheck
 	do_benchreport
 }
@@ -482,6 +509,7 @@ clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;
 rustfmtcheck) do_rustfmt --check ;;
 checkpatch) do_checkpatch ;;
+shellcheck) do_shellcheck ;;
 rstcheck) do_rstcheck ;;
 lint) do_lint ;;
 rust-analyzer)
