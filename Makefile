@@ -2,69 +2,96 @@
 #
 # tcgroup: out-of-tree Rust-for-Linux module, its guest kernels and its tests.
 #
-# With KDIR, this is the usual out-of-tree module build against your own
-# Rust-enabled kernel (LLVM=1):
+# As every out-of-tree module, `make` builds tcgroup.ko against KDIR, by
+# default the running kernel's build tree, and `make install` installs it
+# into the system (`make help` lists everything):
 #
-#	make KDIR=/path/to/linux/build LLVM=1
+#	make [KDIR=/path/to/linux/build] [LLVM=...] [RUSTC=...]
+#	sudo make install
 #
-# Without KDIR, every target works on the harness's own guest kernel, built
-# from Debian's linux-source package and cached (see README.md):
+# The test harness builds its own guest kernels from Debian's linux-source
+# packages, caches them, and boots them in QEMU (see README.md):
 #
 #	make check        set up what is missing, build, boot, run every test
 #	make run          boot the guest and show the demo transcript
-#	make shell        boot the guest with an interactive shell
-#	make check-debug  `make check` on the debug kernel (KASAN, lockdep, ...)
-#	make kernel       only build (or reuse) the guest kernel
-#	make paths        print KIMAGE=, KDIR= and MODULE= for the built kernel
-#	make bench        benchmarks against cgroup v1, report in bench/results/
-#	make modules_install (or install)  install for the guest kernel, depmod
-#	make dkms         dkms add/build/install against the guest kernel
 #
-# `make check KDIR=/path/to/build [KIMAGE=...]` runs the suite on your kernel.
-#
-# Variables: KVER (7.3 or 6.12), FLAVOUR (test or debug), TCGROUP_CACHE,
-# QEMU_ACCEL (tcg; kvm where it works), QEMU_TIMEOUT (seconds), LLVM (-19;
-# 1 or a directory ending in / as for the kernel), TCGROUP_SETUP (0: install
-# nothing), RUNNER (qemu; vng: `make check` boots with virtme-ng).
+# With KDIR given, the harness targets that can (check, run, shell, lint,
+# paths, clippy, rustfmt, rustfmtcheck, rust-analyzer) use that kernel
+# instead of the cached one.
 
 KVER ?= 7.3
 FLAVOUR ?= test
 TCGROUP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tcgroup
-QEMU_ACCEL ?= tcg
+QEMU_ACCEL ?=
 QEMU_TIMEOUT ?= 1800
 SHELL := /bin/bash
+
+# What the user gave (command line or environment), before any default.
+KDIR_GIVEN := $(filter-out undefined,$(origin KDIR))
+LLVM_GIVEN := $(filter-out undefined,$(origin LLVM))
+
+# The module build: the kernel's out-of-tree conventions. LLVM, when not
+# given, follows the kernel's configuration: nothing for a GCC-built kernel;
+# for a clang-built one -NN when clang-NN (its clang's major version) is on
+# PATH, else 1. RUSTC, RUSTDOC, BINDGEN and CLIPPY_DRIVER set in the
+# environment (as dkms and the harness do) reach the kernel's make too.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KDIR_CLANG := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' \
+	$(KDIR)/include/config/auto.conf 2>/dev/null)
+KLLVM := $(if $(LLVM_GIVEN),$(LLVM),$(if $(KDIR_CLANG),$(if $(shell command -v clang-$(KDIR_CLANG)),-$(KDIR_CLANG),1)))
+KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(KLLVM),LLVM=$(KLLVM)) \
+	$(foreach v,RUSTC RUSTDOC BINDGEN CLIPPY_DRIVER,$(if $(filter environment%,$(origin $(v))),$(v)=$($(v))))
+KCHECK = LLVM=$(KLLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) $(CURDIR)/scripts/check-kdir.sh $(KDIR)
+
+# The harness, on the cached guest kernel (or KDIR's), built with this
+# toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs
+# it). LLVM=1 uses the unversioned tools on PATH, or LLVM 19's when PATH has
+# no clang.
 H := $(CURDIR)/scripts/harness.sh
 HARNESS = KVER=$(KVER) FLAVOUR=$(FLAVOUR) TCGROUP_CACHE=$(TCGROUP_CACHE) \
-	QEMU_ACCEL=$(QEMU_ACCEL) QEMU_TIMEOUT=$(QEMU_TIMEOUT) $(H)
-
-ifneq ($(KDIR),)
-# Building against a user-supplied kernel build, in place. LLVM is the
-# kernel's: 1 (clang, ld.lld, ... from PATH), -NN (clang-NN) or a directory
-# ending in /. RUSTC, RUSTDOC, BINDGEN and CLIPPY_DRIVER set in the
-# environment (as dkms and the harness do) reach the kernel's make too.
-LLVM ?= 1
-KERNELRELEASE_OF_KDIR = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) \
-	$(foreach v,RUSTC RUSTDOC BINDGEN CLIPPY_DRIVER,$(if $(filter environment%,$(origin $(v))),$(v)=$($(v))))
+	QEMU_ACCEL=$(QEMU_ACCEL) QEMU_TIMEOUT=$(QEMU_TIMEOUT) \
+	LLVM=$(if $(LLVM_GIVEN),$(LLVM),-19) RUSTC=$(or $(RUSTC),/usr/bin/rustc) \
+	RUSTDOC=$(or $(RUSTDOC),/usr/bin/rustdoc) BINDGEN=$(or $(BINDGEN),$(HOME)/.cargo/bin/bindgen) \
+	$(if $(KDIR_GIVEN),KDIR=$(KDIR) $(if $(KIMAGE),KIMAGE=$(KIMAGE))) $(H)
 
 default: modules
 
-modules clean rust-analyzer:
-	$(KMAKE) $@
+# The module against KDIR, in place (rust/tcgroup.ko), after a check that
+# names what the kernel tree or the toolchain lacks.
+modules:
+	@$(KCHECK)
+	$(KMAKE) modules
 
-# Builds what is missing, then the kernel's modules_install (into
-# $(INSTALL_MOD_PATH)/lib/modules/<release>/updates), which runs depmod only when
-# the build has a System.map; depmod runs here again so that `modprobe tcgroup`
-# and the `fs-tcgroup` alias (`mount -t tcgroup` loads the module) work after an
-# install against a headers-only tree too.
+# The kernel's modules_install (into $(INSTALL_MOD_PATH)/lib/modules/<release>/
+# updates), which runs depmod only when the build has a System.map; depmod
+# runs here again so that `modprobe tcgroup` and the `fs-tcgroup` alias
+# (`mount -t tcgroup` loads the module) work after an install against a
+# headers-only tree too.
 modules_install: modules
 	$(KMAKE) modules_install
-	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KERNELRELEASE_OF_KDIR)
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
 install: modules_install
 
+uninstall:
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/rust/tcgroup.ko
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+# The in-place objects of a KDIR build, and the harness's build/ (the kernel
+# cache stays).
+clean:
+	$(if $(wildcard $(KDIR)/Makefile),$(KMAKE) clean)
+	rm -rf $(CURDIR)/build
+
+ifneq ($(KDIR_GIVEN),)
 clippy:
+	@$(KCHECK)
 	$(KMAKE) CLIPPY=1 modules
+
+rust-analyzer:
+	@$(KCHECK)
+	$(KMAKE) rust-analyzer
 
 rustfmt rustfmtcheck:
 	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)
@@ -72,36 +99,62 @@ rustfmt rustfmtcheck:
 # The harness on this kernel: `make check KDIR=...` checks its configuration,
 # then runs the whole suite on its arch/x86/boot/bzImage (or KIMAGE).
 check run shell lint paths:
-	@KDIR=$(KDIR) $(if $(KIMAGE),KIMAGE=$(KIMAGE)) $(HARNESS) $@
-
-.PHONY: default modules modules_install install clean rust-analyzer clippy rustfmt \
-	rustfmtcheck check run shell lint paths
-
+	@$(HARNESS) $@
 else
-# The harness: everything on the cached guest kernel, built with this
-# toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs it).
-# LLVM=1 uses the unversioned tools on PATH, or LLVM 19's when PATH has no clang.
-LLVM ?= -19
-RUSTC ?= /usr/bin/rustc
-RUSTDOC ?= /usr/bin/rustdoc
-BINDGEN ?= $(HOME)/.cargo/bin/bindgen
-export LLVM RUSTC RUSTDOC BINDGEN
-
-default: module
-
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch lint modules_install dkms:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms:
 	@$(HARNESS) $@
 
-install: modules_install
+# The harness's modules_install: into build/<kver>-<flavour>/modroot (or
+# INSTALL_MOD_PATH) for the guest kernel, then depmod (part of `make check`).
+guest-install:
+	@$(HARNESS) modules_install
 
 check-debug:
 	@$(MAKE) --no-print-directory FLAVOUR=debug check
-
-clean:
-	rm -rf $(CURDIR)/build
-
-.PHONY: default setup kernel module selftests initramfs check check-debug run \
-	shell paths bench clippy rustfmt rustfmtcheck rust-analyzer checkpatch lint clean \
-	modules_install install dkms
 endif
+
+help:
+	@echo 'tcgroup: out-of-tree Rust-for-Linux module (README.md)'
+	@echo
+	@echo 'The module, against KDIR (default /lib/modules/$$(uname -r)/build):'
+	@echo '  make, make modules  build rust/tcgroup.ko in place (checks CONFIG_RUST, the'
+	@echo '                      Rust metadata and the toolchain first)'
+	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod'
+	@echo '  make modules_install  the same'
+	@echo '  make uninstall      remove the installed module, depmod'
+	@echo '  make clean          remove the in-place objects and build/'
+	@echo
+	@echo 'The harness (its own cached guest kernels, QEMU; with KDIR=, your kernel):'
+	@echo '  make check          set up what is missing, build, boot, run every test'
+	@echo '  make check-debug    make check on the debug kernel (KASAN, lockdep, ...)'
+	@echo '  make run            boot the guest and show the demo transcript'
+	@echo '  make shell          boot the guest with an interactive shell'
+	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
+	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs'
+	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
+	@echo '  make kernel         only build (or reuse) the guest kernel'
+	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
+	@echo '  make paths          print KIMAGE=, KDIR= and MODULE= for the guest kernel'
+	@echo '  make guest-install  modules_install for the guest kernel into build/.../modroot'
+	@echo '  make dkms           dkms add/build/install against the guest kernel'
+	@echo
+	@echo 'Variables:'
+	@echo '  KDIR           kernel build tree (module: the running kernel'"'"'s; harness: its own)'
+	@echo '  KIMAGE         with KDIR, the image make check boots (arch/x86/boot/bzImage)'
+	@echo '  LLVM           the kernel'"'"'s: 1, -NN or DIR/ (module: from the kernel'"'"'s config;'
+	@echo '                 harness: -19)'
+	@echo '  RUSTC, RUSTDOC, BINDGEN, CLIPPY_DRIVER  the Rust toolchain (the kernel'"'"'s)'
+	@echo '  INSTALL_MOD_PATH  root to install into (default /)'
+	@echo '  KVER           harness kernel line: 7.3 (default) or 6.12'
+	@echo '  FLAVOUR        test (default) or debug'
+	@echo '  QEMU_ACCEL     kvm or tcg (unset: kvm when it works, probed)'
+	@echo '  QEMU_TIMEOUT   guest timeout in seconds (1800)'
+	@echo '  TCGROUP_CACHE  kernel cache (~/.cache/tcgroup)'
+	@echo '  TCGROUP_SETUP  0: install nothing on the host'
+	@echo '  TCGROUP_TESTS  comma-separated tests to run (make check)'
+	@echo '  RUNNER         qemu (default) or vng (virtme-ng)'
+
+.PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
+	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
+	initramfs bench checkpatch shellcheck dkms guest-install check-debug

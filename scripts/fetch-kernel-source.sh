@@ -63,6 +63,20 @@ aptopts=(
 	-o "APT::Sandbox::User=root"
 )
 
+# Without apt (TCGROUP_SETUP=0 on another distribution), the harness kernel
+# has no source: the source already unpacked is used, else a kernel of one's
+# own replaces it.
+if ! command -v apt-get >/dev/null || ! command -v apt-cache >/dev/null; then
+	if [ -f "$dest/VERSION" ] && [ -f "$dest/linux-source-$kver/Makefile" ]; then
+		info "no apt-get; reusing $pkg $(cat "$dest/VERSION") in $dest"
+		exit 0
+	fi
+	die "the harness kernel is built from Debian's $pkg ($suite), fetched with apt-get," \
+		"which this machine lacks: give KDIR=/path/to/your/linux/build (a Rust-enabled" \
+		"kernel build; README.md, \"Testing your own kernel\"), or unpack $pkg into" \
+		"$dest/linux-source-$kver with its version in $dest/VERSION"
+fi
+
 step "apt: reading $suite index for $pkg"
 if ! apt-get "${aptopts[@]}" -qq update; then
 	# Offline: the source already unpacked is used as it is.

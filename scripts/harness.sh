@@ -6,10 +6,10 @@
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|rstcheck|lint
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|lint
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
-# QEMU_ACCEL, QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
+# QEMU_ACCEL (kvm|tcg; unset: probed), QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
 # instead of the cached one; INSTALL_MOD_PATH for modules_install.
 
 set -euo pipefail
@@ -24,8 +24,8 @@ top=$(cd "$here/.." && pwd)
 KVER=${KVER:-7.3}
 FLAVOUR=${FLAVOUR:-test}
 TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
-QEMU_ACCEL=${QEMU_ACCEL:-tcg}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+QEMU_ACCEL=${QEMU_ACCEL:-}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800}
 
 # With KDIR, a kernel build of your own replaces the cached one: it is
 # checked (scripts/check-kconfig.sh), never built; its source tree (KDIR/source
@@ -186,7 +186,8 @@ do_dkms() {
 	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='*.d' --exclude='*.rmeta' --exclude='bindings_generated.rs' \
 		--include='/Kbuild' --include='/Makefile' --include='/dkms.conf' \
-		--include='/COPYING' --include='/rust/***' --exclude='*' \
+		--include='/COPYING' --include='/rust/***' \
+		--include='/scripts/' --include='/scripts/check-kdir.sh' --include='/scripts/lib.sh' --exclude='*' \
 		"$top/" "$d/src/tcgroup-$ver/"
 	step "dkms add, build and install tcgroup/$ver for $krel ($d)"
 	# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the build's LLVM
@@ -219,6 +220,40 @@ do_initramfs() {
 		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)"
 }
 
+# Chooses QEMU's accelerator once, before the first boot: QEMU_ACCEL when
+# given, else KVM when it works, else TCG, saying which and why. KVM works
+# when the CPU has hardware virtualisation (vmx or svm: a host with /dev/kvm
+# but without them, as nested set-ups without nested virtualisation, gets no
+# usable KVM), /dev/kvm opens for reading and writing, and QEMU starts a
+# stopped PC machine with `-accel kvm` and quits on the monitor's command
+# within 30 s.
+accel_done=
+choose_accel() {
+	local why
+	[ -z "$accel_done" ] || return 0
+	accel_done=1
+	if [ -n "$QEMU_ACCEL" ]; then
+		info "QEMU accelerator: $QEMU_ACCEL (QEMU_ACCEL)"
+		return 0
+	fi
+	if ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+		why="the CPU shows no vmx or svm flag (no hardware virtualisation, or not passed to this VM)"
+	elif [ ! -e /dev/kvm ]; then
+		why="no /dev/kvm (module kvm_intel or kvm_amd not loaded?)"
+	elif ! { : <>/dev/kvm; } 2>/dev/null; then
+		why="/dev/kvm cannot be opened read-write by $(id -un) (group kvm?)"
+	elif ! echo quit | timeout 30 qemu-system-x86_64 -accel kvm -machine pc -smp 1 -m 64 -S \
+		-nodefaults -display none -monitor stdio >/dev/null 2>&1; then
+		why="qemu-system-x86_64 -accel kvm does not start"
+	else
+		QEMU_ACCEL=kvm
+		info "QEMU accelerator: kvm (vmx/svm, /dev/kvm and qemu -accel kvm work; QEMU_ACCEL=tcg forces TCG)"
+		return 0
+	fi
+	QEMU_ACCEL=tcg
+	info "QEMU accelerator: tcg, as KVM does not work here: $why"
+}
+
 qemu_memory() {
 	# The kernel caps the number of tasks at RAM / (8 * THREAD_SIZE)
 	# (threads-max; the guest has no /proc/sys to raise it): 2G gives
@@ -246,6 +281,7 @@ kunit_expected() {
 # installs, the guest command scripts/guest/vng-check.sh.
 boot_vng() {
 	local vng=$TCGROUP_CACHE/vng-venv/bin/vng kunit=
+	choose_accel
 	[ -x "$vng" ] || die "no $vng (scripts/setup-host.sh installs it with RUNNER=vng)"
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	"$here/qemu-run.py" --runner vng --vng "$vng" --kernel "$(kimage)" \
@@ -260,6 +296,7 @@ boot() {
 		boot_vng
 		return
 	fi
+	choose_accel
 	kunit_expected && kunit=" TCGROUP_KUNIT=required"
 	# Unknown name=value parameters of the kernel command line end up in
 	# init's environment, and so in the tests'.
@@ -291,7 +328,7 @@ do_check() {
 # Documentation/testing.rst). The boot's timeout is QEMU_TIMEOUT, but at least
 # an hour: the default run takes 4 to 15 minutes, more on a loaded host.
 do_bench() {
-	local out=$build/bench gen k v val append= commit load0 load1 t0 t1 timeout=$QEMU_TIMEOUT
+	local out=$build/bench gen k v val append='' commit load0 load1 t0 t1 timeout=$QEMU_TIMEOUT
 	do_initramfs
 	if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
 		[ "$(id -u)" = 0 ] || die "missing python3-matplotlib; run as root or install it"
@@ -339,6 +376,7 @@ do_bench() {
 	case ${BENCH_CPUS:-2} in
 	'' | *[!0-9]* | 0) die "BENCH_CPUS=$BENCH_CPUS: a number of vCPUs, 1 or more" ;;
 	esac
+	choose_accel
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	[ "$timeout" -ge 3600 ] || timeout=3600
 	t0=$(date +%s)
@@ -385,10 +423,37 @@ do_checkpatch() {
 			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG) ||
 		die "checkpatch found problems (above)"
 	# Spelling over everything written by hand. `iput` (a VFS function) and `crate` (Rust) are not typos.
+	command -v codespell >/dev/null || die "no codespell (package codespell; scripts/setup-host.sh installs it)"
 	(cd "$top" && git ls-files --cached --others --exclude-standard -- \
 		':!*bindings_generated.rs' ':!.gitignore' | xargs -r codespell -L iput,crate) ||
 		die "codespell found typos (above)"
 	info "checkpatch: clean"
+}
+
+# Every shell script of the tree (tracked or new, not ignored) through shellcheck:
+# the *.sh files and those with a sh or bash #! line. Sourced files are
+# followed (-x), found beside their script (-P SCRIPTDIR) or by the path a
+# `# shellcheck source=` directive gives. Errors and warnings fail; the
+# style notes (quoting of values that are numbers or lists split on purpose,
+# `a && b || c` chains) are not enforced.
+do_shellcheck() {
+	local f files=()
+	do_setup
+	step "shellcheck on every shell script"
+	command -v shellcheck >/dev/null || die "no shellcheck (package shellcheck; scripts/setup-host.sh installs it)"
+	while IFS= read -r f; do
+		case "$f" in
+		*.sh) files+=("$f") ;;
+		*)
+			if [ -f "$top/$f" ] && head -n 1 "$top/$f" | grep -qE '^#! ?(/usr)?/bin/(env )?(ba|da)?sh( |$)'; then
+				files+=("$f")
+			fi
+			;;
+		esac
+	done < <(git -C "$top" ls-files --cached --others --exclude-standard)
+	(cd "$top" && shellcheck -x -P SCRIPTDIR -S warning "${files[@]}") ||
+		die "shellcheck found problems (above)"
+	info "shellcheck: ${#files[@]} scripts clean"
 }
 
 # Every Documentation/*.rst through docutils, warnings as errors.
@@ -414,6 +479,7 @@ do_lint() {
 	do_clippy
 	do_rustfmt --check
 	do_checkpatch
+	do_shellcheck
 	do_rstcheck
 	do_benchreport
 }
@@ -443,6 +509,7 @@ clippy) do_clippy ;;
 rustfmt) do_rustfmt ;;
 rustfmtcheck) do_rustfmt --check ;;
 checkpatch) do_checkpatch ;;
+shellcheck) do_shellcheck ;;
 rstcheck) do_rstcheck ;;
 lint) do_lint ;;
 rust-analyzer)

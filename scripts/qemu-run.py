@@ -209,7 +209,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--memory", default="1G")
     ap.add_argument("--cpus", type=int, default=2, help="vCPUs of the guest")
-    ap.add_argument("--accel", default=os.environ.get("QEMU_ACCEL", "tcg"))
+    ap.add_argument("--accel", default=os.environ.get("QEMU_ACCEL") or "tcg")
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--runner", choices=["qemu", "vng"], default="qemu")
     ap.add_argument("--vng", default="vng", help="the vng program (--runner vng)")
@@ -230,6 +230,8 @@ def main():
     qemu = ["qemu-system-x86_64", "-accel", args.accel, "-smp", str(args.cpus), "-m", args.memory,
             "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
             "-no-reboot", "-nodefaults", "-display", "none"]
+    if args.accel == "kvm":
+        qemu += ["-cpu", "host"]
     if args.mode in ("check", "bench"):
         qemu += ["-serial", f"file:{console_log}", "-serial", f"file:{ktap_log}", "-monitor", "none"]
     else:

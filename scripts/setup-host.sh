@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # The kernel's Rust toolchain (rustc-web with its exactly matching source),
 # LLVM 19 for LLVM=1 builds and bindgen's libclang, the guest (QEMU,
 # busybox), kernel build dependencies and the selftests' static libc; the
-# linters (clippy, rustfmt, codespell, docutils for Documentation/*.rst);
+# linters (clippy, rustfmt, codespell, shellcheck, docutils for Documentation/*.rst);
 # dkms (`make dkms`, part of `make check`).
 packages=(
 	rustc-web rust-web-src
@@ -28,7 +28,7 @@ packages=(
 	qemu-system-x86 busybox-static
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
 	python3 python3-venv rsync xz-utils perl
-	rustfmt-web rust-web-clippy codespell
+	rustfmt-web rust-web-clippy codespell shellcheck
 	python3-docutils dkms
 )
 # RUNNER=vng: virtme-ng's init finds its script's I/O ports (virtio-serial)
@@ -48,7 +48,7 @@ The harness needs these tools (tested versions; Debian 12 packages in brackets):
   clang, ld.lld, llvm-ar, llvm-nm, ... 19                  LLVM=-19 (clang-19), LLVM=1 (clang on PATH) or LLVM=/dir/  [clang-19 lld-19 llvm-19]
   make, gcc and a static libc (the selftests), flex, bison, bc, libelf, libssl headers, perl, cpio, xz, rsync
   qemu-system-x86_64, a static busybox at /bin/busybox     [qemu-system-x86 busybox-static]
-  kmod (depmod, modprobe), dkms 3, python3, codespell
+  kmod (depmod, modprobe), dkms 3, python3, codespell, shellcheck
   with RUNNER=vng: virtme-ng $TC_VNG_VERSION (pip, in \$TCGROUP_CACHE/vng-venv), udev (udevd)
 With them in place, TCGROUP_SETUP=0 skips this installation step, e.g.
   TCGROUP_SETUP=0 make check RUSTC=/opt/rust/bin/rustc BINDGEN=/opt/bin/bindgen LLVM=/opt/llvm/bin/

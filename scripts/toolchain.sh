@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# The TC_* settings are for the scripts that source this file.
+# shellcheck shell=bash disable=SC2034
 #
 # The toolchain every kernel and module build of the harness uses. Sourced by
 # the host scripts; the Makefile passes the same values.
@@ -22,14 +24,14 @@ TC_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 # the unversioned names) goes first on PATH.
 case "$TC_LLVM" in
 1)
-	tc_llvm_prefix= tc_llvm_suffix=
+	tc_llvm_prefix='' tc_llvm_suffix=''
 	if ! command -v clang >/dev/null && [ -x /usr/lib/llvm-19/bin/clang ]; then
 		PATH=/usr/lib/llvm-19/bin:$PATH
 		export PATH
 	fi
 	;;
-*/) tc_llvm_prefix=$TC_LLVM tc_llvm_suffix= ;;
--*) tc_llvm_prefix= tc_llvm_suffix=$TC_LLVM ;;
+*/) tc_llvm_prefix=$TC_LLVM tc_llvm_suffix='' ;;
+-*) tc_llvm_prefix='' tc_llvm_suffix=$TC_LLVM ;;
 *)
 	echo "error: LLVM=$TC_LLVM: use LLVM=1, LLVM=-NN (e.g. -19) or LLVM=/path/to/llvm/bin/" >&2
 	exit 1

@@ -42,7 +42,7 @@ use kernel::{
     uaccess::UserSlice,
 };
 
-/// The longest write that [`write_callback`](FileOps::write_callback) copies to the stack.
+/// The longest write that [`write_callback`](Tables::write_callback) copies to the stack.
 const SMALL_WRITE: usize = 64;
 
 /// How often a mount starts over because the state it chose went away meanwhile.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # What both check-mode guests do, sourced by scripts/guest/init.sh (the
 # initramfs guest, which has it as /usr/share/tcgroup/common.sh) and by

@@ -32,6 +32,7 @@ say() {
 	echo "tcgroup-guest: $*" >/dev/console
 }
 
+# shellcheck source=common.sh
 . /usr/share/tcgroup/common.sh
 
 say "$(uname -r), $(nproc) CPUs, mode ${TCGROUP_MODE:-check}"

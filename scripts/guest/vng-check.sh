@@ -24,6 +24,7 @@ say() {
 }
 
 # The helpers both guests share, from the tree (vng shares it read-only).
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 say "$(uname -r), $(nproc) CPUs, mode check (vng)"

@@ -139,13 +139,13 @@ fi
 # growing delay: once allocations succeed again, every group released in the
 # meantime gets exactly one call, with no other group's event to start it.
 desc="releases during allocation failures get their calls once they stop"
-GROUPS=4
+NGROUPS=4
 printf '#!/bin/sh\necho "$1" >>%s\n' "$work/agent.log" >"$work/agent"
 chmod 755 "$work/agent"
 : >"$work/agent.log"
 
 holders_in() {
-	for _i in $(seq $GROUPS); do
+	for _i in $(seq $NGROUPS); do
 		[ -n "$(cat "$mnt/r$_i/tasks")" ] || return 1
 	done
 }
@@ -159,7 +159,7 @@ calls_logged() {
 ok=1
 pids=
 mount -t tcgroup -o "none,name=tcgretry,release_agent=$work/agent" none "$mnt" || ok=0
-for i in $(seq $GROUPS); do
+for i in $(seq $NGROUPS); do
 	{ mkdir "$mnt/r$i" && echo 1 >"$mnt/r$i/notify_on_release"; } || ok=0
 	sh -c "echo 0 >$mnt/r$i/tasks && exec sleep 600" &
 	pids="$pids $!"
@@ -180,18 +180,18 @@ if [ $ok -eq 1 ]; then
 		ktap_print_msg "an agent call was made while allocations failed"
 		ok=0
 	fi
-	if ! poll_until 20 calls_logged $GROUPS; then
-		ktap_print_msg "$(wc -l <"$work/agent.log") of $GROUPS calls after the faults"
+	if ! poll_until 20 calls_logged $NGROUPS; then
+		ktap_print_msg "$(wc -l <"$work/agent.log") of $NGROUPS calls after the faults"
 		ok=0
 	fi
-	for i in $(seq $GROUPS); do
+	for i in $(seq $NGROUPS); do
 		n=$(grep -cx "/r$i" "$work/agent.log")
 		[ "$n" -eq 1 ] || { ktap_print_msg "/r$i: $n calls"; ok=0; }
 	done
 	stats=$(tr '\n' ' ' <"$mnt/release_agent.stats")
 	ktap_print_msg "after the failures: $stats"
 	case "$stats" in
-	"launched $GROUPS failed 0 last_error 0 ") ;;
+	"launched $NGROUPS failed 0 last_error 0 ") ;;
 	*) ok=0 ;;
 	esac
 else
@@ -200,7 +200,7 @@ else
 	wait
 fi
 faults_off
-for i in $(seq $GROUPS); do
+for i in $(seq $NGROUPS); do
 	rmdir "$mnt/r$i" 2>/dev/null
 done
 umount "$mnt" 2>/dev/null

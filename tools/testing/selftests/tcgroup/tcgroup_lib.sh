@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # Helpers shared by the tcgroup shell tests. A test sets DIR to its own
 # directory and sources this file, which sources the kselftest KTAP helpers
@@ -10,6 +11,7 @@ if [ ! -r "$KTAP_HELPERS" ]; then
 	echo "$KTAP_HELPERS not found [SKIP]"
 	exit 4
 fi
+# shellcheck source=/dev/null # the kernel tree's, not this one's
 . "$KTAP_HELPERS"
 
 # Whether tcgroup was loaded when the test began (unload_first() records it).

@@ -70,7 +70,7 @@ teardown() {
 n=0
 for fs in $FSTYPES; do
 	if ! grep -qw "$fs" /proc/filesystems; then
-		for c in $(seq $CASES); do
+		for _c in $(seq $CASES); do
 			ktap_test_skip "$fs: not available"
 		done
 		continue

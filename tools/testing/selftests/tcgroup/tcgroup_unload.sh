@@ -15,7 +15,7 @@ DIR="$(dirname "$(readlink -f "$0")")"
 . "$DIR/tcgroup_lib.sh"
 
 ROUNDS=${TCGROUP_UNLOAD_ROUNDS:-10}
-GROUPS=16
+NGROUPS=16
 
 # Back to the start of a case: nothing mounted, the module not loaded.
 reset() {
@@ -108,6 +108,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 		ktap_print_msg "mount failed"
 	else
 		# The holder keeps tasks open as its standard input.
+		# shellcheck disable=SC2217 # sleep reads nothing: the open file is the point
 		sleep 1000 <"$tmp/mnt/tasks" &
 		holder=$!
 		n=0
@@ -157,7 +158,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 	fi
 	pids=
 	g=0
-	while [ $g -lt $GROUPS ]; do
+	while [ $g -lt $NGROUPS ]; do
 		mkdir "$tmp/mnt/g$g" && echo 1 >"$tmp/mnt/g$g/notify_on_release" || break
 		sleep 100 &
 		pids="$pids $!"
@@ -177,7 +178,7 @@ while [ $i -le "$ROUNDS" ] && [ $ok -eq 1 ]; do
 	ok=1
 	i=$((i + 1))
 done
-ktap_print_msg "$((i - 1)) rounds of $GROUPS groups, $calls agent calls," \
+ktap_print_msg "$((i - 1)) rounds of $NGROUPS groups, $calls agent calls," \
 	"rmmod refused $refused times"
 if [ $ok -eq 1 ]; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
 
