@@ -12,6 +12,7 @@ use crate::{
             Relaxed, //
         },
         prelude::*,
+        ARef,
         CString, //
     },
     group::{
@@ -20,17 +21,30 @@ use crate::{
     },
     hierarchy::{
         Hierarchy,
+        HIERARCHIES,
         RELEASE_AGENT_MAX,
         SUBSYS_DEBUG, //
     },
-    membership,
+    membership, release,
     sync::TCGROUP_MUTEX,
+    task::{
+        self,
+        PidRef, //
+    },
     vfs::{
         self,
         FileCred, //
     },
 };
-use kernel::sync::Arc;
+use core::pin::Pin;
+use kernel::{
+    new_spinlock,
+    sync::{
+        Arc,
+        SpinLock, //
+    },
+    task::Task,
+};
 
 /// A control file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,6 +78,10 @@ pub(crate) enum CFile {
     /// `membership.stats` (root only; tcgroup's): the fork probe's reserve and failures, and
     /// the css_sets listed.
     MembershipStats,
+    /// `membership.lookup` (root only; tcgroup's): a task's group in every hierarchy, in the
+    /// format of `/proc/PID/cgroup`; the reader's, or that of the pid last written to the open
+    /// file.
+    MembershipLookup,
 }
 
 impl CFile {
@@ -89,6 +107,7 @@ impl CFile {
         CFile::Events,
         CFile::ReleaseAgentStats,
         CFile::MembershipStats,
+        CFile::MembershipLookup,
     ];
 
     /// The position in [`CFile::ALL`].
@@ -124,6 +143,7 @@ impl CFile {
             CFile::Events => b"cgroup.events",
             CFile::ReleaseAgentStats => b"release_agent.stats",
             CFile::MembershipStats => b"membership.stats",
+            CFile::MembershipLookup => b"membership.lookup",
         }
     }
 
@@ -146,9 +166,13 @@ impl CFile {
         Ok(v)
     }
 
-    /// The permission bits: writable files are `0644`, the others `0444`.
+    /// The permission bits: writable files are `0644`, the others `0444`; `membership.lookup`
+    /// is `0666`, since anyone may look up a task they can see, as anyone may read
+    /// `/proc/PID/cgroup` (a write there changes nothing but the open file's own state).
     pub(crate) fn mode(self) -> u16 {
-        if self.writable() {
+        if self == CFile::MembershipLookup {
+            0o666
+        } else if self.writable() {
             0o644
         } else {
             0o444
@@ -164,6 +188,7 @@ impl CFile {
                 | CFile::NotifyOnRelease
                 | CFile::Tasks
                 | CFile::ReleaseAgent
+                | CFile::MembershipLookup
         )
     }
 
@@ -178,6 +203,7 @@ impl CFile {
                 | CFile::SaneBehavior
                 | CFile::ReleaseAgentStats
                 | CFile::MembershipStats
+                | CFile::MembershipLookup
         );
         let shadowed = self == CFile::DebugReleasable && hier.noprefix;
         (!root_only || group.is_root()) && (self.subsys() & !hier.subsys) == 0 && !shadowed
@@ -225,6 +251,13 @@ pub(crate) enum Open {
         /// The reference.
         _held: HoldRef,
     },
+    /// An open `membership.lookup`.
+    Lookup {
+        /// The thread whose groups a read shows: the one last written, by its `struct pid`
+        /// (so that a read never shows another task that reuses its number); `None` for the
+        /// reader. Under the spinlock, taken alone.
+        target: Pin<KBox<SpinLock<Option<PidRef>>>>,
+    },
 }
 
 /// Opens `node`; `write` tells whether for writing.
@@ -232,6 +265,11 @@ pub(crate) enum Open {
 /// As in v1, where every file has a write handler, a file without writes may be opened for
 /// writing by whoever the mode bits let through; writes then fail with `EINVAL`.
 pub(crate) fn open(node: &Node, _write: bool) -> Result<Open> {
+    if node.file == CFile::MembershipLookup {
+        return Ok(Open::Lookup {
+            target: KBox::pin_init(new_spinlock!(None, "tcgroup::Open::Lookup"), GFP_KERNEL)?,
+        });
+    }
     if node.file == CFile::Events {
         // As kernfs: changes before the open are not reported.
         return Ok(Open::Events {
@@ -266,6 +304,78 @@ fn show_usize(out: &mut KVec<u8>, n: usize) -> Result {
     let s = CString::try_from_fmt(fmt!("{n}\n"))?;
     out.extend_from_slice(s.to_bytes(), GFP_KERNEL)?;
     Ok(())
+}
+
+/// Appends the line of `/proc/PID/cgroup` for a group at `path` (empty for the root) of the
+/// hierarchy `id` with the subsystems `subsys` and the name `name`, as v1's
+/// `proc_cgroup_show()` writes it: `ID:SUBSYSTEMS,name=NAME:/PATH`.
+fn show_cgroup_line(
+    out: &mut KVec<u8>,
+    id: u64,
+    subsys: u32,
+    name: Option<&[u8]>,
+    path: &[u8],
+) -> Result {
+    let head = CString::try_from_fmt(fmt!("{id}:"))?;
+    out.extend_from_slice(head.to_bytes(), GFP_KERNEL)?;
+    let debug = subsys & SUBSYS_DEBUG != 0;
+    if debug {
+        out.extend_from_slice(b"debug", GFP_KERNEL)?;
+    }
+    if let Some(name) = name {
+        if debug {
+            out.push(b',', GFP_KERNEL)?;
+        }
+        out.extend_from_slice(b"name=", GFP_KERNEL)?;
+        out.extend_from_slice(name, GFP_KERNEL)?;
+    }
+    out.push(b':', GFP_KERNEL)?;
+    out.extend_from_slice(if path.is_empty() { b"/" } else { path }, GFP_KERNEL)?;
+    out.push(b'\n', GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Appends `task`'s group in every hierarchy, one line each in increasing hierarchy id, as
+/// `/proc/PID/cgroup` shows v1's. O(hierarchies x depth): the task's css_set is found in the
+/// task map, each group's path by walking its ancestors.
+fn show_lookup(task: &Task, out: &mut KVec<u8>) -> Result {
+    // No move changes the task's groups under the tree lock, which the names of the groups
+    // are under too; an exit may, and shows as the root groups.
+    let guard = TCGROUP_MUTEX.lock();
+    // An exiting task is shown in the root groups, as v1's `proc_cgroup_show()` shows it on
+    // traditional hierarchies: its exit probe has taken its entry, or is about to.
+    let groups = if task::is_exiting(task) {
+        KVec::new()
+    } else {
+        membership::groups_of(task)?
+    };
+    for hier in HIERARCHIES.as_ref(&guard).iter() {
+        let path = match groups.iter().find(|g| g.hier == hier.id) {
+            Some(g) => release::path(&guard, g)?,
+            None => CString::try_from_fmt(fmt!(""))?,
+        };
+        let name = hier.name.as_ref().map(|n| n.to_bytes());
+        show_cgroup_line(out, hier.id, hier.subsys, name, path.to_bytes())?;
+    }
+    Ok(())
+}
+
+/// The task a read of an open `membership.lookup` shows: the one last written to it, or the
+/// reader. `ESRCH` if the task written has been reaped since, or has no id in the reader's pid
+/// namespace (the file was passed on).
+fn lookup_target(open: &Open) -> Result<ARef<Task>> {
+    let written = match open {
+        Open::Lookup { target } => match target.lock().as_ref() {
+            Some(pid) => Some(pid.task().ok_or(ESRCH)?),
+            None => None,
+        },
+        _ => None,
+    };
+    let task = written.unwrap_or_else(|| ARef::from(crate::compat::current_task!()));
+    if task::vpid(&task) == 0 {
+        return Err(ESRCH);
+    }
+    Ok(task)
 }
 
 /// Generates the contents of `node` for reading.
@@ -317,6 +427,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             }
             Ok(())
         }
+        CFile::MembershipLookup => show_lookup(&*lookup_target(open)?, out),
         CFile::DebugHold => Ok(()),
         CFile::CloneChildren => show_bool(out, group.clone_children.load(Relaxed)),
         CFile::NotifyOnRelease => show_bool(out, group.notify_on_release.load(Relaxed)),
@@ -381,10 +492,10 @@ pub(crate) fn poll_pending(node: &Node, open: &Open) -> bool {
     }
 }
 
-/// Handles a write to `node`.
+/// Handles a write to `node`, open as `open`.
 ///
 /// Writes to the files of a removed group give `ENODEV`, as in v1.
-pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
+pub(crate) fn write(node: &Node, open: &Open, buf: &[u8], cred: &FileCred<'_>) -> Result {
     let group = &node.group;
     if group.removed.load(Relaxed) {
         return Err(ENODEV);
@@ -413,6 +524,20 @@ pub(crate) fn write(node: &Node, buf: &[u8], cred: &FileCred<'_>) -> Result {
         }
         CFile::Tasks => membership::attach(node.hier.id, group, parse_pid(buf)?, false, cred),
         CFile::Procs => membership::attach(node.hier.id, group, parse_pid(buf)?, true, cred),
+        CFile::MembershipLookup => {
+            // The thread of that id in the writer's pid namespace, as `tasks` reads it; `0`:
+            // the reader again.
+            let pid = parse_pid(buf)?;
+            let new = match pid {
+                0 => None,
+                _ => Some(PidRef::find_vpid(pid).ok_or(ESRCH)?),
+            };
+            if let Open::Lookup { target } = open {
+                // The old reference goes after the lock.
+                let _old = core::mem::replace(&mut *target.lock(), new);
+            }
+            Ok(())
+        }
         _ => Err(EINVAL),
     }
 }
@@ -485,12 +610,41 @@ mod tests {
             (CFile::Events, b"cgroup.events", 0o444, 0),
             (CFile::ReleaseAgentStats, b"release_agent.stats", 0o444, 0),
             (CFile::MembershipStats, b"membership.stats", 0o444, 0),
+            (CFile::MembershipLookup, b"membership.lookup", 0o666, 0),
         ];
         for (f, name, mode, subsys) in table {
             assert_eq!(f.base_name(), name);
             assert_eq!(f.mode(), mode);
             assert_eq!(f.subsys(), subsys);
         }
+    }
+
+    /// A hierarchy's id, subsystems and name, and a group's path, as [`show_cgroup_line`]
+    /// takes them.
+    type Line<'a> = (u64, u32, Option<&'a [u8]>, &'a [u8]);
+
+    /// The lines of [`show_cgroup_line`] for `lines`.
+    fn cgroup_lines(lines: &[Line<'_>]) -> Result<KVec<u8>> {
+        let mut out = KVec::new();
+        for (id, subsys, name, path) in lines {
+            show_cgroup_line(&mut out, *id, *subsys, *name, path)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn cgroup_line_as_v1_formats_it() -> Result {
+        // `proc_cgroup_show()`: the subsystems, then `name=`, comma-separated; the root is `/`.
+        assert_eq!(
+            &cgroup_lines(&[
+                (1, 0, Some(b"sys"), b"/jobs/a"),
+                (2, SUBSYS_DEBUG, Some(b"dbg"), b""),
+                (3, SUBSYS_DEBUG, None, b"/x"),
+                (12, 0, Some(b"a b"), b"/\xc3\xa9"),
+            ])?[..],
+            b"1:name=sys:/jobs/a\n2:debug,name=dbg:/\n3:debug:/x\n12:name=a b:/\xc3\xa9\n"
+        );
+        Ok(())
     }
 
     #[test]

@@ -426,8 +426,8 @@ impl vfs::FileSystem for TcgroupFs {
         files::max_write(node)
     }
 
-    fn write(node: &Node, _open: &Open, buf: &[u8], cred: &FileCred<'_>) -> Result {
-        files::write(node, buf, cred)
+    fn write(node: &Node, open: &Open, buf: &[u8], cred: &FileCred<'_>) -> Result {
+        files::write(node, open, buf, cred)
     }
 }
 

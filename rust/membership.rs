@@ -799,6 +799,20 @@ fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
         .and_then(|c| Membership::find(&guard, c).cloned())
 }
 
+/// The non-root groups `task` is in, at most one per hierarchy, in increasing hierarchy id;
+/// none for a task in the root groups only, or one whose exit probe has run. O(hierarchies),
+/// whatever the tasks and groups: the task map finds its css_set.
+pub(crate) fn groups_of(task: &Task) -> Result<KVec<Arc<Group>>> {
+    let Some(cset) = current_cset(task) else {
+        return Ok(KVec::new());
+    };
+    let mut groups = KVec::with_capacity(cset.groups.len(), GFP_KERNEL)?;
+    for g in cset.groups.iter() {
+        groups.push(g.clone(), GFP_KERNEL)?;
+    }
+    Ok(groups)
+}
+
 /// The plan for the tasks that now use `old`: the css_set of `old`'s groups with `hier`'s
 /// replaced by `group`, found in use (O(1), by the hash of its groups) or allocated.
 fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan> {

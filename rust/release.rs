@@ -283,7 +283,7 @@ fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
 
 /// The path of `group` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
 /// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
-fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
+pub(crate) fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
     // The length first, so that the buffer is allocated once and a path that is too long is
     // not built at all; the walk stops at the ancestor that takes it to the bound, however
     // deep the tree goes above.

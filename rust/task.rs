@@ -135,21 +135,7 @@ pub(crate) fn vtgid(task: &Task) -> i32 {
 
 /// Finds the task with thread id `nr` in the current task's pid namespace.
 pub(crate) fn find_by_vpid(nr: i32) -> Option<ARef<Task>> {
-    // SAFETY: `find_get_pid` looks `nr` up in the current namespace and returns a reference on
-    // the `struct pid` (or null), which `put_pid` drops; `get_pid_task` returns the task with a
-    // reference of its own (or null).
-    let task = unsafe {
-        let pid = bindings::find_get_pid(nr);
-        if pid.is_null() {
-            return None;
-        }
-        let task = bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID);
-        bindings::put_pid(pid);
-        task
-    };
-    let task = core::ptr::NonNull::new(task.cast::<Task>())?;
-    // SAFETY: `get_pid_task` took the reference that the `ARef` now owns.
-    Some(unsafe { ARef::from_raw(task) })
+    PidRef::find_vpid(nr)?.task()
 }
 
 /// The thread-group leader of `task`, the task a write to `cgroup.procs` moves and whose
@@ -161,6 +147,52 @@ pub(crate) fn group_leader(task: &Task) -> Option<ARef<Task>> {
     let leader = core::ptr::NonNull::new(leader.cast::<Task>())?;
     // SAFETY: The helper took the reference that the `ARef` now owns.
     Some(unsafe { ARef::from_raw(leader) })
+}
+
+/// A reference on a `struct pid`, the kernel's identity of a thread that, unlike its number,
+/// is never reused: it names its task while that task lives, and no other after it.
+///
+/// # Invariants
+///
+/// `ptr` is a valid `struct pid` on which this value owns a reference.
+pub(crate) struct PidRef {
+    ptr: core::ptr::NonNull<bindings::pid>,
+}
+
+// SAFETY: A reference on a `struct pid` is not bound to a thread: `put_pid()` may drop it from
+// any context.
+unsafe impl Send for PidRef {}
+// SAFETY: `&PidRef` only allows `task()`, which any number of threads may call at once.
+unsafe impl Sync for PidRef {}
+
+impl PidRef {
+    /// The `struct pid` of the thread id `nr` in the current task's pid namespace, if a task has
+    /// that id there.
+    pub(crate) fn find_vpid(nr: i32) -> Option<Self> {
+        // SAFETY: `find_get_pid` looks `nr` up in the current task's namespace and returns a
+        // reference on the `struct pid`, or null.
+        let ptr = core::ptr::NonNull::new(unsafe { bindings::find_get_pid(nr) })?;
+        // INVARIANT: `find_get_pid` took the reference this value owns.
+        Some(Self { ptr })
+    }
+
+    /// The task of this pid, as a thread (`PIDTYPE_PID`), while it has not been reaped.
+    pub(crate) fn task(&self) -> Option<ARef<Task>> {
+        // SAFETY: By the type invariant `ptr` is a valid `struct pid`; `get_pid_task` returns
+        // its task with a reference of its own, or null.
+        let task =
+            unsafe { bindings::get_pid_task(self.ptr.as_ptr(), bindings::pid_type_PIDTYPE_PID) };
+        let task = core::ptr::NonNull::new(task.cast::<Task>())?;
+        // SAFETY: `get_pid_task` took the reference that the `ARef` now owns.
+        Some(unsafe { ARef::from_raw(task) })
+    }
+}
+
+impl Drop for PidRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this value owns a reference on `ptr`.
+        unsafe { bindings::put_pid(self.ptr.as_ptr()) };
+    }
 }
 
 /// A thread met by [`for_each_thread`] or [`for_each_thread_of`], with what the walk read of

@@ -549,13 +549,14 @@ static int expected_files(const struct _fixture_variant_fs *variant, bool root,
 	if (variant->has_releasable) {
 		/*
 		 * tcgroup's own files: releasable, the event file, agent and
-		 * membership stats.
+		 * membership stats, the task lookup.
 		 */
 		add_file(files, &n, "releasable", 0444);
 		add_file(files, &n, "cgroup.events", 0444);
 		if (root) {
 			add_file(files, &n, "release_agent.stats", 0444);
 			add_file(files, &n, "membership.stats", 0444);
+			add_file(files, &n, "membership.lookup", 0666);
 		}
 	}
 	if (debug) {

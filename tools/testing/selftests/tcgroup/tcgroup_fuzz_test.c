@@ -88,7 +88,7 @@ static const char *const files[] = {
 	"cgroup.procs", "g/notify_on_release", "g/tasks", "g/cgroup.procs",
 	"g/cgroup.clone_children", "g/h/tasks", "g/h/notify_on_release",
 	"releasable", "cgroup.events", "g/debug.hold", "release_agent.stats",
-	"membership.stats",
+	"membership.stats", "membership.lookup",
 };
 
 /* Whether @err is a documented result of writing @file. */
@@ -101,6 +101,9 @@ static bool write_errno_ok(const char *file, int err, bool root)
 		       err == ENODEV;
 	if (!strcmp(file, "release_agent"))
 		return err == E2BIG || (!root && err == EPERM);
+	/* A pid to look up: not a number, or no such task. */
+	if (!strcmp(file, "membership.lookup"))
+		return err == EINVAL || err == ESRCH;
 	/* Numbers, and files without writes. */
 	return err == EINVAL || err == ERANGE;
 }

@@ -2715,4 +2715,200 @@ TEST_F(tasks, css_sets_unlisted_after_partial_moves)
 	}
 }
 
+/* ---------------------------------------------------------------------- */
+/* A task's groups: membership.lookup, and v1's /proc/PID/cgroup          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The path of task @id's group in hierarchy @name, as the filesystem reports
+ * it: on tcgroup, membership.lookup in the root @mnt with @id written to the
+ * open file first (0: nothing written, the reader's); on v1, /proc/ID/cgroup
+ * (/proc/self/cgroup for 0). Returns 0 with the path in @path, or -errno.
+ */
+static int lookup_path(const struct _fixture_variant_tasks *variant, const char *mnt,
+		       const char *name, pid_t id, char *path, size_t size)
+{
+	char buf[4096], want[NAME_BUF + 16], proc[64], *line;
+	ssize_t ret;
+	int fd;
+
+	if (!strcmp(variant->fstype, "tcgroup")) {
+		fd = open(at(mnt, "membership.lookup"), O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		/* The write leaves the offset at 0: the read shows that task. */
+		ret = id ? write_id_fd(fd, id) : 0;
+		if (!ret)
+			ret = read_fd(fd, buf, sizeof(buf));
+		close(fd);
+	} else {
+		if (id)
+			snprintf(proc, sizeof(proc), "/proc/%d/cgroup", id);
+		else
+			snprintf(proc, sizeof(proc), "/proc/self/cgroup");
+		ret = read_file(proc, buf, sizeof(buf));
+	}
+	if (ret < 0)
+		return ret;
+	snprintf(want, sizeof(want), ":name=%s:", name);
+	line = strstr(buf, want);
+	if (!line)
+		return -ENOENT;
+	line += strlen(want);
+	snprintf(path, size, "%.*s", (int)strcspn(line, "\n"), line);
+	return 0;
+}
+
+/* Checks that task @id (0: the caller) is in @expected of the test's hierarchy. */
+static void assert_lookup(struct __test_metadata *_metadata, struct _test_data_tasks *self,
+			  const struct _fixture_variant_tasks *variant, pid_t id,
+			  const char *expected)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = lookup_path(variant, self->mnt[0], self->names[0], id, path, sizeof(path));
+	ASSERT_EQ(ret, 0) {
+		TH_LOG("looking up task %d: %s", id, err_str(ret));
+	}
+	EXPECT_STREQ(expected, path) {
+		TH_LOG("the group of task %d", id);
+	}
+}
+
+/*
+ * The lookup of a task's group follows it: one thread moved through tasks,
+ * a whole process through cgroup.procs into a nested group, the rmdir of a
+ * sibling of one of its ancestors, the reader itself; the same paths on
+ * tcgroup (membership.lookup) as on v1 (/proc/PID/cgroup).
+ */
+TEST_F(tasks, lookup_follows_moves)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	char n1[PATH_MAX], n2[PATH_MAX], z[PATH_MAX];
+	struct holder h;
+
+	snprintf(n1, sizeof(n1), "%s/n1", a);
+	snprintf(n2, sizeof(n2), "%s/n1/n2", a);
+	snprintf(z, sizeof(z), "%s/z", a);
+	mkdir_ok(_metadata, n1);
+	mkdir_ok(_metadata, n2);
+	mkdir_ok(_metadata, z);
+	spawn_holder(_metadata, &h, 3);
+	assert_lookup(_metadata, self, variant, h.pid, "/");
+
+	/* One thread. */
+	write_id_ok(_metadata, at(a, "tasks"), h.tids[2]);
+	assert_lookup(_metadata, self, variant, h.tids[2], "/a");
+	assert_lookup(_metadata, self, variant, h.tids[0], "/");
+	assert_lookup(_metadata, self, variant, h.tids[1], "/");
+
+	/* The whole process, into a nested group. */
+	write_id_ok(_metadata, at(n2, "cgroup.procs"), h.pid);
+	for (int i = 0; i < h.nr; i++)
+		assert_lookup(_metadata, self, variant, h.tids[i], "/a/n1/n2");
+	EXPECT_EQ(rmdir(z), 0);
+	assert_lookup(_metadata, self, variant, h.pid, "/a/n1/n2");
+
+	/* The reader's own, with no id written. */
+	write_ok(_metadata, at(b, "tasks"), "0");
+	assert_lookup(_metadata, self, variant, 0, "/b");
+	write_ok(_metadata, at(self->mnt[0], "tasks"), "0");
+	assert_lookup(_metadata, self, variant, 0, "/");
+	release_holder(_metadata, &h);
+}
+
+/*
+ * A zombie is shown in the root group, which it has left: as v1's
+ * proc_cgroup_show() shows every exiting task on a traditional hierarchy.
+ */
+TEST_F(tasks, lookup_zombie)
+{
+	int p[2];
+	pid_t child;
+	char c;
+
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		close(p[1]);
+		if (read(p[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[0]);
+	write_id_ok(_metadata, at(self->grp[0], "cgroup.procs"), child);
+	assert_lookup(_metadata, self, variant, child, "/a");
+	close(p[1]);
+	/* Exited, not reaped. */
+	ASSERT_EQ(waitid(P_PID, child, NULL, WEXITED | WNOWAIT), 0);
+	assert_lookup(_metadata, self, variant, child, "/");
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+}
+
+/*
+ * Anyone may look up a task they can see, as anyone may read
+ * /proc/PID/cgroup: a child running as nobody looks up a root process.
+ */
+TEST_F(tasks, lookup_unprivileged)
+{
+	char path[PATH_MAX];
+	struct holder h;
+	pid_t child;
+	int status;
+
+	spawn_holder(_metadata, &h, 1);
+	write_id_ok(_metadata, at(self->grp[1], "cgroup.procs"), h.pid);
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		if (setgid(NOBODY_ID) || setuid(NOBODY_ID))
+			_exit(2);
+		if (lookup_path(variant, self->mnt[0], self->names[0], h.pid, path,
+				sizeof(path)))
+			_exit(3);
+		_exit(strcmp(path, "/b") ? 4 : 0);
+	}
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("the unprivileged lookup: status %#x (2: setuid, 3: lookup, 4: path)",
+		       status);
+	}
+	release_holder(_metadata, &h);
+}
+
+/*
+ * The id written is read in the writer's pid namespace, as tasks reads it: the
+ * init of a new namespace looks itself up as 1, and an id that names no task
+ * there (the test's own) is ESRCH. (tcgroup's file; v1's /proc/PID/cgroup
+ * depends on which procfs the reader mounted.)
+ */
+TEST_F(tasks, lookup_in_pid_namespace)
+{
+	char path[PATH_MAX];
+	pid_t init, outsider = getpid();
+	int status;
+
+	if (strcmp(variant->fstype, "tcgroup"))
+		SKIP(return, "the pid namespace case is membership.lookup's");
+	ASSERT_EQ(unshare(CLONE_NEWPID), 0);
+	init = fork();
+	ASSERT_GE(init, 0);
+	if (!init) {
+		if (getpid() != 1 || write_str(at(self->grp[0], "cgroup.procs"), "0"))
+			_exit(2);
+		if (lookup_path(variant, self->mnt[0], self->names[0], 1, path, sizeof(path)) ||
+		    strcmp(path, "/a"))
+			_exit(3);
+		_exit(lookup_path(variant, self->mnt[0], self->names[0], outsider, path,
+				  sizeof(path)) == -ESRCH ? 0 : 4);
+	}
+	ASSERT_EQ(waitpid(init, &status, 0), init);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("the namespace's init: status %#x (2: move, 3: itself, 4: outsider)",
+		       status);
+	}
+}
+
 TEST_HARNESS_MAIN
