@@ -25,7 +25,7 @@ use crate::{
         RELEASE_AGENT_MAX,
         SUBSYS_DEBUG, //
     },
-    membership, release,
+    kill, membership, release,
     sync::TCGROUP_MUTEX,
     task::{
         self,
@@ -82,6 +82,9 @@ pub(crate) enum CFile {
     /// format of `/proc/PID/cgroup`; the reader's, or that of the pid last written to the open
     /// file.
     MembershipLookup,
+    /// `cgroup.kill` (not in the root; write-only; tcgroup's, after cgroup v2): `1` sends
+    /// `SIGKILL` to every process of the group and of its descendants.
+    Kill,
 }
 
 impl CFile {
@@ -108,6 +111,7 @@ impl CFile {
         CFile::ReleaseAgentStats,
         CFile::MembershipStats,
         CFile::MembershipLookup,
+        CFile::Kill,
     ];
 
     /// The position in [`CFile::ALL`].
@@ -144,6 +148,7 @@ impl CFile {
             CFile::ReleaseAgentStats => b"release_agent.stats",
             CFile::MembershipStats => b"membership.stats",
             CFile::MembershipLookup => b"membership.lookup",
+            CFile::Kill => b"cgroup.kill",
         }
     }
 
@@ -168,10 +173,13 @@ impl CFile {
 
     /// The permission bits: writable files are `0644`, the others `0444`; `membership.lookup`
     /// is `0666`, since anyone may look up a task they can see, as anyone may read
-    /// `/proc/PID/cgroup` (a write there changes nothing but the open file's own state).
+    /// `/proc/PID/cgroup` (a write there changes nothing but the open file's own state), and
+    /// `cgroup.kill` is write-only, `0200`, as in v2.
     pub(crate) fn mode(self) -> u16 {
         if self == CFile::MembershipLookup {
             0o666
+        } else if self == CFile::Kill {
+            0o200
         } else if self.writable() {
             0o644
         } else {
@@ -189,6 +197,7 @@ impl CFile {
                 | CFile::Tasks
                 | CFile::ReleaseAgent
                 | CFile::MembershipLookup
+                | CFile::Kill
         )
     }
 
@@ -206,7 +215,12 @@ impl CFile {
                 | CFile::MembershipLookup
         );
         let shadowed = self == CFile::DebugReleasable && hier.noprefix;
-        (!root_only || group.is_root()) && (self.subsys() & !hier.subsys) == 0 && !shadowed
+        // As v2's `CFTYPE_NOT_ON_ROOT`: the root group holds every task not in a child group.
+        let not_root = self == CFile::Kill;
+        (!root_only || group.is_root())
+            && (!not_root || !group.is_root())
+            && (self.subsys() & !hier.subsys) == 0
+            && !shadowed
     }
 }
 
@@ -428,6 +442,8 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             Ok(())
         }
         CFile::MembershipLookup => show_lookup(&*lookup_target(open)?, out),
+        // Write-only: opened for reading only by whom the mode does not stop.
+        CFile::Kill => Err(EINVAL),
         CFile::DebugHold => Ok(()),
         CFile::CloneChildren => show_bool(out, group.clone_children.load(Relaxed)),
         CFile::NotifyOnRelease => show_bool(out, group.notify_on_release.load(Relaxed)),
@@ -524,6 +540,14 @@ pub(crate) fn write(node: &Node, open: &Open, buf: &[u8], cred: &FileCred<'_>) -
         }
         CFile::Tasks => membership::attach(node.hier.id, group, parse_pid(buf)?, false, cred),
         CFile::Procs => membership::attach(node.hier.id, group, parse_pid(buf)?, true, cred),
+        CFile::Kill => {
+            // As v2's `cgroup_kill_write()`: `kstrtoint(strstrip(buf), 0)`, whose errors pass
+            // (`EINVAL`, `ERANGE`), and any number but 1 is `ERANGE`.
+            if vfs::parse_i32(strip(buf))? != 1 {
+                return Err(ERANGE);
+            }
+            kill::kill(node.hier.id, group)
+        }
         CFile::MembershipLookup => {
             // The thread of that id in the writer's pid namespace, as `tasks` reads it; `0`:
             // the reader again.
@@ -611,6 +635,7 @@ mod tests {
             (CFile::ReleaseAgentStats, b"release_agent.stats", 0o444, 0),
             (CFile::MembershipStats, b"membership.stats", 0o444, 0),
             (CFile::MembershipLookup, b"membership.lookup", 0o666, 0),
+            (CFile::Kill, b"cgroup.kill", 0o200, 0),
         ];
         for (f, name, mode, subsys) in table {
             assert_eq!(f.base_name(), name);

@@ -56,7 +56,7 @@ use kernel::{
 /// The control files themselves are the user ABI's (`CFile` in `crate::files`, whose list has
 /// exactly this many entries): the model only keeps their inode numbers, so that a group keeps
 /// them for its life.
-pub(crate) const NR_FILES: usize = 15;
+pub(crate) const NR_FILES: usize = 16;
 
 /// The name of a group: the key of its parent's [`Tree::children`].
 ///

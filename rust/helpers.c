@@ -49,6 +49,18 @@ unsigned int tcgroup_task_flags_mb(struct task_struct *task)
 	return READ_ONCE(task->flags);
 }
 
+/*
+ * Sends SIGKILL to @task's process unless a fatal signal is pending for
+ * @task already (__fatal_signal_pending() reads its pending set): as v2's
+ * __cgroup_kill() skips tasks that are dying. Any context; takes the
+ * process's siglock.
+ */
+void tcgroup_kill_process(struct task_struct *task)
+{
+	if (!__fatal_signal_pending(task))
+		send_sig(SIGKILL, task, 0);
+}
+
 /* smp_mb(), a macro. */
 void tcgroup_smp_mb(void)
 {

@@ -799,6 +799,25 @@ fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
         .and_then(|c| Membership::find(&guard, c).cloned())
 }
 
+/// Where a task is in one hierarchy, as the task map says ([`place_in`]).
+pub(crate) enum Place<'a> {
+    /// No task-map entry: the root group of every hierarchy, or, for a task that has not
+    /// started ([`task::is_started`]), not placed by its fork probe yet.
+    NoEntry,
+    /// The root group of this hierarchy; a group of another one.
+    Root,
+    /// This group.
+    Group(&'a Arc<Group>),
+}
+
+/// Where the task of `key` is in the hierarchy `hier`, as its css_set (found under `rcu`) says.
+pub(crate) fn place_in<'a>(rcu: &'a rcu::Guard, key: TaskKey, hier: u64) -> Place<'a> {
+    match TASKS.load(rcu, key) {
+        None => Place::NoEntry,
+        Some(c) => c.group_of(hier).map_or(Place::Root, Place::Group),
+    }
+}
+
 /// The non-root groups `task` is in, at most one per hierarchy, in increasing hierarchy id;
 /// none for a task in the root groups only, or one whose exit probe has run. O(hierarchies),
 /// whatever the tasks and groups: the task map finds its css_set.

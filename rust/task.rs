@@ -104,6 +104,14 @@ pub(crate) fn wait_started(task: &Task) -> Result {
     Ok(())
 }
 
+/// Sends `SIGKILL` to `task`'s process (every thread of it), unless a fatal signal is pending
+/// for `task` already. Any context: it takes the process's signal lock, never sleeps.
+pub(crate) fn kill_process(task: &Task) {
+    // SAFETY: `task` is a valid task; the helper reads its pending signals and sends `SIGKILL`
+    // to its thread group under the group's signal lock.
+    unsafe { ffi::tcgroup_kill_process(task.as_ptr().cast()) };
+}
+
 /// Whether `task` is a kernel thread (`PF_KTHREAD`, fixed at creation).
 pub(crate) fn is_kthread(task: &Task) -> bool {
     flags(task) & bindings::PF_KTHREAD != 0

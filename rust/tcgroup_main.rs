@@ -55,6 +55,7 @@ mod fs;
 mod globals;
 mod group;
 mod hierarchy;
+mod kill;
 mod list;
 mod membership;
 mod rcu;

@@ -553,6 +553,8 @@ static int expected_files(const struct _fixture_variant_fs *variant, bool root,
 		 */
 		add_file(files, &n, "releasable", 0444);
 		add_file(files, &n, "cgroup.events", 0444);
+		if (!root)
+			add_file(files, &n, "cgroup.kill", 0200);
 		if (root) {
 			add_file(files, &n, "release_agent.stats", 0444);
 			add_file(files, &n, "membership.stats", 0444);

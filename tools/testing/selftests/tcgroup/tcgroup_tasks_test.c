@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -2908,6 +2909,185 @@ TEST_F(tasks, lookup_in_pid_namespace)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		TH_LOG("the namespace's init: status %#x (2: move, 3: itself, 4: outsider)",
 		       status);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* cgroup.kill, beside cgroup v2's                                        */
+/* ---------------------------------------------------------------------- */
+
+/* The most children a forker makes. */
+#define FORKER_MAX 2000
+
+/*
+ * Forks a forker: in a process group of its own, once it reads a byte from
+ * *@go it forks children that pause, one every half millisecond, up to
+ * FORKER_MAX, and pauses too.
+ */
+static pid_t spawn_forker(struct __test_metadata *_metadata, int *go)
+{
+	int c[2];
+	pid_t pid;
+
+	ASSERT_EQ(pipe2(c, O_CLOEXEC), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		char x;
+
+		close(c[1]);
+		if (setpgid(0, 0) || read(c[0], &x, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < FORKER_MAX; i++) {
+			pid_t k = fork();
+
+			if (!k)
+				for (;;)
+					pause();
+			usleep(500);
+		}
+		for (;;)
+			pause();
+	}
+	close(c[0]);
+	*go = c[1];
+	return pid;
+}
+
+/* The number of lines of @path (a listing); -1 if unreadable. */
+static int count_lines(const char *path)
+{
+	char *buf = read_chunks(path, LARGE_READ);
+	int n = 0;
+
+	if (!buf)
+		return -1;
+	for (char *p = buf; *p; p++)
+		n += *p == '\n';
+	free(buf);
+	return n;
+}
+
+/*
+ * On the hierarchy mounted at @mnt, with the groups g and g/sub made there:
+ * a forker in each, forking all the while, and a bystander in @other (a
+ * group, or the root). Writing 1 to g/cgroup.kill ends every process of
+ * both groups, those forked during the kill included; the bystander lives.
+ */
+static void kill_tree(struct __test_metadata *_metadata, const char *mnt, const char *other)
+{
+	char g[PATH_MAX], sub[PATH_MAX];
+	pid_t f[2], by;
+	int go[2], n[2] = { 0, 0 }, ret, status;
+	double deadline;
+	struct holder h;
+
+	snprintf(g, sizeof(g), "%s/g", mnt);
+	snprintf(sub, sizeof(sub), "%s/g/sub", mnt);
+	mkdir_ok(_metadata, g);
+	mkdir_ok(_metadata, sub);
+	spawn_holder(_metadata, &h, 1);
+	by = h.pid;
+	write_id_ok(_metadata, at(other, "cgroup.procs"), by);
+	f[0] = spawn_forker(_metadata, &go[0]);
+	f[1] = spawn_forker(_metadata, &go[1]);
+	write_id_ok(_metadata, at(g, "cgroup.procs"), f[0]);
+	write_id_ok(_metadata, at(sub, "cgroup.procs"), f[1]);
+	ASSERT_EQ(write(go[0], "g", 1), 1);
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	/* Kill while both fork. */
+	deadline = now_s() + POLL_LIMIT_S;
+	while ((count_lines(at(g, "cgroup.procs")) < 20 ||
+		count_lines(at(sub, "cgroup.procs")) < 20) && now_s() < deadline)
+		usleep(POLL_STEP_US);
+	ret = write_str(at(g, "cgroup.kill"), "1");
+	EXPECT_EQ(ret, 0) {
+		TH_LOG("writing 1 to %s/cgroup.kill: %s", g, err_str(ret));
+	}
+	deadline = now_s() + POLL_LIMIT_S;
+	do {
+		n[0] = count_lines(at(g, "cgroup.procs"));
+		n[1] = count_lines(at(sub, "cgroup.procs"));
+		if (!n[0] && !n[1])
+			break;
+		usleep(POLL_STEP_US);
+	} while (now_s() < deadline);
+	EXPECT_EQ(n[0] + n[1], 0) {
+		TH_LOG("%s: %d and %d processes left in g and g/sub", mnt, n[0], n[1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(waitpid(f[i], &status, 0), f[i]);
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		/* Whatever the kill left, so that the teardown can reap. */
+		kill(-f[i], SIGKILL);
+		close(go[i]);
+	}
+	EXPECT_EQ(kill(by, 0), 0);
+	EXPECT_TRUE(lists(at(other, "cgroup.procs"), by));
+	release_holder(_metadata, &h);
+	/* The killed children are this process's to reap (a subreaper). */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	EXPECT_EQ(rmdir(sub), 0);
+	EXPECT_EQ(rmdir(g), 0);
+}
+
+/*
+ * cgroup.kill as cgroup v2 has it: the same tree, forkers and bystander on
+ * tcgroup and on the v2 hierarchy in the same guest. (v1 has no cgroup.kill.)
+ */
+TEST_F_TIMEOUT(tasks, kill_ends_group_tree_while_forking, 120)
+{
+	if (strcmp(variant->fstype, "tcgroup"))
+		SKIP(return, "cgroup v1 has no cgroup.kill");
+	ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	kill_tree(_metadata, self->mnt[0], self->grp[1]);
+	ASSERT_EQ(mount("none", self->mnt[1], "cgroup2", 0, NULL), 0) {
+		TH_LOG("mount -t cgroup2: %s", strerror(errno));
+	}
+	kill_tree(_metadata, self->mnt[1], self->mnt[1]);
+}
+
+/*
+ * What cgroup.kill takes, as v2's cgroup_kill_write(): kstrtoint() of the
+ * stripped input, whose errors pass, then ERANGE for any number but 1; the
+ * root group has none; the file is write-only (0200).
+ */
+TEST_F(tasks, kill_write_errors)
+{
+	static const struct {
+		const char *in;
+		int err;
+	} cases[] = {
+		{ "0", ERANGE }, { "2", ERANGE }, { "-1", ERANGE }, { "x", EINVAL },
+		{ "1x", EINVAL }, { "\n", EINVAL }, { "99999999999", ERANGE },
+		{ " 1\n", 0 },
+	};
+	const char *top[2] = { self->mnt[0], self->mnt[1] };
+	char g[PATH_MAX];
+	struct stat st;
+
+	if (strcmp(variant->fstype, "tcgroup"))
+		SKIP(return, "cgroup v1 has no cgroup.kill");
+	ASSERT_EQ(mount("none", self->mnt[1], "cgroup2", 0, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(g, sizeof(g), "%s/k", top[i]);
+		mkdir_ok(_metadata, g);
+		ASSERT_EQ(stat(at(g, "cgroup.kill"), &st), 0);
+		EXPECT_EQ(st.st_mode & 07777, 0200) {
+			TH_LOG("%s/cgroup.kill", g);
+		}
+		EXPECT_EQ(access(at(top[i], "cgroup.kill"), F_OK), -1);
+		EXPECT_EQ(errno, ENOENT);
+		for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+			int ret = write_str(at(g, "cgroup.kill"), cases[c].in);
+
+			EXPECT_EQ(ret, -cases[c].err) {
+				TH_LOG("%s: writing \"%s\": %s, expected %s", top[i],
+				       cases[c].in, err_str(ret), err_str(cases[c].err));
+			}
+		}
+		EXPECT_EQ(rmdir(g), 0);
 	}
 }
 
