@@ -75,8 +75,14 @@ pub(crate) fn take_all(guard: &mut GlobalGuard<TCGROUP_MUTEX>) -> KVec<Arc<Hiera
 
 /// The part of a hierarchy's state that [`TCGROUP_MUTEX`] protects.
 pub(crate) struct HierState {
-    /// A superblock is set up for the hierarchy (it is mounted somewhere).
-    attached: bool,
+    /// The superblocks set up for the hierarchy ([`Hierarchy::attach`]) and not yet shut down
+    /// ([`Hierarchy::detach`]): the hierarchy is mounted while this is not zero.
+    ///
+    /// The VFS sets up a new superblock of a hierarchy only once the previous one is dead, and
+    /// the previous one is detached before it dies (`Documentation/design.rst`, "Hierarchy"),
+    /// so this is 0 or 1; it is a count, not a flag, so that no ordering of an attach and a
+    /// detach can make a mounted hierarchy look unmounted.
+    mounts: u32,
     /// The hierarchy was destroyed and left the hierarchy list; it is never attached again.
     destroyed: bool,
 }
@@ -155,7 +161,7 @@ impl Hierarchy {
                 release_agent <- kernel::new_spinlock!(release_agent, "Hierarchy::release_agent"),
                 root,
                 state: GlobalLockedBy::new(HierState {
-                    attached: false,
+                    mounts: 0,
                     destroyed: false,
                 }),
                 stats,
@@ -205,28 +211,38 @@ impl Hierarchy {
         self.root.tree.as_ref(&guard).has_children()
     }
 
-    /// Marks the hierarchy mounted (a superblock is set up for it); `EAGAIN` if it was
-    /// destroyed meanwhile.
+    /// Counts a superblock set up for the hierarchy (it is mounted); `EAGAIN` if it was
+    /// destroyed meanwhile, for the mount to start over and find or create another.
     pub(crate) fn attach(&self) -> Result {
         let mut guard = TCGROUP_MUTEX.lock();
         let state = self.state.as_mut(&mut guard);
         if state.destroyed {
             return Err(EAGAIN);
         }
-        state.attached = true;
+        // No overflow: each superblock takes an anonymous device number, of which there are
+        // fewer than `u32::MAX`.
+        state.mounts += 1;
         Ok(())
     }
 
-    /// A superblock of the hierarchy goes away (`attached`: one that [`Hierarchy::attach`]
-    /// counted): destroys the hierarchy if it is unmounted and has no child groups.
+    /// A superblock of the hierarchy is being shut down (`attached`: one that
+    /// [`Hierarchy::attach`] counted): destroys the hierarchy if no other superblock is set up
+    /// for it and it has no child groups.
+    ///
+    /// Called before the superblock dies, while a concurrent mount of the hierarchy still
+    /// finds it and waits for its death, so that the decision is taken before any new
+    /// superblock can be attached: a mount that chose this hierarchy before it was destroyed
+    /// then fails to attach and starts over, as in cgroup v1, whose `cgroup_kill_sb()` kills
+    /// the root's reference before the superblock.
     pub(crate) fn detach(self: &Arc<Self>, attached: bool) {
         let mut guard = TCGROUP_MUTEX.lock();
         let has_children = self.root.tree.as_ref(&guard).has_children();
         let state = self.state.as_mut(&mut guard);
         if attached {
-            state.attached = false;
+            // Never below zero: each attached superblock is detached once.
+            state.mounts = state.mounts.saturating_sub(1);
         }
-        if state.attached || state.destroyed || has_children {
+        if state.mounts != 0 || state.destroyed || has_children {
             return;
         }
         // Unmounted and empty: destroy it. The list's reference is dropped after the lock.

@@ -84,7 +84,11 @@ module! {
 /// Fields are dropped in declaration order: the type is unregistered before its mount point
 /// goes, then the fork and exit probes, the release machinery (the drain work cancelled or
 /// waited for, the workqueue drained), and the global state last. `init` sets them up in the
-/// opposite order, so no task can be moved before the probes track forks and exits.
+/// opposite order, so no task can be moved before the probes track forks and exits, and
+/// registers the type last of all: a mount can start as soon as the type is registered, even
+/// while `init` still runs (the VFS's `try_module_get()` accepts a module that is coming), and
+/// a module whose `init` fails is freed whatever superblocks it has, so no step may fail after
+/// the registration.
 #[pin_data]
 struct Tcgroup {
     #[pin]
@@ -101,8 +105,9 @@ impl compat::InPlaceModule for Tcgroup {
             _globals: globals::Globals::new(module)?,
             _releaser: release::Releaser::new()?,
             _probes: tracepoint::Probes::register()?,
-            fs <- vfs::Registration::new(module),
             _mount_point: vfs::SysfsMountPoint::new(c"tcgroup")?,
+            // Last: see the type's documentation.
+            fs <- vfs::Registration::new(module),
         })
     }
 }

@@ -300,8 +300,12 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// [`FileSystem::get_data`], for `data` that went away in the meantime.
     fn attach(data: &Arc<Self::Data>) -> Result;
 
-    /// The superblock of `data` has been shut down; `attached` tells whether
+    /// The superblock of `data` is being shut down; `attached` tells whether
     /// [`FileSystem::attach`] had succeeded for it.
+    ///
+    /// Called before the superblock dies: no other superblock of `data` is set up (and
+    /// attached) until this returns, so a `data` that this call ends is never attached again
+    /// unless [`FileSystem::attach`] allows it.
     fn detach(data: &Arc<Self::Data>, attached: bool);
 
     /// Applies the options of a remount (`mount -o remount`, `fsconfig(FSCONFIG_CMD_RECONFIGURE)`).

@@ -318,19 +318,31 @@ impl<T: FileSystem> Tables<T> {
     ///
     /// Callback contract of `file_system_type::kill_sb`: `sb` is one of our superblocks, being
     /// shut down for the last time.
+    ///
+    /// [`FileSystem::detach`] runs first, before `kill_anon_super()` marks the superblock dead
+    /// (`SB_DEAD`, in `kill_super_notify()`): until then `sget_fc()` still finds it for its
+    /// key and a concurrent mount of the same data waits there (`grab_super()`), so no other
+    /// superblock of the data is set up, and [`FileSystem::attach`]ed, before the detach. Run
+    /// after `kill_anon_super()`, a detach could follow the attach of the next superblock and
+    /// destroy the data that superblock uses.
     pub(super) unsafe extern "C" fn kill_sb_callback(sb: *mut ffi::super_block) {
         // SAFETY: The callback contract guarantees that `sb` is valid.
         let (info, attached) = unsafe { ((*sb).s_fs_info, !(*sb).s_root.is_null()) };
+        let data = (!info.is_null()).then(|| {
+            // SAFETY: A non-null `s_fs_info` holds the `Arc` moved in by `sget_fc`, taken here
+            // once: the VFS kills a superblock once. Nothing reads `s_fs_info` of a superblock
+            // being killed (it is mounted nowhere, so no `show_options` or `reconfigure` runs,
+            // and `evict_inode` does not read it); the `Arc` lives until after the kill.
+            unsafe { Arc::<T::Data>::from_foreign(info) }
+        });
+        if let Some(data) = &data {
+            T::detach(data, attached);
+        }
         // SAFETY: The callback contract guarantees that `sb` is valid and shut down for the last
         // time; `kill_anon_super` evicts every inode, releases the root dentry and the anonymous
         // device number `get_tree_keyed` allocated.
         unsafe { ffi::kill_anon_super(sb) };
-        if !info.is_null() {
-            // SAFETY: A non-null `s_fs_info` holds the `Arc` moved in by `sget_fc`, and nothing
-            // can reach it any more: the superblock is gone.
-            let data = unsafe { Arc::<T::Data>::from_foreign(info) };
-            T::detach(&data, attached);
-        }
+        drop(data);
     }
 
     /// # Safety

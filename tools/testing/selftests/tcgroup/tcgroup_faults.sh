@@ -11,7 +11,10 @@
 # once the failures stop, with no other event. A fork storm from a group with
 # every allocation of the module's code by the forking tasks failing must
 # leave every child in its parent's group (the fork probe places children
-# from the task map's reserve). Needs CONFIG_FAILSLAB and
+# from the task map's reserve). A load whose /sys/fs/tcgroup cannot be made
+# (every allocation under sysfs_create_mount_point() failing) must fail
+# cleanly, without ever registering the filesystem type, while mounts are
+# attempted all along. Needs CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (the debug kernel); skips
 # otherwise. Runs under busybox sh.
 
@@ -31,7 +34,7 @@ if [ ! -w "$FS/require-start" ] || [ ! -d /sys/module/tcgroup/sections ]; then
 	ktap_skip_all "needs failslab with the stacktrace filter and tcgroup loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 5
+ktap_set_plan 6
 
 work=$(mktemp -d /tmp/tcgflt.XXXXXX)
 mnt=$work/mnt
@@ -45,16 +48,35 @@ cleanup() {
 	faults_off
 	umount "$mnt" 2>/dev/null
 	rm -rf "$work"
+	[ -z "$modprobe_was" ] || echo "$modprobe_was" >/proc/sys/kernel/modprobe
+	kprobe_remove
+}
+modprobe_was=
+TRACING=/sys/kernel/tracing
+KPROBES=$TRACING/kprobe_events
+KPROBE=tcgroup_faults/register_filesystem
+
+# Removes the kprobe event of the load test, if it is there.
+kprobe_remove() {
+	[ -e "$TRACING/events/$KPROBE/enable" ] || return 0
+	echo 0 >"$TRACING/events/$KPROBE/enable"
+	echo "-:$KPROBE" >>"$KPROBES"
 }
 trap cleanup EXIT
 
-# faults_on PERCENT TASK_FILTER: fails PERCENT % of the allocations made from
-# tcgroup's code, quietly; by the tasks that ask for it (make-it-fail) with
-# TASK_FILTER Y, by any task (kernel workers too) with N. $FS/times counts
-# down from 1000000 with every failure.
+# faults_on PERCENT TASK_FILTER [START END]: fails PERCENT % of the
+# allocations made from tcgroup's code (or from the code between the
+# addresses START and END), quietly; by the tasks that ask for it
+# (make-it-fail) with TASK_FILTER Y, by any task (kernel workers too) with N.
+# $FS/times counts down from 1000000 with every failure.
 faults_on() {
-	cat /sys/module/tcgroup/sections/.text >"$FS/require-start"
-	cat /sys/module/tcgroup/sections/.data >"$FS/require-end"
+	if [ $# -ge 4 ]; then
+		echo "$3" >"$FS/require-start"
+		echo "$4" >"$FS/require-end"
+	else
+		cat /sys/module/tcgroup/sections/.text >"$FS/require-start"
+		cat /sys/module/tcgroup/sections/.data >"$FS/require-end"
+	fi
 	echo 32 >"$FS/stacktrace-depth"
 	echo "$2" >"$FS/task-filter"
 	echo N >"$FS/ignore-gfp-wait"
@@ -248,6 +270,103 @@ if mount -t tcgroup -o none,name=tcgfork none "$mnt" && mkdir "$mnt/f"; then
 else
 	ktap_print_msg "cannot mount tcgroup or create the group"
 fi
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+# The code of the kernel function $1, as "0xSTART 0xEND" from /proc/kallsyms
+# (its address and the next symbol's); nothing if it is not listed. The
+# addresses all have 16 hex digits, so they compare as strings.
+function_range() {
+	awk -v f="$1" '
+		$3 == f { start = $1 }
+		{ a[NR] = $1 }
+		END {
+			if (start == "") exit
+			for (i in a)
+				if ((a[i] "") > (start "") && (end == "" || (a[i] "") < (end "")))
+					end = a[i]
+			if (end != "") print "0x" start, "0x" end
+		}' /proc/kallsyms
+}
+
+tcgroup_mounted() {
+	grep -q " tcgroup " /proc/mounts
+}
+
+# Making /sys/fs/tcgroup fails: the load must fail with ENOMEM and leave
+# nothing behind. The type must not be registered before that step (a
+# kprobe on register_filesystem() counts "tcgroup"), since a mount can begin
+# as soon as it is, while the module is still loading, and a module whose
+# init fails is freed under that mount's superblock. A loop of mounts runs
+# all along (module autoloading off, so that the mounts do not load the
+# module themselves): none may succeed, and the harness fails the run on any
+# splat.
+desc="a load failing to make /sys/fs/tcgroup fails cleanly, type never registered"
+LOADS=${TCGROUP_FAULT_LOADS:-10}
+ok=1
+range=$(function_range sysfs_create_mount_point)
+if [ -z "$range" ]; then
+	ktap_print_msg "sysfs_create_mount_point is not in /proc/kallsyms"
+	ok=0
+elif ! { [ -e "$KPROBES" ] || mount -t tracefs none "$TRACING"; } ||
+	! echo "p:$KPROBE register_filesystem name=+0(+0(\$arg1)):string" >>"$KPROBES"; then
+	ktap_print_msg "cannot add a kprobe event on register_filesystem"
+	ok=0
+elif ! rmmod_poll 120; then
+	ok=0
+else
+	modprobe_was=$(cat /proc/sys/kernel/modprobe)
+	echo >/proc/sys/kernel/modprobe
+	echo 1 >"$TRACING/events/$KPROBE/enable"
+	: >"$TRACING/trace"
+	: >"$work/mounted"
+	(
+		while [ ! -e "$work/stop" ]; do
+			mount -t tcgroup -o none,name=tcgload none "$mnt" 2>/dev/null &&
+				echo mounted >>"$work/mounted"
+		done
+	) &
+	mounter=$!
+	# shellcheck disable=SC2086 # START END
+	faults_on 100 Y $range
+	enomem=0
+	i=0
+	while [ $i -lt "$LOADS" ]; do
+		if out=$(sh -c 'echo 1 >/proc/self/make-it-fail; '"$(load_how)" 2>&1); then
+			ktap_print_msg "load $i succeeded"
+			rmmod tcgroup
+		fi
+		case "$out" in
+		*"Cannot allocate memory"*) enomem=$((enomem + 1)) ;;
+		*) ktap_print_msg "load $i: $out" ;;
+		esac
+		! mod_loaded || { ktap_print_msg "load $i left tcgroup loaded"; ok=0; }
+		i=$((i + 1))
+	done
+	injected=$((1000000 - $(cat "$FS/times")))
+	faults_off
+	touch "$work/stop"
+	wait "$mounter"
+	registered=$(grep -c 'name="tcgroup"' "$TRACING/trace")
+	echo "$modprobe_was" >/proc/sys/kernel/modprobe
+	modprobe_was=
+	ktap_print_msg "$LOADS loads, $injected failures injected: $enomem failed with ENOMEM;" \
+		"the type registered $registered times; $(wc -l <"$work/mounted") mounts succeeded"
+	[ "$enomem" -eq "$LOADS" ] && [ "$injected" -ge "$LOADS" ] &&
+		[ "$registered" -eq 0 ] && [ ! -s "$work/mounted" ] || ok=0
+	if tcgroup_mounted; then
+		ktap_print_msg "a tcgroup is mounted: $(grep " tcgroup " /proc/mounts)"
+		ok=0
+	fi
+	if [ -e /sys/fs/tcgroup ]; then
+		ktap_print_msg "/sys/fs/tcgroup exists without the module"
+		ok=0
+	fi
+	if ! out=$(load_module 2>&1); then
+		ktap_print_msg "$(load_how) after the failures: $out"
+		ok=0
+	fi
+fi
+kprobe_remove
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 desc="module unloads and loads again"

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -71,6 +72,9 @@
 
 /* Groups removed right after their release by rmdir_of_queued_group. */
 #define QUEUED_TRIES 10
+
+/* Rounds of mount_races_last_umount. */
+#define RACE_ROUNDS 100
 
 /* Releases counted by stats_count_launched. */
 #define STATS_RELEASES 5
@@ -1250,6 +1254,216 @@ TEST_F(release, stats_count_launched)
 	EXPECT_LE((unsigned long long)STATS_RELEASES, st.launched);
 	EXPECT_EQ(0ULL, st.failed);
 	EXPECT_EQ(0, st.last_error);
+}
+
+/* What the racing mount of mount_races_last_umount saw and did. */
+struct race_report {
+	/* The step that failed (0: none), and its errno. */
+	int step;
+	int err;
+	/* inotify reported IN_UNMOUNT of the watched hierarchy before the mount. */
+	bool saw_unmount;
+};
+
+enum race_step {
+	RACE_OK,
+	RACE_AFFINITY,
+	RACE_INOTIFY,
+	RACE_WATCH,
+	RACE_FIFO,
+	RACE_POLL,
+	RACE_MOUNT,
+};
+
+static const char *const race_step_name[] = {
+	[RACE_OK] = "nothing",
+	[RACE_AFFINITY] = "sched_setaffinity",
+	[RACE_INOTIFY] = "inotify_init1",
+	[RACE_WATCH] = "inotify_add_watch",
+	[RACE_FIFO] = "sched_setscheduler(SCHED_FIFO)",
+	[RACE_POLL] = "waiting for IN_UNMOUNT",
+	[RACE_MOUNT] = "mount",
+};
+
+/* Sends the racing mount's report through @fd and ends the child. */
+static __noreturn void race_report(int fd, int step, int err, bool saw_unmount)
+{
+	struct race_report r = { .step = step, .err = err, .saw_unmount = saw_unmount };
+
+	if (write(fd, &r, sizeof(r)) != sizeof(r))
+		_exit(EXIT_FAILURE);
+	_exit(EXIT_SUCCESS);
+}
+
+/*
+ * The racing mount: watches the root of the hierarchy mounted on @watch
+ * with inotify, tells @ready_fd it is set, waits for IN_UNMOUNT and mounts
+ * @opts on @dir at once. The superblock's shutdown sends IN_UNMOUNT
+ * (generic_shutdown_super(), fsnotify_sb_delete()) from the unmounting
+ * task's kill_sb, before the superblock is dead. With @cpu >= 0 the child
+ * runs there with SCHED_FIFO, beside the unmounting task: on a preemptible
+ * kernel (7.3's test kernels, PREEMPT_LAZY) the wake-up preempts that task
+ * inside kill_sb, and the mount runs to its end before the rest of kill_sb --
+ * the widest interleaving the VFS allows. Without preemption (6.12's,
+ * PREEMPT_NONE) the mount waits for the unmount's next scheduling point, and
+ * the interleaving is only possible, not forced. Reports through @report_fd.
+ */
+static __noreturn void racing_mount(int cpu, const char *watch, const char *fstype,
+				    const char *dir, const char *opts, int ready_fd,
+				    int report_fd)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	char ev[sizeof(struct inotify_event) + NAME_MAX + 1];
+	const struct inotify_event *e;
+	struct pollfd pfd;
+	bool saw_unmount = false;
+	cpu_set_t set;
+	ssize_t n;
+	int fd;
+
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			race_report(report_fd, RACE_AFFINITY, errno, false);
+	}
+	fd = inotify_init1(IN_CLOEXEC);
+	if (fd < 0)
+		race_report(report_fd, RACE_INOTIFY, errno, false);
+	/* IN_UNMOUNT comes with any mask. */
+	if (inotify_add_watch(fd, watch, IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+		race_report(report_fd, RACE_WATCH, errno, false);
+	if (cpu >= 0 && sched_setscheduler(0, SCHED_FIFO, &sp))
+		race_report(report_fd, RACE_FIFO, errno, false);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(EXIT_FAILURE);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	errno = 0;
+	if (poll(&pfd, 1, POLL_LIMIT_MS) != 1)
+		race_report(report_fd, RACE_POLL, errno ? errno : ETIMEDOUT, false);
+	n = read(fd, ev, sizeof(ev));
+	for (ssize_t off = 0; off + (ssize_t)sizeof(*e) <= n; off += sizeof(*e) + e->len) {
+		e = (const struct inotify_event *)(ev + off);
+		saw_unmount |= !!(e->mask & IN_UNMOUNT);
+	}
+	if (mount("none", dir, fstype, 0, opts))
+		race_report(report_fd, RACE_MOUNT, errno, saw_unmount);
+	race_report(report_fd, RACE_OK, 0, saw_unmount);
+}
+
+/* The first CPU the test may run on. */
+static int first_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return 0;
+}
+
+/*
+ * A mount of "none,name=X" races the unmount of X's last mount, X having no
+ * groups (so the unmount destroys it), RACE_ROUNDS times: the mount either
+ * joins X before it goes or makes a new X, never one that is being
+ * destroyed. After each round a second mount of the same options must show
+ * the racing mount's hierarchy (the same superblock, so the same device):
+ * there are never two hierarchies of one name. Every other round the racing
+ * mount starts from the unmount's own kill_sb, preempting it (see
+ * racing_mount()); in the others it runs on any CPU. At the end a release in
+ * the surviving hierarchy reaches the agent.
+ */
+TEST_F(release, mount_races_last_umount)
+{
+	int cpu = first_cpu(), preempted = 0;
+	char opts[OPTS_SIZE], g[PATH_BUF];
+	const char *name;
+
+	name = mount_hier(_metadata, self, variant, 0, "none", self->agent);
+	snprintf(opts, sizeof(opts), "none,name=%s,release_agent=%s", name, self->agent);
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		int ready[2], report[2], status;
+		struct race_report r;
+		struct stat st[2];
+		pid_t mounter, unmounter;
+		char c;
+
+		ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+		ASSERT_EQ(0, pipe2(report, O_CLOEXEC));
+		mounter = fork();
+		ASSERT_GE(mounter, 0);
+		if (!mounter)
+			racing_mount(round % 2 ? -1 : cpu, self->mnt[0], variant->fstype,
+				     self->mnt[1], opts, ready[1], report[1]);
+		close(ready[1]);
+		close(report[1]);
+		ASSERT_EQ(1, read(ready[0], &c, 1)) {
+			TH_LOG("round %d: the racing mount did not get ready", round);
+		}
+		close(ready[0]);
+
+		unmounter = fork();
+		ASSERT_GE(unmounter, 0);
+		if (!unmounter) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			_exit(umount2(self->mnt[0], 0) ? errno : 0);
+		}
+		ASSERT_EQ(unmounter, waitpid(unmounter, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("round %d: umount(%s): %s", round, self->mnt[0],
+			       WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "killed");
+		}
+		ASSERT_EQ((ssize_t)sizeof(r), read(report[0], &r, sizeof(r))) {
+			TH_LOG("round %d: the racing mount died without a report", round);
+		}
+		close(report[0]);
+		ASSERT_EQ(mounter, waitpid(mounter, NULL, 0));
+		ASSERT_EQ(RACE_OK, r.step) {
+			TH_LOG("round %d: racing mount: %s: %s", round, race_step_name[r.step],
+			       strerror(r.err));
+		}
+		/* The unmount did destroy the hierarchy while the mount was under way. */
+		ASSERT_TRUE(r.saw_unmount) {
+			TH_LOG("round %d: the racing mount woke without IN_UNMOUNT", round);
+		}
+		preempted += !(round % 2);
+
+		ASSERT_EQ(0, mount("none", self->mnt[0], variant->fstype, 0, opts)) {
+			TH_LOG("round %d: mount -o %s: %s", round, opts, strerror(errno));
+		}
+		ASSERT_EQ(0, stat(self->mnt[0], &st[0]));
+		ASSERT_EQ(0, stat(self->mnt[1], &st[1]));
+		if (st[0].st_dev != st[1].st_dev) {
+			int n;
+
+			/* Is the racing mount's hierarchy still alive? */
+			notify_group(_metadata, join(g, self->mnt[1], "g"));
+			run_in(_metadata, g);
+			n = wait_calls(self, "/g", 1);
+			ASSERT_EQ(st[0].st_dev, st[1].st_dev) {
+				TH_LOG("round %d: two hierarchies named %s:", round, name);
+				TH_LOG("device %#llx on %s, device %#llx on %s (the racing mount)",
+				       (unsigned long long)st[0].st_dev, self->mnt[0],
+				       (unsigned long long)st[1].st_dev, self->mnt[1]);
+				TH_LOG("a release in the racing mount's got %d agent calls", n);
+			}
+		}
+		ASSERT_EQ(0, umount2(self->mnt[1], 0)) {
+			TH_LOG("round %d: umount(%s): %s", round, self->mnt[1], strerror(errno));
+		}
+	}
+	TH_LOG("%d rounds, %d with the racing mount in SCHED_FIFO beside the unmount on CPU %d",
+	       RACE_ROUNDS, preempted, cpu);
+
+	notify_group(_metadata, join(g, self->mnt[0], "g"));
+	run_in(_metadata, g);
+	expect_calls(_metadata, self, "/g", 1);
 }
 
 TEST_HARNESS_MAIN
