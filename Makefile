@@ -102,7 +102,7 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -131,7 +131,10 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs'
+	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs,'
+	@echo '                      and toollint'
+	@echo '  make tool           build the tcgroup command (tools/tcgroup), static, in build/tool'
+	@echo '  make toollint       its cargo fmt --check, cargo clippy -D warnings, cargo test'
 	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
