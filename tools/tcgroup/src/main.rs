@@ -88,15 +88,17 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     EXIT_FAILED
 }
 
-/// The arguments, with `tcgroup-agent ARGS` (the name the kernel runs the
-/// agent under, a link to this program) read as `tcgroup agent ARGS`.
-fn arguments() -> Vec<OsString> {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
+/// The arguments, with the release agent's calls read as `tcgroup agent
+/// PATH`: the kernel runs the agent as `AGENT PATH`, AGENT being this
+/// program under the name `tcgroup-agent` (a link), or this program itself
+/// (`tcgroup /PATH` is no command otherwise).
+fn arguments(mut args: Vec<OsString>) -> Vec<OsString> {
     let called_as_agent = args
         .first()
         .and_then(|a| Path::new(a).file_name())
         .is_some_and(|n| n == "tcgroup-agent");
-    if called_as_agent {
+    let agent_path_only = args.len() == 2 && args[1].as_encoded_bytes().starts_with(b"/");
+    if called_as_agent || agent_path_only {
         let argv0 = args[0].clone();
         args.splice(0..1, [OsString::from("tcgroup"), OsString::from("agent")]);
         // The agent compares the path it was run by with release_agent=.
@@ -107,7 +109,7 @@ fn arguments() -> Vec<OsString> {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse_from(arguments());
+    let cli = cli::Cli::parse_from(arguments(std::env::args_os().collect()));
     match cli::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
@@ -133,6 +135,22 @@ mod tests {
         assert_eq!(errno_text(&e), "device or resource busy");
         let e = std::io::Error::other("Plain");
         assert_eq!(errno_text(&e), "plain");
+    }
+
+    #[test]
+    fn agent_calls() {
+        let args = |v: &[&str]| arguments(v.iter().map(OsString::from).collect());
+        let agent = ["tcgroup", "agent", "--argv0"];
+        assert_eq!(
+            args(&["/usr/sbin/tcgroup-agent", "/a/b"]),
+            [&agent[..], &["/usr/sbin/tcgroup-agent", "/a/b"]].concat()
+        );
+        assert_eq!(
+            args(&["/usr/bin/tcgroup", "/a"]),
+            [&agent[..], &["/usr/bin/tcgroup", "/a"]].concat()
+        );
+        assert_eq!(args(&["tcgroup", "ls"]), ["tcgroup", "ls"]);
+        assert_eq!(args(&["tcgroup", "ls", "/a"]), ["tcgroup", "ls", "/a"]);
     }
 
     #[test]

@@ -256,17 +256,14 @@ for fs in $FSTYPES; do
 	n=$((n + 1))
 	name="tcli_$$_$n"
 	mnt=$work/mnt-$fs
+	# Each hierarchy has an agent path of its own: the agent is given the
+	# group's path only and finds its hierarchy by release_agent=. tcgroup's
+	# is a link named tcgroup-agent, v1's the tool itself.
 	if [ "$fs" = tcgroup ]; then
-		agent=/usr/sbin/tcgroup-agent
-	else
-		# A hierarchy of its own agent path: the agent is given the group's
-		# path only and finds its hierarchy by release_agent=.
 		agent=$work/tcgroup-agent
 		ln -s "$TOOL" "$agent"
-	fi
-	if [ "$fs" = tcgroup ] && [ ! -e /usr/sbin/tcgroup-agent ]; then
-		ln -s "$TOOL" "$work/tcgroup-agent-tc"
-		agent=$work/tcgroup-agent-tc
+	else
+		agent=$TOOL
 	fi
 	if [ "$fs" = cgroup ] && ! grep -qw cgroup /proc/filesystems; then
 		for _c in $(seq $CASES); do
