@@ -78,6 +78,27 @@ uninstall:
 	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/rust/tcgroup.ko
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
+# The tcgroup command (tools/tcgroup, Documentation/tcgroup-tool.rst): the
+# harness's static build (`make tool`, needs cargo), installed under
+# $(DESTDIR)$(PREFIX) with the release agent's name linked to it, its manual
+# pages and its bash completion. Apart from `make install`, which must work
+# with the kernel's toolchain alone.
+PREFIX ?= /usr/local
+TOOL_BIN := $(CURDIR)/build/tool/static/x86_64-unknown-linux-gnu/release/tcgroup
+tool-install:
+	@$(HARNESS) tool
+	install -D -m 0755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/tcgroup
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	ln -sf ../bin/tcgroup $(DESTDIR)$(PREFIX)/sbin/tcgroup-agent
+	$(TOOL_BIN) gen man $(DESTDIR)$(PREFIX)/share/man/man1
+	$(TOOL_BIN) gen completions bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcgroup
+
+tool-uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tcgroup $(DESTDIR)$(PREFIX)/sbin/tcgroup-agent \
+		$(DESTDIR)$(PREFIX)/share/man/man1/tcgroup.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcgroup-*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcgroup
+
 # The in-place objects of a KDIR build, and the harness's build/ (the kernel
 # cache stays).
 clean:
@@ -102,7 +123,7 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -123,6 +144,8 @@ help:
 	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod'
 	@echo '  make modules_install  the same'
 	@echo '  make uninstall      remove the installed module, depmod'
+	@echo '  make tool-install   the tcgroup command, its agent link, manual pages and bash'
+	@echo '                      completion into $$(DESTDIR)$$(PREFIX) (/usr/local); tool-uninstall'
 	@echo '  make clean          remove the in-place objects and build/'
 	@echo
 	@echo 'The harness (its own cached guest kernels, QEMU; with KDIR=, your kernel):'
@@ -131,7 +154,10 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs'
+	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs,'
+	@echo '                      and toollint'
+	@echo '  make tool           build the tcgroup command (tools/tcgroup), static, in build/tool'
+	@echo '  make toollint       its cargo fmt --check, cargo clippy -D warnings, cargo test'
 	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
@@ -157,4 +183,5 @@ help:
 
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
-	initramfs bench checkpatch shellcheck dkms guest-install check-debug
+	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
+	tool toollint tool-install tool-uninstall

@@ -7,6 +7,7 @@
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
 #   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|lint
+#   harness.sh tool|toollint   (the tools/tcgroup command: static build; fmt, clippy, tests)
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
 # QEMU_ACCEL (kvm|tcg; unset: probed), QEMU_TIMEOUT, RUNNER (qemu|vng: how `check` boots); KDIR (and KIMAGE) for a kernel of your own
@@ -216,8 +217,52 @@ do_initramfs() {
 	do_modules_install
 	do_dkms
 	do_selftests
+	do_tool
 	"$here/make-initramfs.sh" "$(kdir)" "$build/module/src/rust/tcgroup.ko" \
-		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)"
+		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)" \
+		"$tool_bin"
+}
+
+# The userspace command tools/tcgroup, a cargo crate of its own: built with
+# the rustup toolchain on PATH (cargo; not the kernel's RUSTC, which the
+# environment may name), its dependencies locked by its Cargo.lock. Its
+# builds are cached in build/tool/ (shared by every kernel line: the tool
+# does not depend on the kernel): host/ for the tests and Clippy, static/
+# for the guest's statically linked copy.
+tool_dir=$top/tools/tcgroup
+tool_target=$top/build/tool
+tool_bin=$tool_target/static/x86_64-unknown-linux-gnu/release/tcgroup
+
+# cargo ARGS...: cargo in tools/tcgroup with the rustup toolchain.
+tool_cargo() {
+	(cd "$tool_dir" && env -u RUSTC -u RUSTDOC -u RUSTFMT -u CLIPPY_DRIVER \
+		RUSTFLAGS="${tool_rustflags:-}" cargo "$@")
+}
+
+tool_done=
+tool_rustflags=
+do_tool() {
+	[ -n "$tool_done" ] && return 0
+	command -v cargo >/dev/null || die "no cargo on PATH (rustup's toolchain builds tools/tcgroup)"
+	step "building tools/tcgroup (static)"
+	tool_rustflags='-C target-feature=+crt-static' tool_cargo build --release --locked --quiet \
+		--target x86_64-unknown-linux-gnu --target-dir "$tool_target/static" ||
+		die "tools/tcgroup: build failed"
+	info "tool: $tool_bin"
+	tool_done=1
+}
+
+# The tool's unit tests, Clippy (warnings are errors) and rustfmt.
+do_toollint() {
+	command -v cargo >/dev/null || die "no cargo on PATH (rustup's toolchain builds tools/tcgroup)"
+	step "tools/tcgroup: cargo fmt --check, clippy, test"
+	tool_cargo fmt --check || die "tools/tcgroup: cargo fmt --check found unformatted code (run cargo fmt there)"
+	tool_cargo clippy --locked --quiet --all-targets --target-dir "$tool_target/host" -- -D warnings ||
+		die "tools/tcgroup: clippy found problems (above)"
+	mkdir -p "$tool_target"
+	tool_cargo test --locked --target-dir "$tool_target/host" >"$tool_target/test.log" 2>&1 ||
+		{ cat "$tool_target/test.log"; die "tools/tcgroup: cargo test failed"; }
+	info "tool: $(grep -h '^test result' "$tool_target/test.log" | tr '\n' ' ')"
 }
 
 # Chooses QEMU's accelerator once, before the first boot: QEMU_ACCEL when
@@ -482,6 +527,7 @@ do_lint() {
 	do_shellcheck
 	do_rstcheck
 	do_benchreport
+	do_toollint
 }
 
 cmd=${1:-check}
@@ -511,6 +557,8 @@ rustfmtcheck) do_rustfmt --check ;;
 checkpatch) do_checkpatch ;;
 shellcheck) do_shellcheck ;;
 rstcheck) do_rstcheck ;;
+tool) do_tool ;;
+toollint) do_toollint ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module

@@ -3,14 +3,16 @@
 #
 # Build the guest initramfs with the kernel's own usr/gen_init_cpio.
 #
-#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT [MODULES]
+#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT [MODULES [TOOL]]
 #
 # It holds busybox (static) with its applets, /init, tcgroup.ko at
 # /lib/modules/tcgroup.ko, the installed kselftests at /kselftest, the
 # release agent at /sbin/tcgroup-agent and the demo script. MODULES, a
 # directory named after the kernel release (the install tree of `make dkms`),
 # becomes /lib/modules/<release>: the module installed for the guest kernel,
-# over which the guest runs depmod.
+# over which the guest runs depmod. TOOL, the static build of the `tcgroup`
+# command (tools/tcgroup), becomes /usr/bin/tcgroup, with its release agent
+# name /usr/sbin/tcgroup-agent linked to it.
 
 set -euo pipefail
 
@@ -23,6 +25,7 @@ module=$2
 ksft=$3
 output=$4
 modules=${5:-}
+tool=${6:-}
 
 busybox=/bin/busybox
 
@@ -56,6 +59,10 @@ list=$output.list
 	echo "file /usr/share/tcgroup/demo.sh $here/guest/demo.sh 0644 0 0"
 	echo "file /usr/share/tcgroup/common.sh $here/guest/common.sh 0644 0 0"
 	echo "file /lib/modules/tcgroup.ko $module 0644 0 0"
+	if [ -n "$tool" ]; then
+		echo "file /usr/bin/tcgroup $tool 0755 0 0"
+		echo "slink /usr/sbin/tcgroup-agent /usr/bin/tcgroup 0777 0 0"
+	fi
 	if [ -n "$modules" ]; then
 		rel=$(basename "$modules")
 		echo "dir /lib/modules/$rel 0755 0 0"
