@@ -68,6 +68,14 @@ pub enum Command {
     Exec(ExecArgs),
     /// Move processes (or, with --thread, single threads) into a group.
     Classify(ClassifyArgs),
+    /// Kill every process of a group and of its descendants.
+    ///
+    /// Writes 1 to the group's cgroup.kill (tcgroup's, as cgroup v2 has it):
+    /// every process with a thread in the group or below gets SIGKILL,
+    /// processes forked meanwhile included; the command returns once each has
+    /// been signalled, and the group empties as they exit. A cgroup v1
+    /// hierarchy has no cgroup.kill: the command fails there.
+    Kill(KillArgs),
     /// List groups with their task counts and flags.
     Ls(ListArgs),
     /// Show groups as a tree with their task counts and flags.
@@ -187,6 +195,13 @@ pub struct ClassifyArgs {
     pub pids: Vec<u32>,
 }
 
+/// `tcgroup kill`.
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// The group (not the root).
+    pub group: String,
+}
+
 /// `tcgroup ls` and `tcgroup tree`.
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -229,6 +244,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Delete(a) => delete(h, a),
         Command::Exec(a) => exec(h, a),
         Command::Classify(a) => classify(h, a),
+        Command::Kill(a) => kill(h, a),
         Command::Ls(a) => list(h, a, false),
         Command::Tree(a) => list(h, a, true),
         Command::Which(a) => which(a),
@@ -474,6 +490,28 @@ fn exec(h: Option<&str>, a: ExecArgs) -> Result<()> {
         code,
         format!("cannot run {}: {}", a.command[0], errno_text(&e)),
     ))
+}
+
+fn kill(h: Option<&str>, a: KillArgs) -> Result<()> {
+    let mounts = mounts()?;
+    let g = groups::resolve(&mounts, h, &a.group)?;
+    if g.mount.fstype != FsType::Tcgroup {
+        return Err(failure(
+            EXIT_FAILED,
+            format!(
+                "cannot kill {}: a cgroup v1 hierarchy has no cgroup.kill",
+                g.path
+            ),
+        ));
+    }
+    if g.path == "/" {
+        return Err(failure(
+            EXIT_USAGE,
+            "cannot kill the root group: it holds every task not in a child group".to_string(),
+        ));
+    }
+    write_file(&g, "cgroup.kill", "1")
+        .map_err(|e| io_failure(format!("cannot kill {}", g.path), &e))
 }
 
 fn classify(h: Option<&str>, a: ClassifyArgs) -> Result<()> {

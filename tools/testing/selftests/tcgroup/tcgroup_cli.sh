@@ -14,7 +14,7 @@ DIR="$(dirname "$(readlink -f "$0")")"
 . "$DIR/tcgroup_lib.sh"
 
 FSTYPES="tcgroup cgroup"
-CASES=14
+CASES=15
 POLL_TRIES=100	# 100 x 0.05 s
 TOOL=${TCGROUP_BIN:-$(command -v tcgroup)}
 CONF=/etc/tcgroup/agent.conf
@@ -175,6 +175,35 @@ classify_ok() {
 			su -s /bin/sh nobody -c "$TOOL -H $name classify /a/b $p2"
 }
 
+# kill: on tcgroup every process of /k and /k/sub gets SIGKILL and both
+# groups empty (a bounded poll: the processes exit after the command
+# returns); cgroup v1 has no cgroup.kill, and the command says so.
+kill_ok() {
+	mkdir -p "$mnt/k/sub" || return 1
+	sleep 100 &
+	_k1=$!
+	sleep 100 &
+	_k2=$!
+	echo "$_k1" >"$mnt/k/cgroup.procs" && echo "$_k2" >"$mnt/k/sub/cgroup.procs" || return 1
+	if [ "$fs" = cgroup ]; then
+		fails 1 "a cgroup v1 hierarchy has no cgroup.kill" "$TOOL" -H "$name" kill /k
+		_rc=$?
+		kill_wait "$_k1" "$_k2"
+		rmdir "$mnt/k/sub" "$mnt/k" && return $_rc
+		return 1
+	fi
+	"$TOOL" -H "$name" kill /k || return 1
+	_i=0
+	while [ -n "$(cat "$mnt/k/cgroup.procs" "$mnt/k/sub/cgroup.procs")" ]; do
+		_i=$((_i + 1))
+		[ $_i -le 1000 ] || return 1
+		sleep 0.01
+	done
+	wait "$_k1" "$_k2" 2>/dev/null
+	fails 2 "cannot kill the root group" "$TOOL" -H "$name" kill / &&
+		rmdir "$mnt/k/sub" "$mnt/k"
+}
+
 # ls: the task counts and flags of each group, as the files show them (the
 # exec's task left /a, which tcgroup may show as releasable).
 ls_ok() {
@@ -295,6 +324,7 @@ for fs in $FSTYPES; do
 	check "$fs: agent prunes an empty group" agent_prunes
 	check "$fs: agent keeps a group in use" agent_keeps
 	check "$fs: delete" delete_ok
+	check "$fs: kill" kill_ok
 	check "$fs: ambiguous or unknown hierarchy" fails 3 "no hierarchy named nope_$$" \
 		"$TOOL" -H "nope_$$" ls
 	teardown "$mnt"
