@@ -491,7 +491,13 @@ static void *holder_thread(void *arg)
 	return NULL;
 }
 
-static void spawn_holder(struct __test_metadata *_metadata, struct holder *h, int nr)
+/*
+ * spawn_holder() with the other threads started at @thread (which ends in
+ * holder_thread()) and, if not NULL, @leader_setup run by the main thread
+ * before it reports (a failure ends the holder, and the report is short).
+ */
+static void spawn_holder_with(struct __test_metadata *_metadata, struct holder *h, int nr,
+			      void *(*thread)(void *), int (*leader_setup)(void))
 {
 	int rel[2], rep[2];
 
@@ -510,8 +516,10 @@ static void spawn_holder(struct __test_metadata *_metadata, struct holder *h, in
 			_exit(1);
 		close_from(5);
 		for (int i = 1; i < nr; i++)
-			if (pthread_create(&th, NULL, holder_thread, NULL))
+			if (pthread_create(&th, NULL, thread, NULL))
 				_exit(1);
+		if (leader_setup && leader_setup())
+			_exit(1);
 		h->tids[0] = getpid();
 		if (write(4, &h->tids[0], sizeof(pid_t)) != sizeof(pid_t))
 			_exit(1);
@@ -529,6 +537,11 @@ static void spawn_holder(struct __test_metadata *_metadata, struct holder *h, in
 	}
 	close(rep[0]);
 	qsort(h->tids, nr, sizeof(pid_t), cmp_pid);
+}
+
+static void spawn_holder(struct __test_metadata *_metadata, struct holder *h, int nr)
+{
+	spawn_holder_with(_metadata, h, nr, holder_thread, NULL);
 }
 
 /* Lets the holder exit and reaps it. */
@@ -1220,6 +1233,12 @@ static int thread_setresuid(uid_t id)
 	return syscall(SYS_setresuid, id, id, id);
 }
 
+/* In a mixed holder: the main thread switches to THREAD_UID. */
+static int switch_leader(void)
+{
+	return thread_setresuid(THREAD_UID);
+}
+
 /* In a mixed holder: the thread switches to THREAD_UID, then holds. */
 static void *switched_thread(void *arg)
 {
@@ -1236,43 +1255,10 @@ static void *switched_thread(void *arg)
 static pid_t spawn_mixed_holder(struct __test_metadata *_metadata, struct holder *h,
 				bool leader_switches)
 {
-	int rel[2], rep[2];
-
-	ASSERT_EQ(pipe2(rel, O_CLOEXEC), 0);
-	ASSERT_EQ(pipe2(rep, O_CLOEXEC), 0);
-	h->nr = 2;
-	h->pid = fork();
-	ASSERT_GE(h->pid, 0);
-	if (!h->pid) {
-		pthread_t th;
-		char c;
-
-		if (dup2(rel[0], 3) < 0 || dup2(rep[1], 4) < 0)
-			_exit(1);
-		close_from(5);
-		if (pthread_create(&th, NULL, leader_switches ? holder_thread : switched_thread,
-				   NULL))
-			_exit(1);
-		if (leader_switches && thread_setresuid(THREAD_UID))
-			_exit(1);
-		h->tids[0] = getpid();
-		if (write(4, &h->tids[0], sizeof(pid_t)) != sizeof(pid_t))
-			_exit(1);
-		while (read(3, &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(rel[0]);
-	close(rep[1]);
-	h->wfd = rel[1];
-	for (int i = 0; i < h->nr; i++) {
-		ASSERT_EQ(read(rep[0], &h->tids[i], sizeof(pid_t)), (ssize_t)sizeof(pid_t)) {
-			TH_LOG("holder %d reported %d of %d threads (a setresuid failed?)",
-			       h->pid, i, h->nr);
-		}
-	}
-	close(rep[0]);
-	qsort(h->tids, h->nr, sizeof(pid_t), cmp_pid);
+	if (leader_switches)
+		spawn_holder_with(_metadata, h, 2, holder_thread, switch_leader);
+	else
+		spawn_holder_with(_metadata, h, 2, switched_thread, NULL);
 	return h->tids[0] == h->pid ? h->tids[1] : h->tids[0];
 }
 
