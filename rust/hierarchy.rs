@@ -226,8 +226,9 @@ impl Hierarchy {
     }
 
     /// A superblock of the hierarchy is being shut down (`attached`: one that
-    /// [`Hierarchy::attach`] counted): destroys the hierarchy if no other superblock is set up
-    /// for it and it has no child groups.
+    /// [`Hierarchy::attach`] counted), or a mount of it failed before its superblock was made:
+    /// destroys the hierarchy if no other superblock is set up for it and it has no child
+    /// groups (as cgroup v1 destroys a root that its failed mount created).
     ///
     /// Called before the superblock dies, while a concurrent mount of the hierarchy still
     /// finds it and waits for its death, so that the decision is taken before any new

@@ -301,7 +301,9 @@ pub(crate) trait FileSystem: Sized + 'static {
     fn attach(data: &Arc<Self::Data>) -> Result;
 
     /// The superblock of `data` is being shut down; `attached` tells whether
-    /// [`FileSystem::attach`] had succeeded for it.
+    /// [`FileSystem::attach`] had succeeded for it. Also called, with `attached` false, when a
+    /// mount of `data` failed before any superblock was made for it (no memory for one), so
+    /// that `data` made for that mount by [`FileSystem::get_data`] does not stay behind.
     ///
     /// Called before the superblock dies: no other superblock of `data` is set up (and
     /// attached) until this returns, so a `data` that this call ends is never attached again

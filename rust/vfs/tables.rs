@@ -221,10 +221,20 @@ impl<T: FileSystem> Tables<T> {
                 let ret = unsafe { ffi::get_tree_keyed(fc, Some(Self::fill_super_callback), key) };
                 // SAFETY: `fc` is valid for the callback; a key `get_tree_keyed` left in the
                 // context was not moved into a superblock and is still our reference.
-                unsafe {
-                    if !(*fc).s_fs_info.is_null() {
-                        drop(Arc::<T::Data>::from_foreign((*fc).s_fs_info));
-                        (*fc).s_fs_info = core::ptr::null_mut();
+                let left = unsafe {
+                    let info = core::mem::take(&mut (*fc).s_fs_info);
+                    (!info.is_null()).then(|| Arc::<T::Data>::from_foreign(info))
+                };
+                // A key left in the context means that the mount shares an existing superblock
+                // of `data` (success), or that it failed before a superblock was made for it:
+                // `sget_fc()` could not allocate one or its anonymous device number. No
+                // `kill_sb` will ever detach `data` then, so detach it here as `kill_sb` does a
+                // superblock that was never attached: `data` that `get_data` made for this mount
+                // must not stay behind (for tcgroup, a listed hierarchy holding a module
+                // reference that nothing would ever drop).
+                if let Some(data) = left {
+                    if ret != 0 {
+                        T::detach(&data, false);
                     }
                 }
                 if ret != EAGAIN.to_errno() {

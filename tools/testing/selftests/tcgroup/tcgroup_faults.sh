@@ -14,7 +14,8 @@
 # from the task map's reserve). A load whose /sys/fs/tcgroup cannot be made
 # (every allocation under sysfs_create_mount_point() failing) must fail
 # cleanly, without ever registering the filesystem type, while mounts are
-# attempted all along. Needs CONFIG_FAILSLAB and
+# attempted all along. A mount whose superblock cannot be allocated must
+# leave no hierarchy behind. Needs CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (the debug kernel); skips
 # otherwise. Runs under busybox sh.
 
@@ -34,7 +35,7 @@ if [ ! -w "$FS/require-start" ] || [ ! -d /sys/module/tcgroup/sections ]; then
 	ktap_skip_all "needs failslab with the stacktrace filter and tcgroup loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 6
+ktap_set_plan 7
 
 work=$(mktemp -d /tmp/tcgflt.XXXXXX)
 mnt=$work/mnt
@@ -367,6 +368,50 @@ else
 	fi
 fi
 kprobe_remove
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+# A mount whose superblock cannot be allocated (every allocation under
+# sget_fc() failing: the superblock, its anonymous device number) fails with
+# ENOMEM and must leave nothing behind: the hierarchy that the mount created
+# for it, which would hold a module reference nothing drops (the module could
+# never be unloaded) and keep its name bound to its release agent. cgroup v1
+# destroys the root its failed mount made (cgroup_fs_context_free()).
+desc="a mount failing before its superblock exists leaves no hierarchy"
+ok=1
+range=$(function_range sget_fc)
+if [ -z "$range" ]; then
+	ktap_print_msg "sget_fc is not in /proc/kallsyms"
+	ok=0
+else
+	refs=$(cat /sys/module/tcgroup/refcnt)
+	# shellcheck disable=SC2086 # START END
+	faults_on 100 Y $range
+	if out=$(sh -c 'echo 1 >/proc/self/make-it-fail
+		exec mount -t tcgroup -o none,name=tcgsget,release_agent=/bin/true none "$1"' \
+		sget "$mnt" 2>&1); then
+		ktap_print_msg "the mount succeeded with sget_fc() failing"
+		umount "$mnt"
+		ok=0
+	fi
+	injected=$((1000000 - $(cat "$FS/times")))
+	faults_off
+	case "$out" in
+	*"Cannot allocate memory"*) ;;
+	*) ktap_print_msg "mount: $out"; ok=0 ;;
+	esac
+	left=$(cat /sys/module/tcgroup/refcnt)
+	ktap_print_msg "$injected failures injected; module references $refs before, $left after"
+	[ "$injected" -ge 1 ] && [ "$left" -eq "$refs" ] || ok=0
+	# A hierarchy left behind keeps /bin/true: naming it with another agent
+	# would be EBUSY.
+	if out=$(mount -t tcgroup -o none,name=tcgsget,release_agent=/bin/false \
+		none "$mnt" 2>&1); then
+		umount "$mnt"
+	else
+		ktap_print_msg "mounting name=tcgsget again: $out"
+		ok=0
+	fi
+fi
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 desc="module unloads and loads again"
