@@ -30,19 +30,29 @@ SHELL := /bin/bash
 KDIR_GIVEN := $(filter-out undefined,$(origin KDIR))
 LLVM_GIVEN := $(filter-out undefined,$(origin LLVM))
 
-# The module build: the kernel's out-of-tree conventions. LLVM, when not
-# given, follows the kernel's configuration: nothing for a GCC-built kernel;
-# for a clang-built one -NN when clang-NN (its clang's major version) is on
-# PATH, else 1. RUSTC, RUSTDOC, BINDGEN and CLIPPY_DRIVER set in the
-# environment (as dkms and the harness do) reach the kernel's make too.
+# The module build: the kernel's out-of-tree conventions. The toolchain is
+# the kernel's, found by scripts/find-toolchain.sh from KDIR's configuration
+# and known locations (and the toolchain.conf `make dkms-add` records), so
+# that a kernel package's hook, running `dkms autoinstall` with no
+# environment, builds the module too. LLVM, RUSTC, RUSTDOC and BINDGEN given
+# on the command line or in the environment are kept; CLIPPY_DRIVER from the
+# environment reaches the kernel's make as well.
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KDIR_CLANG := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' \
-	$(KDIR)/include/config/auto.conf 2>/dev/null)
-KLLVM := $(if $(LLVM_GIVEN),$(LLVM),$(if $(KDIR_CLANG),$(if $(shell command -v clang-$(KDIR_CLANG)),-$(KDIR_CLANG),1)))
+KGIVEN := $(foreach v,LLVM RUSTC RUSTDOC BINDGEN,$(if $(filter environment% command% override,$(origin $(v))),$(v)='$($(v))'))
+KTOOLS := $(if $(wildcard $(KDIR)/include/config/auto.conf),$(shell env $(KGIVEN) $(CURDIR)/scripts/find-toolchain.sh $(KDIR)))
+ktool = $(patsubst $(1)=%,%,$(filter $(1)=%,$(KTOOLS)))
+KLLVM := $(call ktool,LLVM)
+KLLVMBIN := $(call ktool,LLVMBIN)
+KTC := $(foreach v,LLVM RUSTC RUSTDOC BINDGEN,$(if $(call ktool,$(v)),$(v)=$(call ktool,$(v))))
+# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the unversioned
+# names must be the kernel's LLVM.
+ifneq ($(KLLVMBIN),)
+export PATH := $(KLLVMBIN):$(PATH)
+endif
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(KLLVM),LLVM=$(KLLVM)) \
-	$(foreach v,RUSTC RUSTDOC BINDGEN CLIPPY_DRIVER,$(if $(filter environment%,$(origin $(v))),$(v)=$($(v))))
-KCHECK = LLVM=$(KLLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) $(CURDIR)/scripts/check-kdir.sh $(KDIR)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTC) \
+	$(if $(filter environment%,$(origin CLIPPY_DRIVER)),CLIPPY_DRIVER=$(CLIPPY_DRIVER))
+KCHECK = env $(KTC) $(CURDIR)/scripts/check-kdir.sh $(KDIR)
 
 # The harness, on the cached guest kernel (or KDIR's), built with this
 # toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs
@@ -77,6 +87,22 @@ install: modules_install
 uninstall:
 	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/rust/tcgroup.ko
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+# DKMS (dkms.conf; README.md, "DKMS"): a clean copy of the package's sources
+# (tracked files only: scripts/dkms-source.sh) in $(DKMS_SRC)/tcgroup-<version>
+# with the toolchain of this environment recorded in its toolchain.conf, then
+# `dkms add` (which builds nothing yet: `dkms install tcgroup/<version>` or
+# the next kernel's hook does).
+DKMS_SRC ?= /usr/src
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+dkms-add:
+	$(CURDIR)/scripts/dkms-source.sh $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)
+	env $(KGIVEN) $(CURDIR)/scripts/find-toolchain.sh --record $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)/toolchain.conf
+	dkms add -m tcgroup -v $(DKMS_VERSION)
+
+dkms-remove:
+	-dkms remove -m tcgroup -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)
 
 # The tcgroup command (tools/tcgroup, Documentation/tcgroup-tool.rst): the
 # harness's static build (`make tool`, needs cargo), installed under
@@ -144,6 +170,9 @@ help:
 	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod'
 	@echo '  make modules_install  the same'
 	@echo '  make uninstall      remove the installed module, depmod'
+	@echo '  make dkms-add       copy the sources (tracked files) to /usr/src/tcgroup-<version>,'
+	@echo '                      record the toolchain, dkms add (then: dkms install tcgroup/<version>)'
+	@echo '  make dkms-remove    dkms remove --all, remove /usr/src/tcgroup-<version>'
 	@echo '  make tool-install   the tcgroup command, its agent link, manual pages and bash'
 	@echo '                      completion into $$(DESTDIR)$$(PREFIX) (/usr/local); tool-uninstall'
 	@echo '  make clean          remove the in-place objects and build/'
@@ -184,4 +213,4 @@ help:
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
-	tool toollint tool-install tool-uninstall
+	tool toollint tool-install tool-uninstall dkms-add dkms-remove
