@@ -82,11 +82,27 @@ modules_install: modules
 	$(KMAKE) modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
-install: modules_install
+install: modules_install install-boot
 
-uninstall:
+uninstall: uninstall-boot
 	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/rust/tcgroup.ko
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+# Boot-time use (README.md, "Mounting at boot"), under $(DESTDIR)$(PREFIX):
+# the modules-load.d file that loads the module at boot, and the systemd
+# mount unit of /sys/fs/tcgroup, its release agent the tcgroup command's
+# $(PREFIX)/sbin/tcgroup-agent (`make tool-install`). Enabling the unit, or
+# an /etc/fstab line (boot/fstab, boot/fstab.systemd), is the user's choice.
+install-boot:
+	install -D -m 0644 $(CURDIR)/boot/tcgroup.conf $(DESTDIR)$(PREFIX)/lib/modules-load.d/tcgroup.conf
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/tcgroup-agent|$(PREFIX)/sbin/tcgroup-agent|' $(CURDIR)/boot/sys-fs-tcgroup.mount \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
+
+uninstall-boot:
+	rm -f $(DESTDIR)$(PREFIX)/lib/modules-load.d/tcgroup.conf \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
 
 # DKMS (dkms.conf; README.md, "DKMS"): a clean copy of the package's sources
 # (tracked files only: scripts/dkms-source.sh) in $(DKMS_SRC)/tcgroup-<version>
@@ -149,7 +165,7 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint bootlint:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -167,9 +183,11 @@ help:
 	@echo 'The module, against KDIR (default /lib/modules/$$(uname -r)/build):'
 	@echo '  make, make modules  build rust/tcgroup.ko in place (checks CONFIG_RUST, the'
 	@echo '                      Rust metadata and the toolchain first)'
-	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod'
+	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod;'
+	@echo '                      install-boot: modules-load.d file and sys-fs-tcgroup.mount'
+	@echo '                      into $$(DESTDIR)$$(PREFIX)/lib (README.md, "Mounting at boot")'
 	@echo '  make modules_install  the same'
-	@echo '  make uninstall      remove the installed module, depmod'
+	@echo '  make uninstall      remove the installed module and boot files, depmod'
 	@echo '  make dkms-add       copy the sources (tracked files) to /usr/src/tcgroup-<version>,'
 	@echo '                      record the toolchain, dkms add (then: dkms install tcgroup/<version>)'
 	@echo '  make dkms-remove    dkms remove --all, remove /usr/src/tcgroup-<version>'
@@ -183,11 +201,13 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs,'
+	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck,'
+	@echo '                      docs, bootlint (systemd-analyze verify on boot/),'
 	@echo '                      and toollint'
 	@echo '  make tool           build the tcgroup command (tools/tcgroup), static, in build/tool'
 	@echo '  make toollint       its cargo fmt --check, cargo clippy -D warnings, cargo test'
-	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
+	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, bootlint,'
+	@echo '                      rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
 	@echo '  make paths          print KIMAGE=, KDIR= and MODULE= for the guest kernel'
@@ -213,4 +233,5 @@ help:
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
-	tool toollint tool-install tool-uninstall dkms-add dkms-remove
+	tool toollint tool-install tool-uninstall dkms-add dkms-remove \
+	install-boot uninstall-boot bootlint

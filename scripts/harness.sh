@@ -6,7 +6,7 @@
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|lint
+#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|bootlint|lint
 #   harness.sh tool|toollint   (the tools/tcgroup command: static build; fmt, clippy, tests)
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
@@ -139,6 +139,7 @@ do_selftests() {
 # build/<kver>-<flavour>/modroot: the harness kernel is the guest's, not the
 # host's), then depmod there; checks with the host's modprobe that the
 # installed tree resolves the `fs-tcgroup` alias to the module.
+boot_root=
 do_modules_install() {
 	local root krel out
 	do_module
@@ -166,6 +167,15 @@ do_modules_install() {
 	*) die "fs-tcgroup resolves to '$out', not the installed tcgroup.ko" ;;
 	esac
 	info "installed: $out (modprobe fs-tcgroup)"
+	# The boot-time files as `make install` installs them (PREFIX=/usr, where
+	# the guest has the tcgroup command and its agent link), and the README's
+	# /etc/fstab line (boot/fstab) for that prefix: the guest gets them
+	# (tcgroup_boot.sh).
+	make -s -C "$top" install-boot DESTDIR="$root" PREFIX=/usr
+	mkdir -p "$root/etc"
+	sed 's|/usr/local/sbin/|/usr/sbin/|' "$top/boot/fstab" >"$root/etc/fstab"
+	boot_root=$root
+	info "boot files: $(cd "$root" && find etc usr -type f | sort | tr '\n' ' ')"
 }
 
 # `make dkms` (part of `make check`): the DKMS package (dkms.conf) as a
@@ -246,7 +256,7 @@ do_initramfs() {
 	do_tool
 	"$here/make-initramfs.sh" "$(kdir)" "$build/module/src/rust/tcgroup.ko" \
 		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)" \
-		"$tool_bin"
+		"$tool_bin" "$boot_root"
 }
 
 # The userspace command tools/tcgroup, a cargo crate of its own: built with
@@ -536,6 +546,47 @@ do_rstcheck() {
 	info "Documentation: clean"
 }
 
+# The boot-time files of boot/ (README.md, "Mounting at boot"): the mount
+# unit through `systemd-analyze verify`; each fstab line through
+# systemd-fstab-generator, whose unit must be verified too, and for
+# boot/fstab.systemd require and follow modprobe@tcgroup.service; each line
+# quoted verbatim in the README; the modules-load.d file naming tcgroup
+# alone. Any message of systemd-analyze (an unknown key it ignores, too)
+# fails. The guest checks the modules-load.d and fstab way
+# (tcgroup_boot.sh); it has no systemd.
+do_bootlint() {
+	local out gen f line generator
+	do_setup
+	step "systemd-analyze verify on boot/ (mount unit, fstab lines), modules-load.d"
+	command -v systemd-analyze >/dev/null ||
+		die "no systemd-analyze (package systemd; scripts/setup-host.sh installs it)"
+	for generator in /usr/lib/systemd/system-generators/systemd-fstab-generator \
+		/lib/systemd/system-generators/systemd-fstab-generator ''; do
+		[ -z "$generator" ] || [ ! -x "$generator" ] || break
+	done
+	[ -n "$generator" ] || die "no systemd-fstab-generator (package systemd)"
+	out=$(systemd-analyze verify --man=no "$top/boot/sys-fs-tcgroup.mount" 2>&1) && [ -z "$out" ] ||
+		die "systemd-analyze verify boot/sys-fs-tcgroup.mount: $out"
+	gen=$build/bootlint
+	for f in fstab fstab.systemd; do
+		rm -rf "${gen:?}/$f"
+		mkdir -p "$gen/$f"
+		SYSTEMD_FSTAB=$top/boot/$f SYSTEMD_PROC_CMDLINE='' "$generator" "$gen/$f" "$gen/$f" "$gen/$f" ||
+			die "systemd-fstab-generator failed on boot/$f"
+		[ -f "$gen/$f/sys-fs-tcgroup.mount" ] || die "boot/$f: no sys-fs-tcgroup.mount from systemd-fstab-generator"
+		out=$(systemd-analyze verify --man=no "$gen/$f/sys-fs-tcgroup.mount" 2>&1) && [ -z "$out" ] ||
+			die "systemd-analyze verify of boot/$f's unit: $out"
+		line=$(grep -v '^#' "$top/boot/$f")
+		grep -qF "$line" "$top/README.md" || die "README.md does not quote boot/$f's line: $line"
+	done
+	grep -qx 'Requires=modprobe@tcgroup.service' "$gen/fstab.systemd/sys-fs-tcgroup.mount" &&
+		grep -qx 'After=modprobe@tcgroup.service' "$gen/fstab.systemd/sys-fs-tcgroup.mount" ||
+		die "boot/fstab.systemd's unit does not require and follow modprobe@tcgroup.service"
+	[ "$(grep -Ev '^[[:space:]]*([#;]|$)' "$top/boot/tcgroup.conf")" = tcgroup ] ||
+		die "boot/tcgroup.conf must name the module tcgroup, and only it"
+	info "boot: sys-fs-tcgroup.mount and both fstab lines verified"
+}
+
 # bench/report.py on the log of a small run kept in bench/tests/: the report
 # has no placeholder and comes from its JSON alone (no guest needed).
 do_benchreport() {
@@ -552,6 +603,7 @@ do_lint() {
 	do_checkpatch
 	do_shellcheck
 	do_rstcheck
+	do_bootlint
 	do_benchreport
 	do_toollint
 }
@@ -585,6 +637,7 @@ shellcheck) do_shellcheck ;;
 rstcheck) do_rstcheck ;;
 tool) do_tool ;;
 toollint) do_toollint ;;
+bootlint) do_bootlint ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module
