@@ -165,7 +165,8 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint bootlint:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint bootlint \
+rustdoc:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -201,12 +202,12 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck,'
+	@echo '  make lint           clippy, rustdoc, rustfmtcheck, checkpatch, codespell, shellcheck,'
 	@echo '                      docs, bootlint (systemd-analyze verify on boot/),'
 	@echo '                      and toollint'
 	@echo '  make tool           build the tcgroup command (tools/tcgroup), static, in build/tool'
 	@echo '  make toollint       its cargo fmt --check, cargo clippy -D warnings, cargo test'
-	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, bootlint,'
+	@echo '  make clippy, rustdoc, rustfmt, rustfmtcheck, checkpatch, shellcheck, bootlint,'
 	@echo '                      rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
@@ -234,4 +235,4 @@ help:
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
 	tool toollint tool-install tool-uninstall dkms-add dkms-remove \
-	install-boot uninstall-boot bootlint
+	install-boot uninstall-boot bootlint rustdoc

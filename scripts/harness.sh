@@ -6,7 +6,7 @@
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|bootlint|lint
+#   harness.sh clippy|rustdoc|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|bootlint|lint
 #   harness.sh tool|toollint   (the tools/tcgroup command: static build; fmt, clippy, tests)
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
@@ -546,6 +546,14 @@ do_rstcheck() {
 	info "Documentation: clean"
 }
 
+# rustdoc on the module as the kernel's `make rustdoc` runs it on its crates
+# (scripts/rustdoc.sh): broken intra-doc links, as every rustdoc warning,
+# fail. Output in build/<kver>-<flavour>/rustdoc.
+do_rustdoc() {
+	do_module
+	"$here/rustdoc.sh" "$build/module/src" "$build/rustdoc" "$(kdir)"
+}
+
 # The boot-time files of boot/ (README.md, "Mounting at boot"): the mount
 # unit through `systemd-analyze verify`; each fstab line through
 # systemd-fstab-generator, whose unit must be verified too, and for
@@ -599,6 +607,7 @@ do_benchreport() {
 
 do_lint() {
 	do_clippy
+	do_rustdoc
 	do_rustfmt --check
 	do_checkpatch
 	do_shellcheck
@@ -638,6 +647,7 @@ rstcheck) do_rstcheck ;;
 tool) do_tool ;;
 toollint) do_toollint ;;
 bootlint) do_bootlint ;;
+rustdoc) do_rustdoc ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module
