@@ -71,7 +71,7 @@ default: modules
 # names what the kernel tree or the toolchain lacks.
 modules:
 	@$(KCHECK)
-	$(KMAKE) modules
+	+$(KMAKE) modules
 
 # The kernel's modules_install (into $(INSTALL_MOD_PATH)/lib/modules/<release>/
 # updates), which runs depmod only when the build has a System.map; depmod
@@ -79,7 +79,7 @@ modules:
 # (`mount -t tcgroup` loads the module) work after an install against a
 # headers-only tree too.
 modules_install: modules
-	$(KMAKE) modules_install
+	+$(KMAKE) modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
 install: modules_install install-boot
@@ -114,7 +114,7 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dk
 dkms-add:
 	$(CURDIR)/scripts/dkms-source.sh $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)
 	env $(KGIVEN) $(CURDIR)/scripts/find-toolchain.sh --record $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)/toolchain.conf
-	dkms add -m tcgroup -v $(DKMS_VERSION)
+	dkms add -m tcgroup -v $(DKMS_VERSION) --sourcetree $(DKMS_SRC)
 
 dkms-remove:
 	-dkms remove -m tcgroup -v $(DKMS_VERSION) --all
@@ -150,11 +150,11 @@ clean:
 ifneq ($(KDIR_GIVEN),)
 clippy:
 	@$(KCHECK)
-	$(KMAKE) CLIPPY=1 modules
+	+$(KMAKE) CLIPPY=1 modules
 
 rust-analyzer:
 	@$(KCHECK)
-	$(KMAKE) rust-analyzer
+	+$(KMAKE) rust-analyzer
 
 rustfmt rustfmtcheck:
 	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)

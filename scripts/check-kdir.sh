@@ -12,10 +12,10 @@
 # the macros crate, which a kernel's `make` leaves in its build tree but which
 # headers packages may lack). The toolchain is the one the Makefile passes to
 # the kernel's make (scripts/find-toolchain.sh, or given): RUSTC (default
-# rustc) must be the
-# compiler the kernel was built with, BINDGEN (default bindgen) must exist
-# (the module runs bindgen on headers of its own), and so must the C compiler
-# LLVM selects (clang-NN, clang or DIR/clang; gcc without LLVM).
+# rustc) must be the compiler the kernel was built with, BINDGEN (default
+# bindgen) must exist (the module runs bindgen on headers of its own), and
+# so must the C compiler LLVM selects (clang-NN, clang or DIR/clang; gcc
+# without LLVM).
 
 set -uo pipefail
 
