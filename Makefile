@@ -30,19 +30,29 @@ SHELL := /bin/bash
 KDIR_GIVEN := $(filter-out undefined,$(origin KDIR))
 LLVM_GIVEN := $(filter-out undefined,$(origin LLVM))
 
-# The module build: the kernel's out-of-tree conventions. LLVM, when not
-# given, follows the kernel's configuration: nothing for a GCC-built kernel;
-# for a clang-built one -NN when clang-NN (its clang's major version) is on
-# PATH, else 1. RUSTC, RUSTDOC, BINDGEN and CLIPPY_DRIVER set in the
-# environment (as dkms and the harness do) reach the kernel's make too.
+# The module build: the kernel's out-of-tree conventions. The toolchain is
+# the kernel's, found by scripts/find-toolchain.sh from KDIR's configuration
+# and known locations (and the toolchain.conf `make dkms-add` records), so
+# that a kernel package's hook, running `dkms autoinstall` with no
+# environment, builds the module too. LLVM, RUSTC, RUSTDOC and BINDGEN given
+# on the command line or in the environment are kept; CLIPPY_DRIVER from the
+# environment reaches the kernel's make as well.
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KDIR_CLANG := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' \
-	$(KDIR)/include/config/auto.conf 2>/dev/null)
-KLLVM := $(if $(LLVM_GIVEN),$(LLVM),$(if $(KDIR_CLANG),$(if $(shell command -v clang-$(KDIR_CLANG)),-$(KDIR_CLANG),1)))
+KGIVEN := $(foreach v,LLVM RUSTC RUSTDOC BINDGEN,$(if $(filter environment% command% override,$(origin $(v))),$(v)='$($(v))'))
+KTOOLS := $(if $(wildcard $(KDIR)/include/config/auto.conf),$(shell env $(KGIVEN) $(CURDIR)/scripts/find-toolchain.sh $(KDIR)))
+ktool = $(patsubst $(1)=%,%,$(filter $(1)=%,$(KTOOLS)))
+KLLVM := $(call ktool,LLVM)
+KLLVMBIN := $(call ktool,LLVMBIN)
+KTC := $(foreach v,LLVM RUSTC RUSTDOC BINDGEN,$(if $(call ktool,$(v)),$(v)=$(call ktool,$(v))))
+# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the unversioned
+# names must be the kernel's LLVM.
+ifneq ($(KLLVMBIN),)
+export PATH := $(KLLVMBIN):$(PATH)
+endif
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(KLLVM),LLVM=$(KLLVM)) \
-	$(foreach v,RUSTC RUSTDOC BINDGEN CLIPPY_DRIVER,$(if $(filter environment%,$(origin $(v))),$(v)=$($(v))))
-KCHECK = LLVM=$(KLLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) $(CURDIR)/scripts/check-kdir.sh $(KDIR)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KTC) \
+	$(if $(filter environment%,$(origin CLIPPY_DRIVER)),CLIPPY_DRIVER=$(CLIPPY_DRIVER))
+KCHECK = env $(KTC) $(CURDIR)/scripts/check-kdir.sh $(KDIR)
 
 # The harness, on the cached guest kernel (or KDIR's), built with this
 # toolchain (scripts/toolchain.sh checks it; scripts/setup-host.sh installs
@@ -61,7 +71,7 @@ default: modules
 # names what the kernel tree or the toolchain lacks.
 modules:
 	@$(KCHECK)
-	$(KMAKE) modules
+	+$(KMAKE) modules
 
 # The kernel's modules_install (into $(INSTALL_MOD_PATH)/lib/modules/<release>/
 # updates), which runs depmod only when the build has a System.map; depmod
@@ -69,14 +79,46 @@ modules:
 # (`mount -t tcgroup` loads the module) work after an install against a
 # headers-only tree too.
 modules_install: modules
-	$(KMAKE) modules_install
+	+$(KMAKE) modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
-install: modules_install
+install: modules_install install-boot
 
-uninstall:
+uninstall: uninstall-boot
 	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/updates/rust/tcgroup.ko
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+# Boot-time use (README.md, "Mounting at boot"), under $(DESTDIR)$(PREFIX):
+# the modules-load.d file that loads the module at boot, and the systemd
+# mount unit of /sys/fs/tcgroup, its release agent the tcgroup command's
+# $(PREFIX)/sbin/tcgroup-agent (`make tool-install`). Enabling the unit, or
+# an /etc/fstab line (boot/fstab, boot/fstab.systemd), is the user's choice.
+install-boot:
+	install -D -m 0644 $(CURDIR)/boot/tcgroup.conf $(DESTDIR)$(PREFIX)/lib/modules-load.d/tcgroup.conf
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/tcgroup-agent|$(PREFIX)/sbin/tcgroup-agent|' $(CURDIR)/boot/sys-fs-tcgroup.mount \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
+
+uninstall-boot:
+	rm -f $(DESTDIR)$(PREFIX)/lib/modules-load.d/tcgroup.conf \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/sys-fs-tcgroup.mount
+
+# DKMS (dkms.conf; README.md, "DKMS"): a clean copy of the package's sources
+# (tracked files only: scripts/dkms-source.sh) in $(DKMS_SRC)/tcgroup-<version>
+# with the toolchain of this environment recorded in its toolchain.conf, then
+# `dkms add` (which builds nothing yet: `dkms install tcgroup/<version>` or
+# the next kernel's hook does).
+DKMS_SRC ?= /usr/src
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+dkms-add:
+	$(CURDIR)/scripts/dkms-source.sh $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)
+	env $(KGIVEN) $(CURDIR)/scripts/find-toolchain.sh --record $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)/toolchain.conf
+	dkms add -m tcgroup -v $(DKMS_VERSION) --sourcetree $(DKMS_SRC)
+
+dkms-remove:
+	-dkms remove -m tcgroup -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)/tcgroup-$(DKMS_VERSION)
 
 # The tcgroup command (tools/tcgroup, Documentation/tcgroup-tool.rst): the
 # harness's static build (`make tool`, needs cargo), installed under
@@ -108,11 +150,11 @@ clean:
 ifneq ($(KDIR_GIVEN),)
 clippy:
 	@$(KCHECK)
-	$(KMAKE) CLIPPY=1 modules
+	+$(KMAKE) CLIPPY=1 modules
 
 rust-analyzer:
 	@$(KCHECK)
-	$(KMAKE) rust-analyzer
+	+$(KMAKE) rust-analyzer
 
 rustfmt rustfmtcheck:
 	$(CURDIR)/scripts/rustfmt.sh $(if $(wildcard $(KDIR)/source),$(KDIR)/source,$(KDIR)) $(if $(filter rustfmtcheck,$@),--check)
@@ -123,7 +165,8 @@ check run shell lint paths:
 	@$(HARNESS) $@
 else
 setup kernel module selftests initramfs check run shell paths bench clippy \
-rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint:
+rustfmt rustfmtcheck rust-analyzer checkpatch shellcheck lint dkms tool toollint bootlint \
+rustdoc:
 	@$(HARNESS) $@
 
 # The harness's modules_install: into build/<kver>-<flavour>/modroot (or
@@ -141,9 +184,14 @@ help:
 	@echo 'The module, against KDIR (default /lib/modules/$$(uname -r)/build):'
 	@echo '  make, make modules  build rust/tcgroup.ko in place (checks CONFIG_RUST, the'
 	@echo '                      Rust metadata and the toolchain first)'
-	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod'
+	@echo '  make install        modules_install into /lib/modules/<release>/updates, depmod;'
+	@echo '                      install-boot: modules-load.d file and sys-fs-tcgroup.mount'
+	@echo '                      into $$(DESTDIR)$$(PREFIX)/lib (README.md, "Mounting at boot")'
 	@echo '  make modules_install  the same'
-	@echo '  make uninstall      remove the installed module, depmod'
+	@echo '  make uninstall      remove the installed module and boot files, depmod'
+	@echo '  make dkms-add       copy the sources (tracked files) to /usr/src/tcgroup-<version>,'
+	@echo '                      record the toolchain, dkms add (then: dkms install tcgroup/<version>)'
+	@echo '  make dkms-remove    dkms remove --all, remove /usr/src/tcgroup-<version>'
 	@echo '  make tool-install   the tcgroup command, its agent link, manual pages and bash'
 	@echo '                      completion into $$(DESTDIR)$$(PREFIX) (/usr/local); tool-uninstall'
 	@echo '  make clean          remove the in-place objects and build/'
@@ -154,11 +202,13 @@ help:
 	@echo '  make run            boot the guest and show the demo transcript'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
-	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs,'
+	@echo '  make lint           clippy, rustdoc, rustfmtcheck, checkpatch, codespell, shellcheck,'
+	@echo '                      docs, bootlint (systemd-analyze verify on boot/),'
 	@echo '                      and toollint'
 	@echo '  make tool           build the tcgroup command (tools/tcgroup), static, in build/tool'
 	@echo '  make toollint       its cargo fmt --check, cargo clippy -D warnings, cargo test'
-	@echo '  make clippy, rustfmt, rustfmtcheck, checkpatch, shellcheck, rust-analyzer'
+	@echo '  make clippy, rustdoc, rustfmt, rustfmtcheck, checkpatch, shellcheck, bootlint,'
+	@echo '                      rust-analyzer'
 	@echo '  make kernel         only build (or reuse) the guest kernel'
 	@echo '  make module         build tcgroup.ko against the guest kernel (build/)'
 	@echo '  make paths          print KIMAGE=, KDIR= and MODULE= for the guest kernel'
@@ -184,4 +234,5 @@ help:
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
-	tool toollint tool-install tool-uninstall
+	tool toollint tool-install tool-uninstall dkms-add dkms-remove \
+	install-boot uninstall-boot bootlint rustdoc

@@ -12,23 +12,23 @@
 //! | --- | --- | --- |
 //! | `tcgroup_prelude_ffi` | `c_int` &c. in the prelude | `kernel::ffi` |
 //! | `tcgroup_prelude_fmt` | `fmt!` in the prelude | `kernel::fmt!` |
-//! | `tcgroup_cstr_core` | `CStr` is `core::ffi::CStr`, `CStrExt` | [`CStrExt`], [`CString`] |
+//! | `tcgroup_cstr_core` | `CStr` is `core::ffi::CStr`, `CStrExt` | `CStrExt`, [`CString`] |
 //! | `tcgroup_sync_atomic` | `sync::atomic::Atomic` | [`atomic`] over `core` atomics |
 //! | `tcgroup_global_lock` | `global_lock!` | [`lock`] over the lock backends |
 //! | `tcgroup_set_once` | `sync::SetOnce` | [`SetOnce`] |
 //! | `tcgroup_sync_aref` | `sync::aref::ARef` | `types::ARef` |
 //! | `tcgroup_sync_rcu` | `sync::rcu` | [`rcu`] over C helpers |
 //! | `tcgroup_current_task` | `current!()` is a `&CurrentTask` | a `&Task` |
-//! | `tcgroup_kvec_edit` | `Vec::{remove,truncate}` | [`VecExt`] |
+//! | `tcgroup_kvec_edit` | `Vec::{remove,truncate}` | `VecExt` |
 //! | `tcgroup_lock_class_ptr` | public `LockClassKey::as_ptr` | a cast |
-//! | `tcgroup_in_place_module` | `InPlaceModule` | [`PinnedModule`] |
+//! | `tcgroup_in_place_module` | `InPlaceModule` | `PinnedModule` |
 //! | `tcgroup_module_authors` | `module!`'s `authors` | `author` |
 //! | `tcgroup_pr_warn_once` | `pr_warn_once!` | a flag and `pr_warn!` |
-//! | `tcgroup_try_ffi_init` | `Opaque::try_ffi_init` | [`OpaqueExt`] |
+//! | `tcgroup_try_ffi_init` | `Opaque::try_ffi_init` | `OpaqueExt` |
 //! | `tcgroup_foreign_mut` | `ForeignOwnable` with `*mut` | [`into_foreign`] |
-//! | `tcgroup_task_as_ptr` | `Task::as_ptr` | [`TaskExt`] |
+//! | `tcgroup_task_as_ptr` | `Task::as_ptr` | `TaskExt` |
 //! | `tcgroup_user_ptr_type` | `UserPtr` a type of its own | [`user_ptr`] |
-//! | `tcgroup_enametoolong` | `ENAMETOOLONG` | [`ENAMETOOLONG`] |
+//! | `tcgroup_enametoolong` | `ENAMETOOLONG` | `ENAMETOOLONG` |
 //! | `tcgroup_inode_just_drop` | `inode_just_drop()` | `generic_delete_inode()` |
 //! | `tcgroup_mkdir_dentry` | `mkdir` returns a dentry | [`MkdirReturn`] |
 //! | `tcgroup_exit_group_dead` | `sched_process_exit`'s `group_dead` | [`exit_probe`] without |

@@ -62,7 +62,7 @@ pub(crate) const NR_FILES: usize = 16;
 ///
 /// Names order by their bytes. kernfs orders a v1 directory by a hash of the name first; the
 /// order shows only in `readdir`, which promises none. Clones share the string, so that the
-/// tree can be keyed without copying the name or allocating under [`TCGROUP_MUTEX`].
+/// tree can be keyed without copying the name or allocating under [`static@TCGROUP_MUTEX`].
 ///
 /// # Invariants
 ///
@@ -107,7 +107,7 @@ impl PartialEq for Name {
 
 impl Eq for Name {}
 
-/// The shape of the tree around a group, protected by [`TCGROUP_MUTEX`].
+/// The shape of the tree around a group, protected by [`static@TCGROUP_MUTEX`].
 pub(crate) struct Tree {
     /// The directory name; empty for the root. `rename` changes it (and its key in the
     /// parent's `children`).
@@ -170,7 +170,7 @@ pub(crate) struct Group {
     pub(crate) nr_children: Atomic<usize>,
     /// Removed by `rmdir` (mirrors `tree.removed`, for atomic-context readers).
     pub(crate) removed: Atomic<bool>,
-    /// The group's links on the release list ([`crate::release`]), under [`RELEASE_LIST`].
+    /// The group's links on the release list ([`crate::release`]), under [`static@RELEASE_LIST`].
     #[pin]
     pub(crate) release_links: ListLinks,
     /// Whether the group is on the release list (a `ListArc` of it exists).
@@ -180,7 +180,7 @@ pub(crate) struct Group {
     /// v1's `release_agent_work`; runs the agent call in [`Group::release_call`].
     #[pin]
     pub(crate) release_work: Work<Group>,
-    /// The agent call that `release_work` makes next; under [`RELEASE_LIST`].
+    /// The agent call that `release_work` makes next; under [`static@RELEASE_LIST`].
     pub(crate) release_call: GlobalLockedBy<Option<KBox<AgentCall>>, RELEASE_LIST>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,

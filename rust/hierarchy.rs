@@ -49,8 +49,8 @@ pub(crate) const RELEASE_AGENT_MAX: usize = kernel::bindings::PATH_MAX as usize 
 /// The id of the next hierarchy.
 static NEXT_ID: atomic::Atomic<u64> = atomic::Atomic::new(1);
 
-/// The hierarchy list, under [`TCGROUP_MUTEX`]: every hierarchy not destroyed, in increasing id
-/// order. The list holds a reference on each.
+/// The hierarchy list, under [`static@TCGROUP_MUTEX`]: every hierarchy not destroyed, in increasing
+/// id order. The list holds a reference on each.
 pub(crate) static HIERARCHIES: GlobalLockedBy<KVec<Arc<Hierarchy>>, TCGROUP_MUTEX> =
     GlobalLockedBy::new(KVec::new());
 
@@ -73,7 +73,7 @@ pub(crate) fn take_all(guard: &mut GlobalGuard<TCGROUP_MUTEX>) -> KVec<Arc<Hiera
     core::mem::take(HIERARCHIES.as_mut(guard))
 }
 
-/// The part of a hierarchy's state that [`TCGROUP_MUTEX`] protects.
+/// The part of a hierarchy's state that [`static@TCGROUP_MUTEX`] protects.
 pub(crate) struct HierState {
     /// The superblocks set up for the hierarchy ([`Hierarchy::attach`]) and not yet shut down
     /// ([`Hierarchy::detach`]): the hierarchy is mounted while this is not zero.

@@ -3,8 +3,8 @@
 //! `cgroup.kill`: `SIGKILL` to every process of a group and of its descendants, as cgroup v2's
 //! `cgroup_kill()` sends it.
 //!
-//! The kill holds [`TCGROUP_MUTEX`] throughout, as v2 holds `cgroup_mutex`: no task moves in or
-//! out meanwhile. It walks every thread once and signals each process with a thread in the
+//! The kill holds [`static@TCGROUP_MUTEX`] throughout, as v2 holds `cgroup_mutex`: no task moves in
+//! or out meanwhile. It walks every thread once and signals each process with a thread in the
 //! subtree; the signal is for the whole thread group, so a thread group is signalled once and
 //! the others of its threads are skipped as dying.
 //!

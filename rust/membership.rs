@@ -7,9 +7,9 @@
 //! root groups only has no entry and costs no memory.
 //!
 //! Readers find a task's css_set in [`TASKS`] under RCU, without locks. Writers -- the fork
-//! and exit probes, which run in atomic context, and moves -- hold [`CSS_SET_LOCK`], a
+//! and exit probes, which run in atomic context, and moves -- hold [`static@CSS_SET_LOCK`], a
 //! spinlock, which also protects the css_set list and every use count; moves also hold
-//! [`TCGROUP_MUTEX`] (taken first), which serialises every change of a task's css_set other
+//! [`static@TCGROUP_MUTEX`] (taken first), which serialises every change of a task's css_set other
 //! than exit. A css_set that loses its last task is taken off the list and unpublished, and
 //! freed only after a grace period ([`drop_after_gp`]), since readers may still hold it.
 
@@ -54,7 +54,7 @@ use kernel::{
     task::Task, //
 };
 
-/// The css_set table and the task map's writer, under [`CSS_SET_LOCK`].
+/// The css_set table and the task map's writer, under [`static@CSS_SET_LOCK`].
 ///
 /// Set up by `crate::globals` at module init (the writer and the refill work) and emptied by it
 /// at module exit ([`Membership::take`]).
@@ -181,7 +181,7 @@ fn is_member(rcu: &rcu::Guard, key: TaskKey, hier: u64, group: &Arc<Group>) -> b
     }
 }
 
-/// The state protected by [`CSS_SET_LOCK`], in [`MEMBERSHIP`].
+/// The state protected by [`static@CSS_SET_LOCK`], in [`MEMBERSHIP`].
 ///
 /// The css_sets in use are a hash table, as v1's `css_set_table`: [`Membership::find_groups`]
 /// finds the css_set of a tuple of groups in O(1). They are kept in slots (`csets`), whose
@@ -233,7 +233,7 @@ pub(crate) struct Refiller {
 }
 
 impl Refiller {
-    /// The work item and its queue, for [`init`].
+    /// The work item and its queue, for [`init()`].
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             queue: OwnedQueue::new(c"tcgroup_refill", 1)?,
@@ -332,7 +332,7 @@ impl Membership {
     /// Makes room, in process context, for `more` css_sets to be listed by a move: reserves
     /// the lists' room and, if the table would get more css_sets than buckets, rehashes it
     /// into a larger one allocated before the lock. Only moves list css_sets, and the caller's
-    /// [`TCGROUP_MUTEX`] serialises them: the room stays reserved until the move lists them.
+    /// [`static@TCGROUP_MUTEX`] serialises them: the room stays reserved until the move lists them.
     fn reserve(more: usize) -> Result {
         if more == 0 {
             return Ok(());
@@ -876,10 +876,10 @@ const MOVE_RETRIES: usize = 16;
 
 /// Moves `tasks` into `group` of `hier`, all at once for readers.
 ///
-/// The caller holds [`TCGROUP_MUTEX`], so no other move changes these tasks' css_sets. The fork
-/// probe may, though: a new thread found by pid before its probe ran gets its creator's css_set
-/// between the planning (without the spinlock, as it allocates) and the publication. The plan
-/// is then stale, and made again.
+/// The caller holds [`static@TCGROUP_MUTEX`], so no other move changes these tasks' css_sets. The
+/// fork probe may, though: a new thread found by pid before its probe ran gets its creator's
+/// css_set between the planning (without the spinlock, as it allocates) and the publication. The
+/// plan is then stale, and made again.
 fn move_tasks(hier: u64, group: &Arc<Group>, tasks: KVec<ARef<Task>>, exiting: Exiting) -> Result {
     // A task that has not started may still be waiting for its fork probe to give it its
     // creator's groups: its groups are known once it has started, which is for good.
@@ -1162,7 +1162,7 @@ enum Shared {
     Partly,
 }
 
-/// The common case of a move, in one pass under [`CSS_SET_LOCK`]: `task`, or with
+/// The common case of a move, in one pass under [`static@CSS_SET_LOCK`]: `task`, or with
 /// `threadgroup` every thread of its group, goes to the css_set of its groups with `hier`'s
 /// replaced by `group`, per source css_set as v1's `cgroup_migrate()` moves a thread group:
 /// the written task's, and up to [`SOURCES`] `- 1` others whose destination is in use. The
@@ -1171,7 +1171,7 @@ enum Shared {
 /// with no allocation (its entry is reused, or taken from entries allocated before the
 /// lock), and the use counts change once per source css_set.
 ///
-/// The caller holds [`TCGROUP_MUTEX`]. `ESRCH` if `task` alone is moved and is exiting.
+/// The caller holds [`static@TCGROUP_MUTEX`]. `ESRCH` if `task` alone is moved and is exiting.
 fn move_shared(hier: u64, group: &Arc<Group>, task: &Task, threadgroup: bool) -> Result<Shared> {
     // The task-map entries the last attempt could not take from the reserve.
     let mut short = 0;

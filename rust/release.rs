@@ -15,8 +15,8 @@
 //!   drain work, a static delayed work item, allocates nothing, so a release can neither fail
 //!   nor wait for another group's event. This is the 2007 commit's `release_list`.
 //! - The drain work, on the module's own workqueue, takes the listed groups off one at a time,
-//!   under [`TCGROUP_MUTEX`] in batches of [`BATCH`], and for each builds its path (walking its
-//!   ancestors only) and copies the agent: nothing on the release path visits a group other
+//!   under [`static@TCGROUP_MUTEX`] in batches of [`BATCH`], and for each builds its path (walking
+//!   its ancestors only) and copies the agent: nothing on the release path visits a group other
 //!   than the released one and its ancestors. The call goes to the group's own work item
 //!   (allocated with the group, as v1's `release_agent_work`), which runs the agent with
 //!   `UMH_WAIT_EXEC` after the locks are dropped, so that one agent's exec does not wait for
@@ -71,7 +71,7 @@ use kernel::{
     workqueue::WorkItem, //
 };
 
-/// How many groups the drain work takes off the list per hold of [`TCGROUP_MUTEX`]: `mkdir`,
+/// How many groups the drain work takes off the list per hold of [`static@TCGROUP_MUTEX`]: `mkdir`,
 /// `rmdir` and moves wait at most that long for a drain of many groups.
 const BATCH: usize = 64;
 
@@ -101,14 +101,14 @@ kernel::impl_has_work! {
     impl HasWork<Self> for Group { self.release_work }
 }
 
-/// The release list and the release machinery, under [`RELEASE_LIST`]: a spinlock taken after
-/// [`CSS_SET_LOCK`] (and [`TCGROUP_MUTEX`]), with nothing taken under it.
+/// The release list and the release machinery, under [`static@RELEASE_LIST`]: a spinlock taken
+/// after [`static@CSS_SET_LOCK`] (and [`static@TCGROUP_MUTEX`]), with nothing taken under it.
 static RELEASES: GlobalLockedBy<Releases, RELEASE_LIST> = GlobalLockedBy::new(Releases {
     list: crate::list::sole_list!(Group),
     machinery: None,
 });
 
-/// The state protected by [`RELEASE_LIST`], in [`RELEASES`].
+/// The state protected by [`static@RELEASE_LIST`], in [`RELEASES`].
 pub(crate) struct Releases {
     /// The groups waiting for the drain work, in the order they were released. Each listed
     /// group is referenced by its entry.
@@ -117,7 +117,7 @@ pub(crate) struct Releases {
     pub(crate) machinery: Option<Machinery>,
 }
 
-/// The release workqueue and the drain work, reachable under [`RELEASE_LIST`] from any
+/// The release workqueue and the drain work, reachable under [`static@RELEASE_LIST`] from any
 /// context.
 pub(crate) struct Machinery {
     queue: OwnedQueue,
@@ -166,7 +166,7 @@ pub(crate) fn check_locked(group: &Arc<Group>) {
 }
 
 /// Takes `group` off the release list, if it is listed: it is being removed. The caller holds
-/// [`TCGROUP_MUTEX`] and has marked `group` removed.
+/// [`static@TCGROUP_MUTEX`] and has marked `group` removed.
 pub(crate) fn unlist(group: &Group) {
     let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(group);
     // The list's reference is dropped after the spinlock.
@@ -328,8 +328,8 @@ impl WorkItem for Group {
 }
 
 /// The release machinery of the module: the workqueue and the drain work, reachable from
-/// atomic context through [`RELEASE_LIST`]. Dropping it cancels a pending retry, waits for the
-/// drain work and destroys the workqueue, which waits for the agent calls.
+/// atomic context through [`static@RELEASE_LIST`]. Dropping it cancels a pending retry, waits for
+/// the drain work and destroys the workqueue, which waits for the agent calls.
 pub(crate) struct Releaser(());
 
 impl Releaser {

@@ -16,7 +16,7 @@
 //! `crate::group`). So this module names no type of the model, and sits below it.
 //!
 //! Like [`crate::vfs`], this is an abstraction file: declaring a lock that is initialised at
-//! run time is `unsafe`, and [`init`] is where that happens.
+//! run time is `unsafe`, and [`init()`] is where that happens.
 //!
 //! [`GlobalLockedBy`]: crate::compat::lock::GlobalLockedBy
 
@@ -46,7 +46,7 @@ crate::compat::lock::global_lock! {
     pub(crate) unsafe(uninit) static RELEASE_LIST: SpinLock<()> = ();
 }
 
-/// Whether [`init`] has run.
+/// Whether [`init()`] has run.
 static INITIALISED: Atomic<bool> = Atomic::new(false);
 
 /// Initialises the locks; called once, first thing in the module's `init`, before anything

@@ -2,8 +2,8 @@
 
 //! Changes of a group tree: `mkdir`, `rmdir` and `rename`.
 //!
-//! The shape of every tree is under [`TCGROUP_MUTEX`]. A group created by `mkdir` inherits its
-//! parent's flags; `rmdir` refuses a group with a child, a task or a reference (`EBUSY`), takes
+//! The shape of every tree is under [`static@TCGROUP_MUTEX`]. A group created by `mkdir` inherits
+//! its parent's flags; `rmdir` refuses a group with a child, a task or a reference (`EBUSY`), takes
 //! it off the release list and lists its parent, which lost a child; `rename` moves a group to
 //! another name under the same parent. The user ABI ([`crate::fs`]) checks what only it knows
 //! (the names of the control files) before calling these.

@@ -10,11 +10,12 @@
 # kernel.release), with CONFIG_RUST=y and CONFIG_MODULES=y, and must carry
 # the Rust metadata that `make M=` links the module against (rust/*.rmeta and
 # the macros crate, which a kernel's `make` leaves in its build tree but which
-# headers packages may lack). The toolchain is the environment's, as the
-# Makefile passes it to the kernel's make: RUSTC (default rustc) must be the
-# compiler the kernel was built with, BINDGEN (default bindgen) must exist
-# (the module runs bindgen on headers of its own), and so must the C compiler
-# LLVM selects (clang-NN, clang or DIR/clang; gcc without LLVM).
+# headers packages may lack). The toolchain is the one the Makefile passes to
+# the kernel's make (scripts/find-toolchain.sh, or given): RUSTC (default
+# rustc) must be the compiler the kernel was built with, BINDGEN (default
+# bindgen) must exist (the module runs bindgen on headers of its own), and
+# so must the C compiler LLVM selects (clang-NN, clang or DIR/clang; gcc
+# without LLVM).
 
 set -uo pipefail
 

@@ -6,7 +6,7 @@
 #
 #   harness.sh setup|kernel|module|selftests|initramfs|check|run|shell|paths|bench
 #   harness.sh modules_install|dkms
-#   harness.sh clippy|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|lint
+#   harness.sh clippy|rustdoc|rustfmt|rustfmtcheck|rust-analyzer|checkpatch|shellcheck|rstcheck|bootlint|lint
 #   harness.sh tool|toollint   (the tools/tcgroup command: static build; fmt, clippy, tests)
 #
 # Environment: KVER (7.3|6.12), FLAVOUR (test|debug), TCGROUP_CACHE,
@@ -139,6 +139,7 @@ do_selftests() {
 # build/<kver>-<flavour>/modroot: the harness kernel is the guest's, not the
 # host's), then depmod there; checks with the host's modprobe that the
 # installed tree resolves the `fs-tcgroup` alias to the module.
+boot_root=
 do_modules_install() {
 	local root krel out
 	do_module
@@ -166,50 +167,85 @@ do_modules_install() {
 	*) die "fs-tcgroup resolves to '$out', not the installed tcgroup.ko" ;;
 	esac
 	info "installed: $out (modprobe fs-tcgroup)"
+	# The boot-time files as `make install` installs them (PREFIX=/usr, where
+	# the guest has the tcgroup command and its agent link), and the README's
+	# /etc/fstab line (boot/fstab) for that prefix: the guest gets them
+	# (tcgroup_boot.sh).
+	make -s -C "$top" install-boot DESTDIR="$root" PREFIX=/usr
+	mkdir -p "$root/etc"
+	sed 's|/usr/local/sbin/|/usr/sbin/|' "$top/boot/fstab" >"$root/etc/fstab"
+	boot_root=$root
+	info "boot files: $(cd "$root" && find etc usr -type f | sort | tr '\n' ' ')"
 }
 
-# `make dkms`: the checkout as a DKMS package (dkms.conf), added, built and
-# installed with Debian's dkms against the harness kernel, in trees of its
-# own under build/<kver>-<flavour>/dkms (the host's /var/lib/dkms and
-# /lib/modules are not touched). The install tree is the guest's
-# /lib/modules: the guest runs depmod over it and every test loads the
-# DKMS-built module with modprobe.
+# `make dkms` (part of `make check`): the DKMS package (dkms.conf) as a
+# kernel package's hook meets it, with Debian's dkms, in trees of its own
+# under build/<kver>-<flavour>/dkms (the host's /var/lib/dkms and
+# /lib/modules are not touched):
+# - the sources as `make dkms-add` copies them (scripts/dkms-source.sh: the
+#   tracked files of the package's paths only, checked here), with the
+#   toolchain.conf it records;
+# - every dkms command under `env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin`,
+#   what /etc/kernel/postinst.d/dkms has (no HOME, no LLVM, RUSTC, BINDGEN):
+#   the Makefile finds the toolchain itself (scripts/find-toolchain.sh);
+# - a kernel whose build tree lacks the Rust metadata (as a linux-headers
+#   package: the harness kernel's configuration, no rust/*.rmeta) must be
+#   skipped by its BUILD_EXCLUSIVE directive, without running make;
+# - then the hook's `dkms autoinstall` for the harness kernel builds and
+#   installs the module. That install tree is the guest's /lib/modules: the
+#   guest runs depmod over it and every test loads the DKMS-built module with
+#   modprobe.
 do_dkms() {
-	local d ver krel
+	local d ver krel src extra rc dkms_ver
 	do_kernel
 	command -v dkms >/dev/null || die "no dkms (package dkms; scripts/setup-host.sh installs it)"
 	d=$build/dkms
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 	krel=$(krelease)
+	src=$d/src/tcgroup-$ver
 	rm -rf "$d"
-	mkdir -p "$d/tree" "$d/src/tcgroup-$ver" "$d/install/$krel"
-	# The package's files; objects of an in-place `make KDIR=` build stay out.
-	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
-		--exclude='*.mod.c' --exclude='*.d' --exclude='*.rmeta' --exclude='bindings_generated.rs' \
-		--include='/Kbuild' --include='/Makefile' --include='/dkms.conf' \
-		--include='/COPYING' --include='/rust/***' \
-		--include='/scripts/' --include='/scripts/check-kdir.sh' --include='/scripts/lib.sh' --exclude='*' \
-		"$top/" "$d/src/tcgroup-$ver/"
-	step "dkms add, build and install tcgroup/$ver for $krel ($d)"
-	# dkms adds CC=clang LD=ld.lld for a clang-built kernel: the build's LLVM
-	# goes first on PATH under those names. The toolchain reaches the
-	# Makefile's KDIR build through the environment.
-	dkmsrun() {
-		env LLVM="$TC_LLVM" RUSTC="$TC_RUSTC" RUSTDOC="$TC_RUSTDOC" BINDGEN="$TC_BINDGEN" \
-			PATH="$(llvm_path)" \
+	mkdir -p "$d/tree" "$d/src" "$d/install/$krel" "$d/install/$krel-headers" \
+		"$d/headers/include/config"
+	step "dkms: add, a headers-only kernel skipped, autoinstall for $krel, as a kernel hook ($d)"
+	"$here/dkms-source.sh" "$src" 2>/dev/null
+	RUSTC=$TC_RUSTC BINDGEN=$TC_BINDGEN "$here/find-toolchain.sh" --record "$src/toolchain.conf"
+	extra=$(cd "$src" && find . -type f ! -path ./toolchain.conf | sed 's|^\./||' | sort |
+		comm -23 - <(git -C "$top" ls-files | sort))
+	[ -z "$extra" ] || die "the DKMS package holds files git does not track: $extra"
+	# What a kernel package's post-install hook gives dkms.
+	hook() {
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			dkms "$@" --dkmstree "$d/tree" --sourcetree "$d/src" --installtree "$d/install"
 	}
-	dkmsrun add -m tcgroup -v "$ver" >"$d/dkms.log" 2>&1 &&
-		dkmsrun build -m tcgroup -v "$ver" -k "$krel" --kernelsourcedir "$(kdir)" >>"$d/dkms.log" 2>&1 &&
-		dkmsrun install -m tcgroup -v "$ver" -k "$krel" --kernelsourcedir "$(kdir)" \
-			--no-depmod >>"$d/dkms.log" 2>&1 || {
+	hook add -m tcgroup -v "$ver" >"$d/dkms.log" 2>&1 || { cat "$d/dkms.log"; die "dkms add failed"; }
+	# A headers-only tree: the kernel's configuration, no Rust metadata.
+	# dkms 3.0.10 (Debian 12) reports a module its BUILD_EXCLUSIVE skips as
+	# an autoinstall failure (exit 11; dkms issue #302, fixed in 3.0.11);
+	# what counts here is that the directive skipped it before any make.
+	cp "$(kdir)/.config" "$d/headers/.config"
+	cp "$(kdir)/include/config/auto.conf" "$d/headers/include/config/auto.conf"
+	echo "$krel-headers" >"$d/headers/include/config/kernel.release"
+	rc=0
+	hook autoinstall -k "$krel-headers" --kernelsourcedir "$d/headers" --no-depmod \
+		>"$d/headers.log" 2>&1 || rc=$?
+	dkms_ver=$(dkms --version | sed -n 's/^dkms[: -]*\([0-9.]*\).*/\1/p')
+	grep -q 'BUILD_EXCLUSIVE directive which does not match' "$d/headers.log" &&
+		[ ! -e "$d/tree/tcgroup/$ver/build/make.log" ] &&
+		[ ! -e "$d/install/$krel-headers/updates" ] &&
+		{ [ $rc -eq 0 ] || { [ $rc -eq 11 ] && [ "$dkms_ver" = 3.0.10 ]; }; } || {
+		cat "$d/headers.log"
+		die "dkms autoinstall for a kernel without Rust metadata: not skipped by BUILD_EXCLUSIVE (exit $rc)"
+	}
+	info "dkms $dkms_ver: $krel-headers (no rust/*.rmeta) skipped by BUILD_EXCLUSIVE (exit $rc)"
+	hook autoinstall -k "$krel" --kernelsourcedir "$(kdir)" --no-depmod >>"$d/dkms.log" 2>&1 || {
 		cat "$d/dkms.log"
 		find "$d/tree" -name make.log -exec cat {} + 2>/dev/null
-		die "dkms failed (above)"
+		die "dkms autoinstall failed (above)"
 	}
 	[ -f "$d/install/$krel/updates/dkms/tcgroup.ko" ] ||
-		die "dkms install left no $d/install/$krel/updates/dkms/tcgroup.ko (see $d/dkms.log)"
-	info "dkms: $(dkmsrun status -m tcgroup -k "$krel" 2>/dev/null | tr '\n' ' ')"
+		die "dkms autoinstall left no $d/install/$krel/updates/dkms/tcgroup.ko (see $d/dkms.log)"
+	rm -rf "$d/install/$krel-headers"
+	info "dkms: $(hook status -m tcgroup -k "$krel" 2>/dev/null | tr '\n' ' ')"
 }
 
 do_initramfs() {
@@ -220,7 +256,7 @@ do_initramfs() {
 	do_tool
 	"$here/make-initramfs.sh" "$(kdir)" "$build/module/src/rust/tcgroup.ko" \
 		"$build/kselftest" "$build/initramfs.cpio.gz" "$build/dkms/install/$(krelease)" \
-		"$tool_bin"
+		"$tool_bin" "$boot_root"
 }
 
 # The userspace command tools/tcgroup, a cargo crate of its own: built with
@@ -510,6 +546,55 @@ do_rstcheck() {
 	info "Documentation: clean"
 }
 
+# rustdoc on the module as the kernel's `make rustdoc` runs it on its crates
+# (scripts/rustdoc.sh): broken intra-doc links, as every rustdoc warning,
+# fail. Output in build/<kver>-<flavour>/rustdoc.
+do_rustdoc() {
+	do_module
+	"$here/rustdoc.sh" "$build/module/src" "$build/rustdoc" "$(kdir)"
+}
+
+# The boot-time files of boot/ (README.md, "Mounting at boot"): the mount
+# unit through `systemd-analyze verify`; each fstab line through
+# systemd-fstab-generator, whose unit must be verified too, and for
+# boot/fstab.systemd require and follow modprobe@tcgroup.service; each line
+# quoted verbatim in the README; the modules-load.d file naming tcgroup
+# alone. Any message of systemd-analyze (an unknown key it ignores, too)
+# fails. The guest checks the modules-load.d and fstab way
+# (tcgroup_boot.sh); it has no systemd.
+do_bootlint() {
+	local out gen f line generator
+	do_setup
+	step "systemd-analyze verify on boot/ (mount unit, fstab lines), modules-load.d"
+	command -v systemd-analyze >/dev/null ||
+		die "no systemd-analyze (package systemd; scripts/setup-host.sh installs it)"
+	for generator in /usr/lib/systemd/system-generators/systemd-fstab-generator \
+		/lib/systemd/system-generators/systemd-fstab-generator ''; do
+		[ -z "$generator" ] || [ ! -x "$generator" ] || break
+	done
+	[ -n "$generator" ] || die "no systemd-fstab-generator (package systemd)"
+	out=$(systemd-analyze verify --man=no "$top/boot/sys-fs-tcgroup.mount" 2>&1) && [ -z "$out" ] ||
+		die "systemd-analyze verify boot/sys-fs-tcgroup.mount: $out"
+	gen=$build/bootlint
+	for f in fstab fstab.systemd; do
+		rm -rf "${gen:?}/$f"
+		mkdir -p "$gen/$f"
+		SYSTEMD_FSTAB=$top/boot/$f SYSTEMD_PROC_CMDLINE='' "$generator" "$gen/$f" "$gen/$f" "$gen/$f" ||
+			die "systemd-fstab-generator failed on boot/$f"
+		[ -f "$gen/$f/sys-fs-tcgroup.mount" ] || die "boot/$f: no sys-fs-tcgroup.mount from systemd-fstab-generator"
+		out=$(systemd-analyze verify --man=no "$gen/$f/sys-fs-tcgroup.mount" 2>&1) && [ -z "$out" ] ||
+			die "systemd-analyze verify of boot/$f's unit: $out"
+		line=$(grep -v '^#' "$top/boot/$f")
+		grep -qF "$line" "$top/README.md" || die "README.md does not quote boot/$f's line: $line"
+	done
+	grep -qx 'Requires=modprobe@tcgroup.service' "$gen/fstab.systemd/sys-fs-tcgroup.mount" &&
+		grep -qx 'After=modprobe@tcgroup.service' "$gen/fstab.systemd/sys-fs-tcgroup.mount" ||
+		die "boot/fstab.systemd's unit does not require and follow modprobe@tcgroup.service"
+	[ "$(grep -Ev '^[[:space:]]*([#;]|$)' "$top/boot/tcgroup.conf")" = tcgroup ] ||
+		die "boot/tcgroup.conf must name the module tcgroup, and only it"
+	info "boot: sys-fs-tcgroup.mount and both fstab lines verified"
+}
+
 # bench/report.py on the log of a small run kept in bench/tests/: the report
 # has no placeholder and comes from its JSON alone (no guest needed).
 do_benchreport() {
@@ -522,10 +607,12 @@ do_benchreport() {
 
 do_lint() {
 	do_clippy
+	do_rustdoc
 	do_rustfmt --check
 	do_checkpatch
 	do_shellcheck
 	do_rstcheck
+	do_bootlint
 	do_benchreport
 	do_toollint
 }
@@ -559,6 +646,8 @@ shellcheck) do_shellcheck ;;
 rstcheck) do_rstcheck ;;
 tool) do_tool ;;
 toollint) do_toollint ;;
+bootlint) do_bootlint ;;
+rustdoc) do_rustdoc ;;
 lint) do_lint ;;
 rust-analyzer)
 	do_module

@@ -3,7 +3,7 @@
 #
 # Build the guest initramfs with the kernel's own usr/gen_init_cpio.
 #
-#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT [MODULES [TOOL]]
+#   make-initramfs.sh KDIR MODULE KSFT_INSTALL OUTPUT [MODULES [TOOL [ROOT]]]
 #
 # It holds busybox (static) with its applets, /init, tcgroup.ko at
 # /lib/modules/tcgroup.ko, the installed kselftests at /kselftest, the
@@ -12,7 +12,9 @@
 # becomes /lib/modules/<release>: the module installed for the guest kernel,
 # over which the guest runs depmod. TOOL, the static build of the `tcgroup`
 # command (tools/tcgroup), becomes /usr/bin/tcgroup, with its release agent
-# name /usr/sbin/tcgroup-agent linked to it.
+# name /usr/sbin/tcgroup-agent linked to it. ROOT, the scratch root of
+# `make guest-install`, gives its etc/ and usr/ files (the boot-time files
+# `make install` installs, the README's /etc/fstab line) at the same paths.
 
 set -euo pipefail
 
@@ -26,6 +28,7 @@ ksft=$3
 output=$4
 modules=${5:-}
 tool=${6:-}
+root=${7:-}
 
 busybox=/bin/busybox
 
@@ -72,6 +75,15 @@ list=$output.list
 				echo "dir /lib/modules/$rel/$f 0755 0 0"
 			else
 				echo "file /lib/modules/$rel/$f $modules/$f 0644 0 0"
+			fi
+		done
+	fi
+	if [ -n "$root" ]; then
+		(cd "$root" && find etc usr -mindepth 1 2>/dev/null | sort) | while read -r f; do
+			if [ -d "$root/$f" ]; then
+				echo "dir /$f 0755 0 0"
+			else
+				echo "file /$f $root/$f 0644 0 0"
 			fi
 		done
 	fi

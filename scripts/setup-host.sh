@@ -20,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # The kernel's Rust toolchain (rustc-web with its exactly matching source),
 # LLVM 19 for LLVM=1 builds and bindgen's libclang, the guest (QEMU,
 # busybox), kernel build dependencies and the selftests' static libc; the
-# linters (clippy, rustfmt, codespell, shellcheck, docutils for Documentation/*.rst);
+# linters (clippy, rustfmt, codespell, shellcheck, docutils for Documentation/*.rst,
+# systemd's systemd-analyze and systemd-fstab-generator for boot/);
 # dkms (`make dkms`, part of `make check`).
 packages=(
 	rustc-web rust-web-src
@@ -29,7 +30,7 @@ packages=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
 	python3 python3-venv rsync xz-utils perl
 	rustfmt-web rust-web-clippy codespell shellcheck
-	python3-docutils dkms
+	python3-docutils dkms systemd
 )
 # RUNNER=vng: virtme-ng's init finds its script's I/O ports (virtio-serial)
 # through the names udev gives them, with the host's udevd.
@@ -48,7 +49,8 @@ The harness needs these tools (tested versions; Debian 12 packages in brackets):
   clang, ld.lld, llvm-ar, llvm-nm, ... 19                  LLVM=-19 (clang-19), LLVM=1 (clang on PATH) or LLVM=/dir/  [clang-19 lld-19 llvm-19]
   make, gcc and a static libc (the selftests), flex, bison, bc, libelf, libssl headers, perl, cpio, xz, rsync
   qemu-system-x86_64, a static busybox at /bin/busybox     [qemu-system-x86 busybox-static]
-  kmod (depmod, modprobe), dkms 3, python3, codespell, shellcheck
+  kmod (depmod, modprobe), dkms 3, python3, codespell, shellcheck,
+    systemd-analyze and systemd-fstab-generator (systemd 252)
   with RUNNER=vng: virtme-ng $TC_VNG_VERSION (pip, in \$TCGROUP_CACHE/vng-venv), udev (udevd)
 With them in place, TCGROUP_SETUP=0 skips this installation step, e.g.
   TCGROUP_SETUP=0 make check RUSTC=/opt/rust/bin/rustc BINDGEN=/opt/bin/bindgen LLVM=/opt/llvm/bin/

@@ -127,7 +127,7 @@ macro_rules! global_lock {
         $(#[$meta:meta])* $pub:vis
         unsafe(uninit) static $name:ident: $kind:ident<$valuety:ty> = $value:expr;
     } => {
-        #[doc = ::core::concat!("The lock type of [`", ::core::stringify!($name), "`].")]
+        #[doc = ::core::concat!("The lock type of [`static@", ::core::stringify!($name), "`].")]
         // Named after the static, in upper case, as the kernel crate's own `global_lock!`
         // names it.
         #[expect(non_camel_case_types)]

@@ -79,7 +79,7 @@ impl<T: HasModuleStorage> Drop for PinnedModule<T> {
 }
 
 /// Declares the module (`kernel::prelude::module!`), with one author and one alias, whose type
-/// is an [`InPlaceModule`].
+/// is an `InPlaceModule`.
 macro_rules! module {
     (
         type: $type:ident,
