@@ -26,6 +26,7 @@ use crate::{
         SUBSYS_DEBUG, //
     },
     kill, membership, release,
+    stream::Subscription,
     sync::TCGROUP_MUTEX,
     task::{
         self,
@@ -85,6 +86,9 @@ pub(crate) enum CFile {
     /// `cgroup.kill` (not in the root; write-only; tcgroup's, after cgroup v2): `1` sends
     /// `SIGKILL` to every process of the group and of its descendants.
     Kill,
+    /// `release.stream` (root only; tcgroup's): one line per release of any group of the
+    /// hierarchy, read as a stream ([`crate::stream`]); a write sets the open file's queue size.
+    ReleaseStream,
 }
 
 impl CFile {
@@ -112,6 +116,7 @@ impl CFile {
         CFile::MembershipStats,
         CFile::MembershipLookup,
         CFile::Kill,
+        CFile::ReleaseStream,
     ];
 
     /// The position in [`CFile::ALL`].
@@ -149,6 +154,7 @@ impl CFile {
             CFile::MembershipStats => b"membership.stats",
             CFile::MembershipLookup => b"membership.lookup",
             CFile::Kill => b"cgroup.kill",
+            CFile::ReleaseStream => b"release.stream",
         }
     }
 
@@ -174,12 +180,16 @@ impl CFile {
     /// The permission bits: writable files are `0644`, the others `0444`; `membership.lookup`
     /// is `0666`, since anyone may look up a task they can see, as anyone may read
     /// `/proc/PID/cgroup` (a write there changes nothing but the open file's own state), and
-    /// `cgroup.kill` is write-only, `0200`, as in v2.
+    /// `cgroup.kill` is write-only, `0200`, as in v2; `release.stream` is the owner's only,
+    /// `0600`, since every group's path passes there (as `release_agent`'s argument), and its
+    /// open also needs `CAP_SYS_ADMIN` in the initial user namespace.
     pub(crate) fn mode(self) -> u16 {
         if self == CFile::MembershipLookup {
             0o666
         } else if self == CFile::Kill {
             0o200
+        } else if self == CFile::ReleaseStream {
+            0o600
         } else if self.writable() {
             0o644
         } else {
@@ -198,6 +208,7 @@ impl CFile {
                 | CFile::ReleaseAgent
                 | CFile::MembershipLookup
                 | CFile::Kill
+                | CFile::ReleaseStream
         )
     }
 
@@ -213,6 +224,7 @@ impl CFile {
                 | CFile::ReleaseAgentStats
                 | CFile::MembershipStats
                 | CFile::MembershipLookup
+                | CFile::ReleaseStream
         );
         let shadowed = self == CFile::DebugReleasable && hier.noprefix;
         // As v2's `CFTYPE_NOT_ON_ROOT`: the root group holds every task not in a child group.
@@ -272,13 +284,23 @@ pub(crate) enum Open {
         /// reader. Under the spinlock, taken alone.
         target: Pin<KBox<SpinLock<Option<PidRef>>>>,
     },
+    /// An open `release.stream`: a reader of the hierarchy's stream until the file is closed.
+    Stream(Subscription),
 }
 
-/// Opens `node`; `write` tells whether for writing.
+/// Opens `node`; `write` tells whether for writing, `cred` holds the opener's credentials.
 ///
 /// As in v1, where every file has a write handler, a file without writes may be opened for
 /// writing by whoever the mode bits let through; writes then fail with `EINVAL`.
-pub(crate) fn open(node: &Node, _write: bool) -> Result<Open> {
+pub(crate) fn open(node: &Node, _write: bool, cred: &FileCred<'_>) -> Result<Open> {
+    if node.file == CFile::ReleaseStream {
+        // Every group's path passes there, as `release_agent`'s argument: the opener must be
+        // the initial namespace's administrator, as for writing `release_agent`.
+        if !cred.initial_ns_admin() {
+            return Err(EPERM);
+        }
+        return Ok(Open::Stream(Subscription::new(&node.group.stream)?));
+    }
     if node.file == CFile::MembershipLookup {
         return Ok(Open::Lookup {
             target: KBox::pin_init(new_spinlock!(None, "tcgroup::Open::Lookup"), GFP_KERNEL)?,
@@ -299,6 +321,7 @@ pub(crate) fn open(node: &Node, _write: bool) -> Result<Open> {
         return Err(ENODEV);
     }
     node.group.refs.add(1, Relaxed);
+    node.group.busied();
     // INVARIANT: The count was just taken.
     Ok(Open::Hold {
         _held: HoldRef {
@@ -444,6 +467,8 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
         CFile::MembershipLookup => show_lookup(&*lookup_target(open)?, out),
         // Write-only: opened for reading only by whom the mode does not stop.
         CFile::Kill => Err(EINVAL),
+        // Read as a stream, never through a snapshot.
+        CFile::ReleaseStream => Err(EINVAL),
         CFile::DebugHold => Ok(()),
         CFile::CloneChildren => show_bool(out, group.clone_children.load(Relaxed)),
         CFile::NotifyOnRelease => show_bool(out, group.notify_on_release.load(Relaxed)),
@@ -548,6 +573,14 @@ pub(crate) fn write(node: &Node, open: &Open, buf: &[u8], cred: &FileCred<'_>) -
             }
             kill::kill(node.hier.id, group)
         }
+        CFile::ReleaseStream => {
+            // The queue size of this open file, `kstrtoull(strstrip(buf), 0)`.
+            let size = usize::try_from(vfs::parse_u64(strip(buf))?).map_err(|_| EINVAL)?;
+            match open {
+                Open::Stream(sub) => sub.resize(size),
+                _ => Err(EINVAL),
+            }
+        }
         CFile::MembershipLookup => {
             // The thread of that id in the writer's pid namespace, as `tasks` reads it; `0`:
             // the reader again.
@@ -636,6 +669,7 @@ mod tests {
             (CFile::MembershipStats, b"membership.stats", 0o444, 0),
             (CFile::MembershipLookup, b"membership.lookup", 0o666, 0),
             (CFile::Kill, b"cgroup.kill", 0o200, 0),
+            (CFile::ReleaseStream, b"release.stream", 0o600, 0),
         ];
         for (f, name, mode, subsys) in table {
             assert_eq!(f.base_name(), name);

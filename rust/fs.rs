@@ -406,8 +406,31 @@ impl vfs::FileSystem for TcgroupFs {
         tree::rename(parent, dir, name)
     }
 
-    fn open(node: &Arc<Node>, write: bool) -> Result<Open> {
-        files::open(node, write)
+    fn open(node: &Arc<Node>, write: bool, cred: &FileCred<'_>) -> Result<Open> {
+        files::open(node, write, cred)
+    }
+
+    fn is_stream(node: &Node) -> bool {
+        node.file == CFile::ReleaseStream
+    }
+
+    fn read_stream(
+        _node: &Node,
+        open: &Open,
+        nonblock: bool,
+        out: &mut vfs::StreamWriter,
+    ) -> Result<usize> {
+        match open {
+            Open::Stream(sub) => sub.read(nonblock, out),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn stream_ready(_node: &Node, open: &Open) -> vfs::StreamReady {
+        match open {
+            Open::Stream(sub) => sub.ready(),
+            _ => vfs::StreamReady::Empty,
+        }
     }
 
     fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
@@ -415,7 +438,11 @@ impl vfs::FileSystem for TcgroupFs {
     }
 
     fn poll_queue(node: &Node) -> Option<&vfs::PollQueue> {
-        (node.file == CFile::Events).then_some(&node.group.events)
+        match node.file {
+            CFile::Events => Some(&node.group.events),
+            CFile::ReleaseStream => Some(node.group.stream.queue()),
+            _ => None,
+        }
     }
 
     fn poll_pending(node: &Node, open: &Open) -> bool {

@@ -26,6 +26,7 @@ use crate::{
         prelude::*,
         CString, //
     },
+    stream::Stream,
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,
@@ -56,7 +57,7 @@ use kernel::{
 /// The control files themselves are the user ABI's (`CFile` in `crate::files`, whose list has
 /// exactly this many entries): the model only keeps their inode numbers, so that a group keeps
 /// them for its life.
-pub(crate) const NR_FILES: usize = 16;
+pub(crate) const NR_FILES: usize = 17;
 
 /// The name of a group: the key of its parent's [`Tree::children`].
 ///
@@ -182,12 +183,22 @@ pub(crate) struct Group {
     pub(crate) release_work: Work<Group>,
     /// The agent call that `release_work` makes next; under [`static@RELEASE_LIST`].
     pub(crate) release_call: GlobalLockedBy<Option<KBox<AgentCall>>, RELEASE_LIST>,
+    /// The release stream of the hierarchy ([`crate::stream`]), shared by all its groups: a
+    /// release records itself there without finding the hierarchy. Immutable.
+    pub(crate) stream: Arc<Stream>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
     pub(crate) nr_tasks: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// Changes of `populated` (`cgroup.events`), counted for pollers.
     pub(crate) events_seq: Atomic<u64>,
+    /// Child groups and `debug.hold` references gained, counted: with `events_seq`, what tells
+    /// a release of the group from the next ([`Group::stream_key`]).
+    pub(crate) busy_seq: Atomic<u64>,
+    /// `events_seq` and `busy_seq` when the group's last release was recorded in the stream,
+    /// under [`RELEASE_LIST`]: a release event that finds them unchanged belongs to the same
+    /// release (two events that saw the group become idle at once), and is not recorded again.
+    pub(crate) stream_key: GlobalLockedBy<Option<(u64, u64)>, RELEASE_LIST>,
     /// Where `cgroup.events` pollers wait.
     #[pin]
     pub(crate) events: PollQueue,
@@ -210,6 +221,10 @@ impl Group {
             ),
             None => (false, clone_children),
         };
+        let stream = match &parent {
+            Some(p) => p.stream.clone(),
+            None => Stream::new()?,
+        };
         let mut file_inos = [0; NR_FILES];
         for ino in file_inos.iter_mut() {
             *ino = crate::vfs::next_ino();
@@ -230,6 +245,7 @@ impl Group {
                 release_tracker <- AtomicTracker::new(),
                 release_work <- kernel::new_work!("Group::release_work"),
                 release_call: GlobalLockedBy::new(None),
+                stream,
                 tree: GlobalLockedBy::new(Tree {
                     name,
                     children: RBTree::new(),
@@ -237,6 +253,8 @@ impl Group {
                 }),
                 nr_tasks: GlobalLockedBy::new(0),
                 events_seq: Atomic::new(0),
+                busy_seq: Atomic::new(0),
+                stream_key: GlobalLockedBy::new(None),
                 events <- PollQueue::new(),
             }),
             GFP_KERNEL,
@@ -247,6 +265,12 @@ impl Group {
     pub(crate) fn populated_changed(&self) {
         self.events_seq.fetch_add(1, Relaxed);
         self.events.wake();
+    }
+
+    /// Counts a child group or a `debug.hold` reference gained: the group's next release is a
+    /// new one for the stream.
+    pub(crate) fn busied(&self) {
+        self.busy_seq.fetch_add(1, Relaxed);
     }
 
     /// Whether this is the root group of its hierarchy.

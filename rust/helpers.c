@@ -244,3 +244,14 @@ bool tcgroup_wq_has_sleeper(struct wait_queue_head *wq)
 {
 	return wq_has_sleeper(wq);
 }
+
+/*
+ * wait_event_interruptible() is a macro: a stream reader sleeps until cond(data)
+ * holds (re-evaluated after each wake-up, with the task queued and its state
+ * set), or a signal arrives (-ERESTARTSYS).
+ */
+int tcgroup_wait_event_interruptible(struct wait_queue_head *wq,
+				     bool (*cond)(void *data), void *data)
+{
+	return wait_event_interruptible(*wq, cond(data));
+}

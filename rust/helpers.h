@@ -43,5 +43,7 @@ void tcgroup_set_ino(struct inode *inode, u64 ino);
 void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
 		       struct poll_table_struct *pt);
 bool tcgroup_wq_has_sleeper(struct wait_queue_head *wq);
+int tcgroup_wait_event_interruptible(struct wait_queue_head *wq,
+				     bool (*cond)(void *data), void *data);
 
 #endif /* TCGROUP_HELPERS_H */

@@ -144,19 +144,28 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
     {
         return;
     }
-    let mut rel = RELEASE_LIST.lock();
+    let mut guard = RELEASE_LIST.lock();
     // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
     if group.removed.load(Relaxed) {
         return;
     }
-    let Ok(entry) = ListArc::try_from_arc(group.clone()) else {
-        // Listed already: one call for both events.
-        return;
-    };
-    let rel = RELEASES.as_mut(&mut rel);
-    rel.list.push_back(entry);
-    if let Some(m) = &rel.machinery {
-        m.queue_drain(0);
+    // A new release unless the group gained nothing since the last one recorded: `events_seq`
+    // changes under `CSS_SET_LOCK`, which the caller holds, `busy_seq` before the child or
+    // reference that the event then lost.
+    let key = (group.events_seq.load(Relaxed), group.busy_seq.load(Relaxed));
+    let new = group.stream_key.as_mut(&mut guard).replace(key) != Some(key);
+    if let Ok(entry) = ListArc::try_from_arc(group.clone()) {
+        let rel = RELEASES.as_mut(&mut guard);
+        rel.list.push_back(entry);
+        if let Some(m) = &rel.machinery {
+            m.queue_drain(0);
+        }
+    }
+    // Else listed already: one agent call for both releases (as v1), but a record each.
+    if new {
+        group.stream.record(&mut guard, group);
+        drop(guard);
+        group.stream.wake();
     }
 }
 

@@ -60,6 +60,7 @@ mod list;
 mod membership;
 mod rcu;
 mod release;
+mod stream;
 mod sync;
 mod task;
 mod tracepoint;

@@ -56,6 +56,7 @@ pub(crate) fn mkdir(
     }
     tree.insert(key, group.clone(), reservation)?;
     parent.nr_children.fetch_add(1, atomic::Relaxed);
+    parent.busied();
     Ok(group)
 }
 

@@ -261,6 +261,33 @@ impl OptionWriter<'_> {
     }
 }
 
+/// What `poll()` reports for a stream file ([`FileSystem::is_stream`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum StreamReady {
+    /// Nothing to read: a read would block (no event reported).
+    Empty,
+    /// A read returns data (`EPOLLIN | EPOLLRDNORM`).
+    Readable,
+}
+
+/// Where a read of a stream file copies its bytes: the reader's buffer in user memory.
+pub(crate) struct StreamWriter {
+    inner: kernel::uaccess::UserSliceWriter,
+}
+
+impl StreamWriter {
+    /// The room left in the reader's buffer.
+    pub(crate) fn room(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Copies `data`, which fits [`StreamWriter::room`], to the reader's buffer; `EFAULT` if
+    /// the buffer is not writable (what was copied before stays copied).
+    pub(crate) fn write(&mut self, data: &[u8]) -> Result {
+        self.inner.write_slice(data)
+    }
+}
+
 /// A pseudo-filesystem: the safe interface the VFS trampolines call.
 ///
 /// The VFS serialises the directory operations of one directory: `mkdir` and `rmdir` run with
@@ -353,8 +380,26 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Renames the subdirectory `dir` of `parent` to `name` (a name not in use in `parent`).
     fn rename(data: &Self::Data, parent: &Self::Dir, dir: &Self::Dir, name: &[u8]) -> Result;
 
-    /// Opens a file; `write` tells whether it is opened for writing.
-    fn open(node: &Arc<Self::Node>, write: bool) -> Result<Self::Open>;
+    /// Opens a file; `write` tells whether it is opened for writing, `cred` holds the opener's
+    /// credentials.
+    fn open(node: &Arc<Self::Node>, write: bool, cred: &FileCred<'_>) -> Result<Self::Open>;
+
+    /// Whether the file is a stream: opened with `stream_open()` (no position, `lseek()` fails
+    /// with `ESPIPE`), read through [`FileSystem::read_stream`] instead of
+    /// [`FileSystem::show`], and polled through [`FileSystem::stream_ready`].
+    fn is_stream(node: &Self::Node) -> bool;
+
+    /// Reads from a stream file into `out`: the number of bytes written, 0 at its end. Blocks
+    /// unless `nonblock` (then `EAGAIN` when there is nothing to read).
+    fn read_stream(
+        node: &Self::Node,
+        open: &Self::Open,
+        nonblock: bool,
+        out: &mut StreamWriter,
+    ) -> Result<usize>;
+
+    /// What `poll()` reports for a stream file.
+    fn stream_ready(node: &Self::Node, open: &Self::Open) -> StreamReady;
 
     /// Generates the contents of a file for reading.
     fn show(node: &Self::Node, open: &Self::Open, out: &mut KVec<u8>) -> Result;
@@ -516,6 +561,9 @@ unsafe impl Sync for PollQueue {}
 /// The events a pending change reports: `EPOLLPRI | EPOLLERR`, as kernfs' `cgroup.events`.
 const POLL_EVENT: c_uint = ffi::POLLPRI | ffi::POLLERR;
 
+/// The events a readable stream reports: `EPOLLIN | EPOLLRDNORM`.
+const POLL_READABLE: c_uint = ffi::POLLIN | ffi::POLLRDNORM;
+
 impl PollQueue {
     /// An empty wait queue.
     pub(crate) fn new() -> impl PinInit<Self> {
@@ -538,6 +586,44 @@ impl PollQueue {
     /// ([`PollQueue`]'s poll callback reads it after queueing the poller and a full barrier).
     /// Any context.
     pub(crate) fn wake(&self) {
+        self.wake_with(POLL_EVENT);
+    }
+
+    /// Wakes every poller and every reader blocked in [`PollQueue::wait_interruptible`] of a
+    /// stream that became readable; the caller has changed what they wait for. Any
+    /// context.
+    pub(crate) fn wake_readable(&self) {
+        self.wake_with(POLL_READABLE);
+    }
+
+    /// Sleeps until `cond` holds, or a signal arrives (`ERESTARTSYS`), as
+    /// `wait_event_interruptible()`: `cond` is evaluated after the caller is queued and its
+    /// state set, so a change made before a [`PollQueue::wake_readable`] is never missed.
+    /// `cond` must not sleep. Process context, no spinlock held.
+    pub(crate) fn wait_interruptible<F: FnMut() -> bool>(&self, mut cond: F) -> Result {
+        /// Evaluates the condition behind `data`.
+        ///
+        /// # Safety
+        ///
+        /// `data` points at an `F` that nothing else uses during the call.
+        unsafe extern "C" fn eval<F: FnMut() -> bool>(data: *mut c_void) -> bool {
+            // SAFETY: Per the function's contract.
+            unsafe { (*data.cast::<F>())() }
+        }
+        // SAFETY: By the type invariant `wq` is initialised. The helper calls `eval::<F>` with
+        // `&mut cond`, which lives on this stack frame for the whole call and is used by
+        // nothing else meanwhile.
+        kernel::error::to_result(unsafe {
+            ffi::tcgroup_wait_event_interruptible(
+                self.wq.get(),
+                Some(eval::<F>),
+                (&raw mut cond).cast(),
+            )
+        })
+    }
+
+    /// Wakes every waiter with the poll events `key`, if there is one.
+    fn wake_with(&self, key: c_uint) {
         // SAFETY: By the type invariant `wq` is initialised.
         if !unsafe { ffi::tcgroup_wq_has_sleeper(self.wq.get()) } {
             // No poller, and one queued from now on sees the change: the barrier in the
@@ -547,13 +633,14 @@ impl PollQueue {
             return;
         }
         // SAFETY: By the type invariant `wq` is initialised; `__wake_up` takes its lock, which
-        // is irq-safe, and the key is the poll mask, as `wake_up_poll()` passes it.
+        // is irq-safe, and the key is the poll mask, as `wake_up_poll()` passes it. Waiters of
+        // `wait_interruptible` ignore the key.
         unsafe {
             ffi::__wake_up(
                 self.wq.get(),
                 ffi::TASK_NORMAL,
                 0,
-                POLL_EVENT as usize as *mut c_void,
+                key as usize as *mut c_void,
             )
         };
     }

@@ -769,7 +769,17 @@ impl<T: FileSystem> Tables<T> {
             let node: Arc<T::Node> = unsafe { Arc::<T::Node>::borrow((*inode).i_private) }.into();
             // SAFETY: `file` is valid for the call.
             let write = unsafe { (*file).f_flags } & ffi::O_ACCMODE != ffi::O_RDONLY;
-            let open = T::open(&node, write)?;
+            // INVARIANT: `file` is valid and being opened for the call; its `f_cred` is set.
+            let cred = FileCred {
+                file,
+                _p: PhantomData,
+            };
+            let open = T::open(&node, write, &cred)?;
+            if T::is_stream(&node) {
+                // SAFETY: `inode` and `file` are valid and the file is being opened, which is
+                // when `stream_open()` may change its mode; it cannot fail.
+                unsafe { ffi::stream_open(inode, file) };
+            }
             let of = KBox::pin_init(
                 pin_init!(OpenFile::<T> {
                     node,
@@ -820,6 +830,16 @@ impl<T: FileSystem> Tables<T> {
         from_result(|| {
             // SAFETY: The callback contract guarantees that `file` is ours and open.
             let of = unsafe { Self::open_file(file) };
+            if T::is_stream(&of.node) {
+                // A stream has no position (`ppos` is null): `stream_open()` at open.
+                // SAFETY: `file` is valid for the call.
+                let nonblock = unsafe { (*file).f_flags } & ffi::O_NONBLOCK != 0;
+                let mut out = super::StreamWriter {
+                    inner: UserSlice::new(compat::user_ptr(buf.cast()), count).writer(),
+                };
+                let n = T::read_stream(&of.node, &of.open, nonblock, &mut out)?;
+                return Ok(n as isize);
+            }
             // SAFETY: `ppos` is valid for the call.
             let pos = usize::try_from(unsafe { *ppos }).map_err(|_| EINVAL)?;
             let mut cache = of.buf.lock();
@@ -863,6 +883,12 @@ impl<T: FileSystem> Tables<T> {
         unsafe { ffi::tcgroup_poll_wait(file, q.wq.get(), pt) };
         // Read after the helper's full barrier: a change made before `PollQueue::wake` found
         // no poller queued is seen here.
+        if T::is_stream(&of.node) {
+            return match T::stream_ready(&of.node, &of.open) {
+                super::StreamReady::Empty => 0,
+                super::StreamReady::Readable => super::POLL_READABLE,
+            };
+        }
         if T::poll_pending(&of.node, &of.open) {
             default | super::POLL_EVENT
         } else {

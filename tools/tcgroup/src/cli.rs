@@ -82,6 +82,15 @@ pub enum Command {
     Tree(ListArgs),
     /// Show a task's groups in every hierarchy, in /proc/PID/cgroup's format.
     Which(WhichArgs),
+    /// Print the release stream of a tcgroup hierarchy: one line per release.
+    ///
+    /// Reads the root group's release.stream (needs CAP_SYS_ADMIN) and prints
+    /// each release from now on as the kernel writes it, `SEQ PATH` (the path
+    /// with space, tab, newline and backslash as \ooo octal), or `lost N`
+    /// when N records did not fit the queue. With --json, one JSON object a
+    /// line: {"seq":N,"path":"/a b"} (the path unescaped) or {"lost":N}. Runs
+    /// until interrupted, or until --count records.
+    Watch(WatchArgs),
     /// The release agent: log a released group and, if configured, remove it.
     ///
     /// The kernel runs the release agent with the group's path as its only
@@ -222,6 +231,20 @@ pub struct WhichArgs {
     pub pid: Option<u32>,
 }
 
+/// `tcgroup watch`.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Machine-readable output (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit after this many records (releases and losses).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The queue size of this reader, in records (the kernel's default: 16384).
+    #[arg(short, long, value_name = "RECORDS")]
+    pub queue: Option<u32>,
+}
+
 /// `tcgroup agent`.
 #[derive(Args, Debug)]
 pub struct AgentArgs {
@@ -248,6 +271,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ls(a) => list(h, a, false),
         Command::Tree(a) => list(h, a, true),
         Command::Which(a) => which(a),
+        Command::Watch(a) => watch(h, a),
         Command::Agent(a) => run_agent(h, a),
         Command::Gen { what } => generate(what),
     }
@@ -512,6 +536,67 @@ fn kill(h: Option<&str>, a: KillArgs) -> Result<()> {
     }
     write_file(&g, "cgroup.kill", "1")
         .map_err(|e| io_failure(format!("cannot kill {}", g.path), &e))
+}
+
+fn watch(h: Option<&str>, a: WatchArgs) -> Result<()> {
+    use std::io::BufRead;
+
+    let mounts = mounts()?;
+    let g = groups::resolve(&mounts, h, "/")?;
+    if g.mount.fstype != FsType::Tcgroup {
+        return Err(failure(
+            EXIT_FAILED,
+            format!(
+                "cannot watch {}: a cgroup v1 hierarchy has no release stream",
+                g.mount.label()
+            ),
+        ));
+    }
+    let file = g.dir.join("release.stream");
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(a.queue.is_some())
+        .open(&file)
+        .map_err(|e| io_failure(format!("cannot open {}", file.display()), &e))?;
+    if let Some(q) = a.queue {
+        f.write_all(q.to_string().as_bytes())
+            .map_err(|e| io_failure(format!("cannot set the queue of {}", file.display()), &e))?;
+    }
+    let mut input = std::io::BufReader::new(f);
+    let mut out = std::io::stdout().lock();
+    let mut line = Vec::new();
+    let mut seen = 0u64;
+    while a.count.is_none_or(|n| seen < n) {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_failure(format!("cannot read {}", file.display()), &e))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Err(failure(
+                EXIT_FAILED,
+                format!("{}: the stream ended", file.display()),
+            ));
+        }
+        line.pop();
+        let text = String::from_utf8_lossy(&line);
+        let record = crate::stream::parse(&text).ok_or_else(|| {
+            failure(
+                EXIT_FAILED,
+                format!("{}: unexpected line {text:?}", file.display()),
+            )
+        })?;
+        let printed = if a.json {
+            writeln!(out, "{}", serde_json::to_string(&record)?)
+        } else {
+            writeln!(out, "{text}")
+        };
+        // Each line as it comes, for a pipe; a closed pipe ends the watch.
+        if printed.and_then(|()| out.flush()).is_err() {
+            return Ok(());
+        }
+        seen += 1;
+    }
+    Ok(())
 }
 
 fn classify(h: Option<&str>, a: ClassifyArgs) -> Result<()> {

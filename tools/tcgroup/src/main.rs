@@ -8,6 +8,7 @@ mod cli;
 mod groups;
 mod membership;
 mod mountinfo;
+mod stream;
 
 use std::ffi::OsString;
 use std::fmt;

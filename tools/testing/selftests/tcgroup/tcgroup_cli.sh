@@ -14,7 +14,7 @@ DIR="$(dirname "$(readlink -f "$0")")"
 . "$DIR/tcgroup_lib.sh"
 
 FSTYPES="tcgroup cgroup"
-CASES=15
+CASES=16
 POLL_TRIES=100	# 100 x 0.05 s
 TOOL=${TCGROUP_BIN:-$(command -v tcgroup)}
 CONF=/etc/tcgroup/agent.conf
@@ -204,6 +204,53 @@ kill_ok() {
 		rmdir "$mnt/k/sub" "$mnt/k"
 }
 
+# lines FILE: the number of lines of FILE (0 if it is missing).
+lines() {
+	[ -f "$1" ] || { echo 0; return; }
+	wc -l <"$1"
+}
+
+# watch: on tcgroup two watchers, text and JSON, each print the stream's
+# first two records for them: releases of "/w x", made (by a shell moving
+# itself in and exiting) until both have theirs, the path escaped as the
+# kernel writes it and unescaped in JSON, the sequence numbers consecutive.
+# The agent is emptied first (the stream's cheap way; the pruning agent of
+# the earlier cases would remove the group). cgroup v1 has no release
+# stream, and the command says so.
+watch_ok() {
+	if [ "$fs" = cgroup ]; then
+		fails 1 "a cgroup v1 hierarchy has no release stream" "$TOOL" -H "$name" watch -n 1
+		return
+	fi
+	echo >"$mnt/release_agent" && [ -z "$(cat "$mnt/release_agent")" ] || return 1
+	mkdir "$mnt/w x" && echo 1 >"$mnt/w x/notify_on_release" || return 1
+	"$TOOL" -H "$name" watch -n 2 >"$work/watch.txt" &
+	_t=$!
+	"$TOOL" -H "$name" watch --json -n 2 >"$work/watch.json" &
+	_j=$!
+	_i=0
+	while [ "$(lines "$work/watch.txt")" -lt 2 ] || [ "$(lines "$work/watch.json")" -lt 2 ]; do
+		_i=$((_i + 1))
+		if [ $_i -gt 500 ]; then
+			ktap_print_msg "watch: no two records after 500 releases"
+			kill_wait "$_t" "$_j"
+			return 1
+		fi
+		sh -c "echo 0 >'$mnt/w x/tasks'"
+		sleep 0.01
+	done
+	wait "$_t" && wait "$_j" || return 1
+	rmdir "$mnt/w x" || return 1
+	if [ "$(grep -cE '^[0-9]+ /w\\040x$' "$work/watch.txt")" -eq 2 ] &&
+		[ "$(grep -cE '^\{"seq":[0-9]+,"path":"/w x"\}$' "$work/watch.json")" -eq 2 ] &&
+		awk 'NR == 1 { s = $1 } NR == 2 && $1 != s + 1 { exit 1 }' "$work/watch.txt"; then
+		return 0
+	fi
+	ktap_print_msg "watch printed: $(tr '\n' '|' <"$work/watch.txt")" \
+		"$(tr '\n' '|' <"$work/watch.json")"
+	return 1
+}
+
 # ls: the task counts and flags of each group, as the files show them (the
 # exec's task left /a, which tcgroup may show as releasable).
 ls_ok() {
@@ -325,6 +372,7 @@ for fs in $FSTYPES; do
 	check "$fs: agent keeps a group in use" agent_keeps
 	check "$fs: delete" delete_ok
 	check "$fs: kill" kill_ok
+	check "$fs: watch" watch_ok
 	check "$fs: ambiguous or unknown hierarchy" fails 3 "no hierarchy named nope_$$" \
 		"$TOOL" -H "nope_$$" ls
 	teardown "$mnt"
