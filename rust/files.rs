@@ -285,7 +285,7 @@ pub(crate) enum Open {
         target: Pin<KBox<SpinLock<Option<PidRef>>>>,
     },
     /// An open `release.stream`: a reader of the hierarchy's stream until the file is closed.
-    Stream(Subscription),
+    Stream(Subscription<Group>),
 }
 
 /// Opens `node`; `write` tells whether for writing, `cred` holds the opener's credentials.

@@ -26,7 +26,11 @@ use crate::{
         prelude::*,
         CString, //
     },
-    stream::Stream,
+    stream::{
+        push_escaped,
+        Released,
+        Stream, //
+    },
     sync::{
         CSS_SET_LOCK,
         RELEASE_LIST,
@@ -185,7 +189,7 @@ pub(crate) struct Group {
     pub(crate) release_call: GlobalLockedBy<Option<KBox<AgentCall>>, RELEASE_LIST>,
     /// The release stream of the hierarchy ([`crate::stream`]), shared by all its groups: a
     /// release records itself there without finding the hierarchy. Immutable.
-    pub(crate) stream: Arc<Stream>,
+    pub(crate) stream: Arc<Stream<Group>>,
     /// Children and removal.
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
@@ -293,6 +297,23 @@ impl Group {
     }
 }
 
+impl Released for Group {
+    /// The group's path from its hierarchy's root, `/a/b`: O(depth).
+    fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
+        let mut names = KVec::new();
+        let mut cur = self;
+        while let Some(parent) = &cur.parent {
+            names.push(cur.tree.as_ref(tree).name.clone(), GFP_KERNEL)?;
+            cur = parent;
+        }
+        for name in names.iter().rev() {
+            buf.push(b'/', GFP_KERNEL)?;
+            push_escaped(buf, name.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
 /// Makes a C string of `bytes`, which hold no NUL (as names from the VFS).
 pub(crate) fn cstring(bytes: &[u8]) -> Result<CString> {
     let mut v = KVec::with_capacity(bytes.len() + 1, GFP_KERNEL)?;
@@ -306,6 +327,31 @@ pub(crate) fn cstring(bytes: &[u8]) -> Result<CString> {
 #[kunit_tests(tcgroup_group)]
 mod tests {
     use super::*;
+    use crate::vfs::{
+        next_ino,
+        Owner, //
+    };
+
+    /// A group named `name` under `parent`, in no hierarchy.
+    fn group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
+        let attrs = DirAttrs {
+            ino: next_ino(),
+            mode: 0o755,
+            owner: Owner::GLOBAL_ROOT,
+        };
+        Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
+    }
+
+    #[test]
+    fn stream_path_escapes_separators_in_octal() -> Result {
+        let root = group(None, b"")?;
+        let a = group(Some(&root), b"a b")?;
+        let g = group(Some(&a), b"x\ny\\z\t")?;
+        let mut buf = KVec::new();
+        g.push_path(&TCGROUP_MUTEX.lock(), &mut buf)?;
+        assert_eq!(&buf[..], b"/a\\040b/x\\012y\\134z\\011");
+        Ok(())
+    }
 
     #[test]
     fn cstring_of_a_name() -> Result {

@@ -34,7 +34,6 @@ use crate::{
         },
         prelude::*,
     },
-    group::Group,
     sync::{
         RELEASE_LIST,
         TCGROUP_MUTEX, //
@@ -63,26 +62,36 @@ pub(crate) const QUEUE_MAX: usize = 1 << 20;
 /// The most records one read formats per hold of [`TCGROUP_MUTEX`].
 const READ_BATCH: usize = 64;
 
+/// What a stream records the releases of (a group), and how a record names it.
+///
+/// The stream is generic so that it names no model type: the group embeds its stream, and
+/// the stream only holds references on what it records.
+pub(crate) trait Released: Send + Sync + 'static {
+    /// Appends the path that names `self` in a record, `/a/b`, each name written with
+    /// [`push_escaped`]; `tree` keeps the names still.
+    fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result;
+}
+
 /// The release stream of a hierarchy, shared by its groups.
 #[pin_data]
-pub(crate) struct Stream {
+pub(crate) struct Stream<T: Released> {
     /// The sequence numbers and the readers, under [`RELEASE_LIST`].
-    state: GlobalLockedBy<State, RELEASE_LIST>,
+    state: GlobalLockedBy<State<T>, RELEASE_LIST>,
     /// Where readers block and pollers wait.
     #[pin]
     queue: PollQueue,
 }
 
 /// The part of a [`Stream`] under [`RELEASE_LIST`].
-struct State {
+struct State<T: Released> {
     /// The sequence number of the last record; 0 before the first.
     seq: u64,
     /// The open readers. Changed only by [`Subscription::new`] (into a vector allocated
     /// before the lock) and [`Subscription`]'s drop, so that a release never allocates.
-    readers: KVec<Arc<Reader>>,
+    readers: KVec<Arc<Reader<T>>>,
 }
 
-impl Stream {
+impl<T: Released> Stream<T> {
     /// A stream with no record and no reader, for a new hierarchy's root group.
     pub(crate) fn new() -> Result<Arc<Self>> {
         Arc::pin_init(
@@ -100,7 +109,7 @@ impl Stream {
     /// Records the release of `group`, which the caller has just listed, for every reader:
     /// O(readers), no allocation. The caller wakes the readers ([`Stream::wake`]) once it has
     /// dropped `guard`.
-    pub(crate) fn record(&self, guard: &mut GlobalGuard<RELEASE_LIST>, group: &Arc<Group>) {
+    pub(crate) fn record(&self, guard: &mut GlobalGuard<RELEASE_LIST>, group: &Arc<T>) {
         let state = self.state.as_mut(guard);
         state.seq += 1;
         for reader in state.readers.iter() {
@@ -120,17 +129,17 @@ impl Stream {
 }
 
 /// What a reader reads next.
-enum Next {
+enum Next<T> {
     /// Nothing.
     Empty,
     /// `n` records were dropped from a full ring.
     Lost(u64),
     /// The record `seq`, of the group.
-    Release(u64, Arc<Group>),
+    Release(u64, Arc<T>),
 }
 
 /// A ring slot: a record's sequence number and the group released, or nothing.
-type Slot = Option<(u64, Arc<Group>)>;
+type Slot<T> = Option<(u64, Arc<T>)>;
 
 /// A reader's records: a ring of slots allocated at open.
 ///
@@ -138,8 +147,8 @@ type Slot = Option<(u64, Arc<Group>)>;
 ///
 /// `len <= slots.len()`; the `len` slots from `head` on (wrapping) hold records in increasing
 /// sequence order, all above `delivered`, and the others are `None`; `delivered <= offered`.
-struct Ring {
-    slots: KVVec<Slot>,
+struct Ring<T> {
+    slots: KVVec<Slot<T>>,
     head: usize,
     len: usize,
     /// The sequence number of the last record offered to the reader, stored or dropped.
@@ -148,14 +157,14 @@ struct Ring {
     delivered: u64,
 }
 
-impl Ring {
+impl<T: Released> Ring<T> {
     /// `cap` empty slots (at least one).
-    fn slots(cap: usize) -> Result<KVVec<Slot>> {
+    fn slots(cap: usize) -> Result<KVVec<Slot<T>>> {
         Ok(KVVec::from_elem(None, cap.max(1), GFP_KERNEL)?)
     }
 
     /// Stores the record `seq` of `group`, or counts it as lost if the ring is full.
-    fn push(&mut self, seq: u64, group: &Arc<Group>) {
+    fn push(&mut self, seq: u64, group: &Arc<T>) {
         self.offered = seq;
         let cap = self.slots.len();
         if self.len == cap {
@@ -174,7 +183,7 @@ impl Ring {
     }
 
     /// What the reader reads next, without taking it.
-    fn peek(&self) -> Next {
+    fn peek(&self) -> Next<T> {
         if self.len != 0 {
             if let Some((seq, group)) = &self.slots[self.head] {
                 if *seq > self.delivered + 1 {
@@ -191,7 +200,7 @@ impl Ring {
 
     /// Takes `next`, from [`Ring::peek`] with no take since; the reference the slot held is
     /// returned, for the caller to drop after the lock.
-    fn take(&mut self, next: &Next) -> Option<Arc<Group>> {
+    fn take(&mut self, next: &Next<T>) -> Option<Arc<T>> {
         match next {
             Next::Empty => None,
             Next::Lost(n) => {
@@ -217,10 +226,10 @@ struct Partial {
 
 /// One reader of a stream: an open file description of `release.stream`.
 #[pin_data]
-pub(crate) struct Reader {
+pub(crate) struct Reader<T: Released> {
     /// The records; a spinlock taken under [`RELEASE_LIST`] by a release, alone by the reader.
     #[pin]
-    ring: SpinLock<Ring>,
+    ring: SpinLock<Ring<T>>,
     /// The record being read, when a read took only part of it; reads of the file description
     /// are serialised by this lock, taken before [`TCGROUP_MUTEX`].
     #[pin]
@@ -230,15 +239,15 @@ pub(crate) struct Reader {
 }
 
 /// An open `release.stream`: a reader on its stream's reader list from open to close.
-pub(crate) struct Subscription {
-    stream: Arc<Stream>,
-    reader: Arc<Reader>,
+pub(crate) struct Subscription<T: Released> {
+    stream: Arc<Stream<T>>,
+    reader: Arc<Reader<T>>,
 }
 
-impl Subscription {
+impl<T: Released> Subscription<T> {
     /// Adds a reader with a ring of [`QUEUE_DEFAULT`] records to `stream`: it gets the records
     /// of the releases from now on.
-    pub(crate) fn new(stream: &Arc<Stream>) -> Result<Self> {
+    pub(crate) fn new(stream: &Arc<Stream<T>>) -> Result<Self> {
         let slots = Ring::slots(QUEUE_DEFAULT)?;
         let reader = Arc::pin_init(
             pin_init!(Reader {
@@ -406,7 +415,7 @@ impl Subscription {
                     .and_then(|()| push_u64(buf, *n)),
                 Next::Release(seq, group) => push_u64(buf, *seq)
                     .and_then(|()| Ok(buf.push(b' ', GFP_KERNEL)?))
-                    .and_then(|()| push_path(&tree, group, buf)),
+                    .and_then(|()| group.push_path(&tree, buf)),
             };
             if let Err(e) = res.and_then(|()| Ok(buf.push(b'\n', GFP_KERNEL)?)) {
                 // Not taken: the record stays for the next read.
@@ -425,7 +434,7 @@ impl Subscription {
     }
 }
 
-impl Drop for Subscription {
+impl<T: Released> Drop for Subscription<T> {
     fn drop(&mut self) {
         let removed = {
             let mut guard = RELEASE_LIST.lock();
@@ -463,7 +472,7 @@ fn escaped(c: u8) -> bool {
 }
 
 /// Appends `name` with [`escaped`] bytes in octal.
-fn push_escaped(buf: &mut KVec<u8>, name: &[u8]) -> Result {
+pub(crate) fn push_escaped(buf: &mut KVec<u8>, name: &[u8]) -> Result {
     for &c in name {
         if escaped(c) {
             buf.extend_from_slice(
@@ -482,52 +491,25 @@ fn push_escaped(buf: &mut KVec<u8>, name: &[u8]) -> Result {
     Ok(())
 }
 
-/// Appends the path of `group` from its hierarchy's root, escaped: `/a/b`.
-fn push_path(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Group, buf: &mut KVec<u8>) -> Result {
-    let mut names = KVec::new();
-    let mut cur = group;
-    while let Some(parent) = &cur.parent {
-        names.push(cur.tree.as_ref(tree).name.clone(), GFP_KERNEL)?;
-        cur = parent;
-    }
-    for name in names.iter().rev() {
-        buf.push(b'/', GFP_KERNEL)?;
-        push_escaped(buf, name.as_bytes())?;
-    }
-    Ok(())
-}
-
 #[cfg(tcgroup_kunit_tests)]
 #[kunit_tests(tcgroup_stream)]
 mod tests {
     use super::*;
-    use crate::{
-        group::Name,
-        vfs::{
-            next_ino,
-            DirAttrs,
-            Owner, //
-        },
-    };
 
-    /// A group named `name` under `parent`, in no hierarchy.
-    fn group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
-        let attrs = DirAttrs {
-            ino: next_ino(),
-            mode: 0o755,
-            owner: Owner::GLOBAL_ROOT,
-        };
-        Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
+    /// A record of the tests: named by its fixed path.
+    struct Named(&'static [u8]);
+
+    impl Released for Named {
+        fn push_path(&self, _tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
+            push_escaped(buf, self.0)
+        }
     }
 
     #[test]
-    fn path_escapes_separators_in_octal() -> Result {
-        let root = group(None, b"")?;
-        let a = group(Some(&root), b"a b")?;
-        let g = group(Some(&a), b"x\ny\\z\t")?;
+    fn names_escape_separators_in_octal() -> Result {
         let mut buf = KVec::new();
-        push_path(&TCGROUP_MUTEX.lock(), &g, &mut buf)?;
-        assert_eq!(&buf[..], b"/a\\040b/x\\012y\\134z\\011");
+        push_escaped(&mut buf, b"a b/x\ny\\z\t")?;
+        assert_eq!(&buf[..], b"a\\040b/x\\012y\\134z\\011");
         Ok(())
     }
 
@@ -543,8 +525,7 @@ mod tests {
 
     #[test]
     fn full_ring_reports_one_exact_loss() -> Result {
-        let root = group(None, b"")?;
-        let g = group(Some(&root), b"g")?;
+        let g = Arc::new(Named(b"/g"), GFP_KERNEL)?;
         let mut ring = Ring {
             slots: Ring::slots(2)?,
             head: 0,
@@ -575,8 +556,7 @@ mod tests {
 
     #[test]
     fn loss_before_a_later_record() -> Result {
-        let root = group(None, b"")?;
-        let g = group(Some(&root), b"g")?;
+        let g = Arc::new(Named(b"/g"), GFP_KERNEL)?;
         let mut ring = Ring {
             slots: Ring::slots(1)?,
             head: 0,
