@@ -200,7 +200,7 @@ pub(crate) struct Group {
     /// a release of the group from the next ([`Group::stream_key`]).
     pub(crate) busy_seq: Atomic<u64>,
     /// `events_seq` and `busy_seq` when the group's last release was recorded in the stream,
-    /// under [`RELEASE_LIST`]: a release event that finds them unchanged belongs to the same
+    /// under [`static@RELEASE_LIST`]: a release event that finds them unchanged belongs to the same
     /// release (two events that saw the group become idle at once), and is not recorded again.
     pub(crate) stream_key: GlobalLockedBy<Option<(u64, u64)>, RELEASE_LIST>,
     /// Where `cgroup.events` pollers wait.

@@ -9,15 +9,15 @@
 //! ring of record slots allocated at open.
 //!
 //! A release is the event that lists a group on the release list ([`crate::release::check`]):
-//! under [`RELEASE_LIST`], the same section gives it the next sequence number of the hierarchy
-//! and puts the number and a reference on the group into a free slot of every reader's ring
-//! ([`Stream::record`]). Nothing is allocated: the slots exist already, and the reference is a
-//! count. A full ring drops the record but still counts it as offered, so the reader, once it
-//! has read what its ring holds, gets one `lost N` record for the gap (the sequence numbers it
-//! did not get): records are never lost silently, and never merged.
+//! under [`static@RELEASE_LIST`], the same section gives it the next sequence number of the
+//! hierarchy and puts the number and a reference on the group into a free slot of every
+//! reader's ring ([`Stream::record`]). Nothing is allocated: the slots exist already, and the
+//! reference is a count. A full ring drops the record but still counts it as offered, so the
+//! reader, once it has read what its ring holds, gets one `lost N` record for the gap (the
+//! sequence numbers it did not get): records are never lost silently, and never merged.
 //!
-//! The path is resolved when the record is read, under [`TCGROUP_MUTEX`] (which keeps the
-//! names still), by a walk of the group's ancestors: a group renamed since its release is
+//! The path is resolved when the record is read, under [`static@TCGROUP_MUTEX`] (which keeps
+//! the names still), by a walk of the group's ancestors: a group renamed since its release is
 //! shown with its new path, a group removed since with the path it had when it was removed.
 //! Bytes that would split the line or its fields (space, tab, newline, backslash) are written
 //! as `\ooo` in octal, as `/proc/mounts` does.
@@ -59,7 +59,7 @@ pub(crate) const QUEUE_DEFAULT: usize = 16384;
 /// The largest ring a write of its size may ask for (16 MiB).
 pub(crate) const QUEUE_MAX: usize = 1 << 20;
 
-/// The most records one read formats per hold of [`TCGROUP_MUTEX`].
+/// The most records one read formats per hold of [`static@TCGROUP_MUTEX`].
 const READ_BATCH: usize = 64;
 
 /// What a stream records the releases of (a group), and how a record names it.
@@ -75,14 +75,14 @@ pub(crate) trait Released: Send + Sync + 'static {
 /// The release stream of a hierarchy, shared by its groups.
 #[pin_data]
 pub(crate) struct Stream<T: Released> {
-    /// The sequence numbers and the readers, under [`RELEASE_LIST`].
+    /// The sequence numbers and the readers, under [`static@RELEASE_LIST`].
     state: GlobalLockedBy<State<T>, RELEASE_LIST>,
     /// Where readers block and pollers wait.
     #[pin]
     queue: PollQueue,
 }
 
-/// The part of a [`Stream`] under [`RELEASE_LIST`].
+/// The part of a [`Stream`] under [`static@RELEASE_LIST`].
 struct State<T: Released> {
     /// The sequence number of the last record; 0 before the first.
     seq: u64,
@@ -227,11 +227,12 @@ struct Partial {
 /// One reader of a stream: an open file description of `release.stream`.
 #[pin_data]
 pub(crate) struct Reader<T: Released> {
-    /// The records; a spinlock taken under [`RELEASE_LIST`] by a release, alone by the reader.
+    /// The records; a spinlock taken under [`static@RELEASE_LIST`] by a release, alone by the
+    /// reader.
     #[pin]
     ring: SpinLock<Ring<T>>,
     /// The record being read, when a read took only part of it; reads of the file description
-    /// are serialised by this lock, taken before [`TCGROUP_MUTEX`].
+    /// are serialised by this lock, taken before [`static@TCGROUP_MUTEX`].
     #[pin]
     partial: Mutex<Partial>,
     /// Whether `partial` holds bytes not yet read, for `poll()`.
