@@ -133,6 +133,12 @@ guest-install:
 
 check-debug:
 	@$(MAKE) --no-print-directory FLAVOUR=debug check
+
+# `make run`, then the transcript it recorded pasted into README.md's marked
+# blocks (scripts/readme-transcript.py), only from a demo that passed.
+readme:
+	@$(MAKE) --no-print-directory run
+	@python3 scripts/readme-transcript.py build/$(KVER)-$(FLAVOUR)/run/demo.log README.md
 endif
 
 help:
@@ -152,6 +158,7 @@ help:
 	@echo '  make check          set up what is missing, build, boot, run every test'
 	@echo '  make check-debug    make check on the debug kernel (KASAN, lockdep, ...)'
 	@echo '  make run            boot the guest and show the demo transcript'
+	@echo '  make readme         make run, then its transcript into README.md'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
 	@echo '  make lint           clippy, rustfmtcheck, checkpatch, codespell, shellcheck, docs,'
@@ -184,4 +191,4 @@ help:
 .PHONY: default modules modules_install install uninstall clean help clippy rustfmt \
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
-	tool toollint tool-install tool-uninstall
+	tool toollint tool-install tool-uninstall readme
