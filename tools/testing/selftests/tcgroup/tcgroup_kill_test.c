@@ -556,8 +556,12 @@ static void *mover_fn(void *arg)
 	return NULL;
 }
 
-/* PF_EXITING, as the flags of /proc/PID/stat show it (include/linux/sched.h). */
+/*
+ * PF_EXITING and PF_SIGNALED (set by get_signal() for a fatal signal), as the
+ * flags of /proc/PID/stat show them (include/linux/sched.h).
+ */
 #define PF_EXITING_FLAG 0x4
+#define PF_SIGNALED_FLAG 0x400
 
 /* What signalled() read last, for the failure messages. */
 static char sigstate[256];
@@ -565,8 +569,8 @@ static char sigstate[256];
 /*
  * Whether @pid, not reaped, has been sent SIGKILL (the tests' processes die
  * of nothing else): a SIGKILL pending for its thread group (ShdPnd of
- * /proc/PID/status), or it is exiting (PF_EXITING; the exit clears the
- * pending signals), or has exited.
+ * /proc/PID/status), or it has taken the signal (PF_SIGNALED: the signal
+ * is no longer pending) or is exiting (PF_EXITING), or has exited.
  */
 static bool signalled(pid_t pid)
 {
@@ -590,8 +594,8 @@ static bool signalled(pid_t pid)
 	shd = strtoull(p + strlen("\nShdPnd:"), NULL, 16);
 	snprintf(sigstate, sizeof(sigstate), "state %c, flags %#lx, ShdPnd %llx", state, flags,
 		 shd);
-	return shd & (1ULL << (SIGKILL - 1)) || flags & PF_EXITING_FLAG || state == 'Z' ||
-	       state == 'X';
+	return shd & (1ULL << (SIGKILL - 1)) || flags & (PF_EXITING_FLAG | PF_SIGNALED_FLAG) ||
+	       state == 'Z' || state == 'X';
 }
 
 /*
