@@ -567,15 +567,18 @@ static void *mover_fn(void *arg)
 static char sigstate[256];
 
 /*
- * Whether @pid, not reaped, has been sent SIGKILL (the tests' processes die
- * of nothing else): a SIGKILL pending for its thread group (ShdPnd of
- * /proc/PID/status), or it has taken the signal (PF_SIGNALED: the signal
- * is no longer pending) or is exiting (PF_EXITING), or has exited.
+ * Whether @pid, not reaped, has been sent SIGKILL. The tests' processes wait
+ * in pause() (state S) and die of nothing else, so any sign of the signal
+ * will do, read after the kill returned: SIGKILL pending for the process
+ * (ShdPnd) or for its thread (SigPnd: the fatal path queues it per thread),
+ * or it has left its sleep (woken by the signal, which it may have taken
+ * already: no longer pending), taken the signal (PF_SIGNALED) or be exiting
+ * (PF_EXITING), or it has exited.
  */
 static bool signalled(pid_t pid)
 {
-	char path[64], buf[4096], *p;
-	unsigned long long shd = 0;
+	unsigned long long shd, sig;
+	char path[64], buf[4096], *p, *q;
 	unsigned long flags = 0;
 	char state = '?';
 	ssize_t n;
@@ -588,14 +591,16 @@ static bool signalled(pid_t pid)
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	n = read_file(path, buf, sizeof(buf));
-	p = n > 0 ? strstr(buf, "\nShdPnd:") : NULL;
-	if (!p)
+	p = n > 0 ? strstr(buf, "\nSigPnd:") : NULL;
+	q = n > 0 ? strstr(buf, "\nShdPnd:") : NULL;
+	if (!p || !q)
 		return true;
-	shd = strtoull(p + strlen("\nShdPnd:"), NULL, 16);
-	snprintf(sigstate, sizeof(sigstate), "state %c, flags %#lx, ShdPnd %llx", state, flags,
-		 shd);
-	return shd & (1ULL << (SIGKILL - 1)) || flags & (PF_EXITING_FLAG | PF_SIGNALED_FLAG) ||
-	       state == 'Z' || state == 'X';
+	sig = strtoull(p + strlen("\nSigPnd:"), NULL, 16);
+	shd = strtoull(q + strlen("\nShdPnd:"), NULL, 16);
+	snprintf(sigstate, sizeof(sigstate), "state %c, flags %#lx, SigPnd %llx, ShdPnd %llx",
+		 state, flags, sig, shd);
+	return (sig | shd) & (1ULL << (SIGKILL - 1)) ||
+	       flags & (PF_EXITING_FLAG | PF_SIGNALED_FLAG) || state != 'S';
 }
 
 /*
