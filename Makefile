@@ -176,6 +176,12 @@ guest-install:
 
 check-debug:
 	@$(MAKE) --no-print-directory FLAVOUR=debug check
+
+# `make run`, then the transcript it recorded pasted into README.md's marked
+# blocks (scripts/readme-transcript.py), only from a demo that passed.
+readme:
+	@$(MAKE) --no-print-directory run
+	@python3 scripts/readme-transcript.py build/$(KVER)-$(FLAVOUR)/run/demo.log README.md
 endif
 
 help:
@@ -200,6 +206,7 @@ help:
 	@echo '  make check          set up what is missing, build, boot, run every test'
 	@echo '  make check-debug    make check on the debug kernel (KASAN, lockdep, ...)'
 	@echo '  make run            boot the guest and show the demo transcript'
+	@echo '  make readme         make run, then its transcript into README.md'
 	@echo '  make shell          boot the guest with an interactive shell'
 	@echo '  make bench          benchmarks against cgroup v1 (report in bench/results/)'
 	@echo '  make lint           clippy, rustdoc, rustfmtcheck, checkpatch, codespell, shellcheck,'
@@ -235,4 +242,4 @@ help:
 	rustfmtcheck rust-analyzer check run shell lint paths setup kernel module selftests \
 	initramfs bench checkpatch shellcheck dkms guest-install check-debug \
 	tool toollint tool-install tool-uninstall dkms-add dkms-remove \
-	install-boot uninstall-boot bootlint rustdoc
+	install-boot uninstall-boot bootlint rustdoc readme

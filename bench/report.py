@@ -414,7 +414,59 @@ def summarise(results):
         for k in ("tcgroup_release_runs", "tcgroup_checks", "cgroup1_release_agent_runs"):
             if k in r:
                 p.setdefault(k, []).append(r[k])
+    s["kill"] = summarise_kill(results)
     return s
+
+
+def summarise_kill(results):
+    """cgroup.kill of a forking tree (kind "kill"): tcgroup against cgroup v2,
+    per number of processes, the repetitions paired in the order they ran."""
+    out = {}
+    for procs in sorted({r["procs"] for r in results if r["kind"] == "kill"}):
+        e = {}
+        for fs in ("tcgroup", "cgroup2"):
+            rs = by_fs(results, "kill", fs, procs=procs)
+            if rs:
+                e[fs] = {"runs": len(rs), "groups": rs[0]["groups"],
+                         **{k: figure(r[k] for r in rs) for k in ("write_ms", "empty_ms", "reaped_ms")}}
+        if len(e) == 2:
+            e["cmp"] = {k: compare(e["tcgroup"][k], e["cgroup2"][k], False)
+                        for k in ("write_ms", "empty_ms", "reaped_ms")}
+        out[str(procs)] = e
+    return out
+
+
+def markdown_kill(s):
+    """The lines of the report's cgroup.kill section."""
+    kill = s.get("kill") or {}
+    out = ["## Ending a tree: cgroup.kill against cgroup v2\n"]
+    if not kill:
+        return out + ["Not collected in this run (`BENCH_KILL=0`, or the workload failed).\n"]
+    out.append("P processes in 10 child groups of one group (a forker in each, which made the others and "
+               "then forks and reaps short-lived children in a loop); with every loop running, `1` is written to "
+               "the parent's `cgroup.kill`. *Empty*: from just before the write until every group's "
+               "`cgroup.events` read `populated 0` (epoll, `EPOLLPRI`), i.e. every task of the tree has exited "
+               "(both filesystems take a task out of its groups at its exit, before it is reaped). Beside it the "
+               "write alone, and until the bench process (a subreaper) had reaped every process. cgroup v2 is "
+               "mounted in the same boot; the runs alternate.\n")
+    out.append("| P | fs | runs | write (ms) | empty (ms) | all reaped (ms) |")
+    out.append("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for p in by_int(kill):
+        for fs, name in (("tcgroup", "tcgroup"), ("cgroup2", "cgroup v2")):
+            e = kill[p].get(fs)
+            if e:
+                out.append(f"| {p} | {name} | {e['runs']} | {fig_cell(e['write_ms'])} | {fig_cell(e['empty_ms'])} | "
+                           f"{fig_cell(e['reaped_ms'])} |")
+    out.append("")
+    for p in by_int(kill):
+        c = kill[p].get("cmp")
+        if c:
+            out.append(f"- P={p}: tcgroup / v2 until empty {ratio_cell(c['empty_ms'])}, "
+                       f"{verdict_cell(c['empty_ms'], False)}; the write {ratio_cell(c['write_ms'])}, "
+                       f"{verdict_cell(c['write_ms'], False)}; until reaped {ratio_cell(c['reaped_ms'])}, "
+                       f"{verdict_cell(c['reaped_ms'], False)}.")
+    out.append("")
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -993,6 +1045,8 @@ def markdown(doc):
     else:
         w("Not collected in this run: " + ("`BENCH_PROFILE=0`.\n" if not g["profile_n"] else
                                              "the profiled runs failed (see above).\n"))
+
+    out.extend(markdown_kill(s))
 
     if doc.get("earlier_reports"):
         w("## Earlier reports\n")

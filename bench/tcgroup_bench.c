@@ -16,6 +16,8 @@
  *   tcgroup-bench umh FS MNT N              as release, the limit module runs the agent
  *   tcgroup-bench depth FS MNT D R          release and attach at depth D, R times
  *   tcgroup-bench idle NS R FS MNT [FS MNT] one group released beside N idle ones
+ *   tcgroup-bench kill FS MNT P G           cgroup.kill of P processes in G groups,
+ *                                           each group's fork loop running
  *
  * The fork loops, attach and the moves of depth run pinned to one vCPU
  * (pin_sequential()) unless TCGROUP_BENCH_PIN=0.
@@ -39,6 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1418,6 +1422,162 @@ static int cmd_umh(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * kill FS MNT P G: the tree MNT/kill with G child groups k0..k(G-1), each
+ * holding P/G processes: a forker, which moved itself there and forked the
+ * others (they pause), and then forks and reaps short-lived children in a
+ * loop. With every loop running, 1 is written to MNT/kill/cgroup.kill. The
+ * figure: from just before the write until every group's cgroup.events has
+ * read "populated 0" (each watched with epoll, EPOLLPRI), the time until
+ * the tree is empty of tasks: a task leaves its groups when it exits, on
+ * v2 and on tcgroup alike, before it is reaped. Also how long the write
+ * took, and until this process (a subreaper, to which the forkers' children
+ * go) had reaped every process of the tree. FS is a label only ("tcgroup",
+ * "cgroup2"); tcgroup's groups are made with notify_on_release cleared, so
+ * that no agent runs.
+ */
+#define KILL_MAX_GROUPS 64
+
+static int cmd_kill(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int procs = atoi(argv[2]), groups = atoi(argv[3]), per, i, ep, got = 0, wakeups = 0;
+	int reaped = 0, killed = 0, status, nev, j, fds[KILL_MAX_GROUPS];
+	long long t0, t_write, t_empty = 0, t_reaped, last;
+	struct epoll_event ev, evs[KILL_MAX_GROUPS];
+	char top[PATH_BUF / 2], p[PATH_BUF], buf[64];
+	bool seen[KILL_MAX_GROUPS] = { false };
+	int *ready;
+	pid_t pid;
+	ssize_t r;
+
+	if (groups < 1 || groups > KILL_MAX_GROUPS || procs < groups || procs % groups)
+		die("kill: %d processes in %d groups", procs, groups);
+	per = procs / groups;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		die("PR_SET_CHILD_SUBREAPER");
+	ready = mmap(NULL, sizeof(*ready), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (ready == MAP_FAILED)
+		die("mmap");
+	snprintf(top, sizeof(top), "%s/kill", mnt);
+	if (mkdir(top, 0755))
+		die("mkdir %s", top);
+	snprintf(p, sizeof(p), "%s/notify_on_release", top);
+	if (!access(p, F_OK))
+		write_file(p, "0");
+	for (i = 0; i < groups; i++) {
+		snprintf(p, sizeof(p), "%s/k%d", top, i);
+		if (mkdir(p, 0755))
+			die("mkdir %s", p);
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			snprintf(p, sizeof(p), "%s/k%d/cgroup.procs", top, i);
+			write_file(p, "0");
+			for (j = 1; j < per; j++) {
+				pid = fork();
+				if (pid < 0)
+					die("fork");
+				if (!pid)
+					for (;;)
+						pause();
+			}
+			__atomic_add_fetch(ready, 1, __ATOMIC_SEQ_CST);
+			for (;;) {
+				pid = fork();
+				if (!pid)
+					_exit(0);
+				if (pid > 0)
+					waitpid(pid, NULL, 0);
+			}
+		}
+	}
+	last = now_ns();
+	while (__atomic_load_n(ready, __ATOMIC_SEQ_CST) < groups) {
+		if (now_ns() - last > POLL_STALL_NS)
+			die("kill: forkers not ready");
+		nap(POLL_STEP_NS);
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	for (i = 0; i < groups; i++) {
+		snprintf(p, sizeof(p), "%s/k%d/cgroup.events", top, i);
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die("open %s", p);
+		r = pread(fds[i], buf, sizeof(buf) - 1, 0);
+		if (r < 0)
+			die("read %s", p);
+		buf[r] = 0;
+		if (!strstr(buf, "populated 1"))
+			die("%s: not populated", p);
+		ev.events = EPOLLPRI;
+		ev.data.u32 = i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+			die("epoll_ctl");
+	}
+
+	snprintf(p, sizeof(p), "%s/cgroup.kill", top);
+	t0 = now_ns();
+	write_file(p, "1");
+	t_write = now_ns();
+	while (got < groups) {
+		nev = epoll_wait(ep, evs, KILL_MAX_GROUPS, POLL_STALL_NS / 1000000);
+		if (nev <= 0)
+			die("kill: %d of %d groups emptied", got, groups);
+		wakeups++;
+		for (j = 0; j < nev; j++) {
+			i = evs[j].data.u32;
+			r = pread(fds[i], buf, sizeof(buf) - 1, 0);
+			if (r < 0)
+				die("read cgroup.events");
+			buf[r] = 0;
+			if (!seen[i] && strstr(buf, "populated 0")) {
+				seen[i] = true;
+				t_empty = now_ns();
+				got++;
+			}
+		}
+	}
+	/* Every process of the tree, the forkers' orphans included, is ours now. */
+	while ((pid = waitpid(-1, &status, 0)) > 0) {
+		reaped++;
+		killed += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+	}
+	if (errno != ECHILD)
+		die("waitpid");
+	t_reaped = now_ns();
+	for (i = 0; i < groups; i++) {
+		close(fds[i]);
+		snprintf(p, sizeof(p), "%s/k%d", top, i);
+		if (rmdir(p))
+			die("rmdir %s", p);
+	}
+	close(ep);
+	if (rmdir(top))
+		die("rmdir %s", top);
+	munmap(ready, sizeof(*ready));
+	/* The fork loops' last children may have exited by themselves. */
+	if (killed < procs)
+		die("kill: %d of %d processes killed", killed, procs);
+
+	json_begin("kill");
+	json_str("fs", fs);
+	json_int("procs", procs);
+	json_int("groups", groups);
+	json_num("write_ms", (t_write - t0) / 1e6);
+	json_num("empty_ms", (t_empty - t0) / 1e6);
+	json_num("reaped_ms", (t_reaped - t0) / 1e6);
+	json_int("reaped", reaped);
+	json_int("killed", killed);
+	json_int("epoll_wakeups", wakeups);
+	json_end();
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int args;
@@ -1433,6 +1593,7 @@ static const struct {
 	{ "umh", 3, cmd_umh },
 	{ "depth", 4, cmd_depth },
 	{ "idle", 4, cmd_idle },
+	{ "kill", 4, cmd_kill },
 };
 
 int main(int argc, char **argv)

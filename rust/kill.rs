@@ -15,9 +15,12 @@
 //! the insertion came first: the walk's signal takes the same `siglock` after it, and then
 //! finds the child ahead, at the tail of the list it walks. A child met before its fork probe
 //! has placed it (not started, no task-map entry) is waited for after the walk and signalled
-//! if its probe put it in the subtree. Threads need nothing of their own: `SIGKILL` to a
-//! process reaches every thread on its list, a new one included, and a thread of a process
-//! with a fatal signal pending cannot create another.
+//! if its probe put it in the subtree. Such a late one was not signalled when the walk passed
+//! the tail, and may have forked in between: its child is then behind the walk. So the walk
+//! is made again until a walk signals nobody late (each time fewer are left unsignalled to
+//! fork: a fork bomb in the subtree ends in a few walks). Threads need nothing of their own:
+//! `SIGKILL` to a process reaches every thread on its list, a new one included, and a thread
+//! of a process with a fatal signal pending cannot create another.
 
 use crate::{
     compat::{
@@ -37,8 +40,9 @@ use kernel::{
     task::Task, //
 };
 
-/// How often the walk starts over when new tasks outgrow the buffer of those not started.
-const WALK_RETRIES: usize = 8;
+/// How many walks a kill makes at most: again when new tasks outgrow the buffer of those not
+/// started, or when a task signalled after a walk may have forked behind it. `EAGAIN` beyond.
+const WALK_RETRIES: usize = 64;
 
 /// Whether `group` is `top` or one of its descendants: a walk of its ancestors.
 fn in_subtree(group: &Group, top: &Group) -> bool {
@@ -88,13 +92,18 @@ pub(crate) fn kill(hier: u64, top: &Arc<Group>) -> Result {
         if overflow {
             continue;
         }
+        // Signalled after the walk: it may have forked behind it, so walk again.
+        let mut late = false;
         for th in unstarted.into_iter() {
             task::wait_started(&th)?;
             if is_in(&th, hier, top) {
                 task::kill_process(&th);
+                late = true;
             }
         }
-        return Ok(());
+        if !late {
+            return Ok(());
+        }
     }
     Err(EAGAIN)
 }

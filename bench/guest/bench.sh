@@ -22,6 +22,9 @@
 #   TCGROUP_BENCH_IDLE_REPS repetitions per count of the idle runs (5)
 #   TCGROUP_BENCH_PIN     1: the fork loops, attach and the moves of depth run
 #                         pinned to one vCPU; 0: unpinned (1)
+#   TCGROUP_BENCH_KILL    processes of the cgroup.kill runs, in 10 groups (1000;
+#                         0: no run)
+#   TCGROUP_BENCH_KILL_REPS repetitions of the cgroup.kill runs per filesystem (3)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
 # passes BENCH_NS and the others on as these).
 
@@ -38,6 +41,8 @@ DEPTHS=$(echo "${TCGROUP_BENCH_DEPTHS:-1,10,100}" | tr , ' ')
 IDLE=${TCGROUP_BENCH_IDLE:-0,1000,10000,50000}
 IDLE_REPS=${TCGROUP_BENCH_IDLE_REPS:-5}
 PIN=${TCGROUP_BENCH_PIN:-1}
+KILL=${TCGROUP_BENCH_KILL:-1000}
+KILL_REPS=${TCGROUP_BENCH_KILL_REPS:-3}
 case $PIN in
 0 | 1) ;;
 *)
@@ -49,6 +54,7 @@ export TCGROUP_BENCH_PIN=$PIN
 T=/sys/kernel/tracing
 TC=/mnt/tc
 V1=/mnt/v1
+V2=/mnt/v2
 
 note() {
 	echo "# $(cut -d' ' -f1 /proc/uptime)s $*"
@@ -192,6 +198,29 @@ profile_setup() {
 	kprobe p cgroup1_release_agent_runs cgroup1_release_agent
 }
 
+# kill_bench: cgroup.kill of a tree of $KILL processes in 10 groups, a fork
+# loop running in each, on tcgroup ($TC) and on cgroup v2 (mounted at $V2 for
+# it), $KILL_REPS times each in alternating order.
+kill_bench() {
+	mkdir -p $V2
+	if ! mount -t cgroup2 none $V2; then
+		fail "mount -t cgroup2"
+		return
+	fi
+	r=1
+	while [ $r -le "$KILL_REPS" ]; do
+		for fs in $(alternate $r tcgroup cgroup2); do
+			if [ $fs = tcgroup ]; then
+				run kill tcgroup $TC "$KILL" 10
+			else
+				run kill cgroup2 $V2 "$KILL" 10
+			fi
+		done
+		r=$((r + 1))
+	done
+	umount $V2 || fail "umount $V2"
+}
+
 mkdir -p /run/bench
 # 10 000 worker threads, agents and kworkers: more than the 1 GiB guest's
 # default threads-max.
@@ -202,7 +231,8 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"ns\": $(jstr "$NS"), \"reps\": $(jstr "$REPS"), \"repeat\": $REPEAT," \
 	"\"fork_m\": $FORK, \"rounds\": $ROUNDS, \"attach_k\": $ATTACH, \"memory_k\": $MEMORY," \
 	"\"depths\": $(jstr "$DEPTHS"), \"idle\": $(jstr "$IDLE"), \"idle_reps\": $IDLE_REPS," \
-	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
+	"\"profile_n\": $PROFILE, \"pin\": $PIN," \
+	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
 # A warm-up run, not reported: the first loop pays page cache and slab growth.
@@ -242,6 +272,11 @@ run fork baseline "$FORK"
 insmod /lib/modules/tcgroup.ko || fail "insmod tcgroup.ko"
 insmod /bench/tcgroup_umh_bench.ko agent=/bench/agent-umh || fail "insmod tcgroup_umh_bench.ko"
 mount_both || fail "mount"
+
+if [ "$KILL" -gt 0 ]; then
+	note "kill: cgroup.kill of $KILL processes in 10 groups, forking, $KILL_REPS rounds"
+	kill_bench
+fi
 
 note "attach: $ATTACH single moves, 1000 threads, $REPEAT rounds"
 for fs in $(rounds tcgroup cgroup); do

@@ -62,6 +62,13 @@ run)
 	/bin/sh /usr/share/tcgroup/demo.sh </dev/console >/dev/console 2>&1
 	rc=$?
 	say "demo exited with $rc"
+	# Its transcript, part by part, for scripts/readme-transcript.py.
+	for t in /run/transcript/*; do
+		[ -f "$t" ] || continue
+		echo "tcgroup-transcript: begin ${t##*/}"
+		cat "$t"
+		echo "tcgroup-transcript: end ${t##*/}"
+	done >/dev/ttyS1
 	# The host's verdict (qemu-run.py), on the second serial port.
 	echo "tcgroup-demo: exit $rc" >/dev/ttyS1
 	;;
