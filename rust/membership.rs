@@ -757,10 +757,13 @@ pub(crate) struct Tracker;
 
 impl ForkExit for Tracker {
     fn fork(parent: &Task, child: &Task) {
+        // Most tasks are in root groups only: find that out without the global lock. A move
+        // that gives the parent its first entry meanwhile either is seen here, or sees the
+        // child on the thread list, which `copy_process()` put it on before this probe: the
+        // barrier pairs with the move's after it publishes the entry (`task::fork_barrier`).
+        task::fork_barrier();
         let rcu = rcu::read_lock();
         let parent_key = task::key(parent);
-        // Most tasks are in root groups only: find that out without the global lock. A move
-        // of the parent racing with this lands the child in the parent's old groups.
         if TASKS.load(&rcu, parent_key).is_none() {
             return;
         }
@@ -1245,9 +1248,7 @@ enum Shared {
     /// Threads for [`move_tasks`]: some had a css_set beyond the [`SOURCES`] the pass moves
     /// from, or one whose destination is not in use, or the entries ran out; or a thread had
     /// not started and had no entry (its fork probe may not have run: its groups are not
-    /// known yet); or threads other than the writer left the root groups, and a thread they
-    /// created during the move may have been placed by a fork probe that read its creator's
-    /// css_set before the move and was not seen by it.
+    /// known yet).
     Partly,
 }
 
@@ -1299,7 +1300,19 @@ fn try_move_shared(
     // threads twice (the reserve stays low until the refill work has run). Nothing is
     // allocated under the lock.
     let own = rooted && !group.is_root() && TASKS.reserve_low();
-    let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(own)))?;
+    // A process that another moves out of the root groups (a supervisor placing the process
+    // it has just started) mostly has every thread there: its thread count, read in O(1),
+    // sizes the entries, so that the first attempt does not walk the thread group only to
+    // find how many it is short of. Not when the writer is in the process (`echo $$`), whose
+    // other threads may be in groups already.
+    let ahead = if rooted && threadgroup && !group.is_root() {
+        let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
+        task::nr_threads_elsewhere(task).saturating_sub(pooled)
+    } else {
+        0
+    };
+    let first = core::mem::take(short).max(usize::from(own)).max(ahead);
+    let mut spare = TASKS.spare_within(first)?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
     'again: loop {
@@ -1376,8 +1389,6 @@ fn try_move_shared(
         let mut left = false;
         // A thread other than the writer that left the root groups: it may have forked during
         // the move (see below). The writer cannot fork while it writes.
-        let writer = task::key(crate::compat::current_task!());
-        let mut forker_left_root = false;
         // The lone task started exiting while it was moved, and stays where it was.
         let mut exited = false;
         // A thread without an entry had not started: the caller waits for it.
@@ -1453,7 +1464,6 @@ fn try_move_shared(
                     }
                     Ok(true) => {
                         moves[i].moved += 1;
-                        forker_left_root |= now.is_none() && key != writer;
                     }
                     Ok(false) => {}
                     // No entry to be had.
@@ -1495,16 +1505,15 @@ fn try_move_shared(
         if exited {
             return Err(ESRCH);
         }
-        // A thread that left the root groups may have created one meanwhile, placed by a fork
-        // probe that looked without the lock and missed the move: the caller looks again. Not
-        // when the only one is the writer, as when a process moves itself (`echo $$`).
-        return Ok(Some(
-            if left || unstarted || (threadgroup && forker_left_root) {
-                Shared::Partly
-            } else {
-                Shared::Done
-            },
-        ));
+        // A thread that left the root groups and created one meanwhile: the child's fork
+        // probe either saw the creator's new entry (and waited for the lock), or the walk saw
+        // the child, which `copy_process()` had put on the thread list before the probe ran
+        // (`task::fork_barrier`): no walk again for it.
+        return Ok(Some(if left || unstarted {
+            Shared::Partly
+        } else {
+            Shared::Done
+        }));
     }
 }
 
