@@ -209,8 +209,13 @@ profile_rootmove() {
 	[ -d $T/events ] || mount -t tracefs nodev $T || return 1
 	echo mono >$T/trace_clock
 	echo 8192 >$T/buffer_size_kb
-	for f in 6attach 15try_move_shared 14try_move_tasks 15pending_threads \
-		CssSetE10spare_with CssSetE11swap_table CssSetE11refill_pool; do
+	# attach (with the one-pass move inlined), the general path, a thread's
+	# look-up by the re-walk, the entries allocated before the lock, the
+	# refill work (reserve and resize), a batch of entries back to the pool
+	# and an old table's free, both a grace period later.
+	for f in 10membership6attach 10membership10move_tasks 10membership9is_member \
+		CssSetE10spare_with 10membership6refill CssSetE11refill_pool \
+		18batch_rcu_callbackNtNtB4_10membership CssSetE4free; do
 		sym=$(awk -v f="$f" '$3 ~ ("12tcgroup_main.*" f "B?[0-9A-Za-z_]*$") &&
 			$3 !~ /thread_trampoline|NC/ { print $3; exit }' /proc/kallsyms)
 		[ -n "$sym" ] || continue
