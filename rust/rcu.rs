@@ -295,6 +295,12 @@ const POOL_MAX: usize = 2 * RESERVE;
 /// The fewest buckets, as a power of two.
 const MIN_BITS: u32 = 8;
 
+/// A table of at most this many buckets (as a power of two; 32 KiB) is never shrunk: a process
+/// of a thousand threads moved out of the root groups and back, again and again, grew and
+/// shrank the table on every round, each resize a copy of every entry under the writer's
+/// lock, which made most of the cost of the moves.
+const SHRINK_MIN_BITS: u32 = 12;
+
 /// How many entries [`TaskMap::remove`] retires before it hands them to `call_rcu()` together:
 /// an exit removes one entry, and a `call_rcu()` per exit would cost more than the removal.
 const RETIRE_BATCH: usize = 32;
@@ -439,11 +445,11 @@ impl<T: HasMembers> Table<T> {
 }
 
 /// The buckets a map of `count` entries wants, as a power of two: at most one entry per
-/// bucket on average after growing, at least one per eight before shrinking. `None` if
-/// `bits` fits.
+/// bucket on average after growing, at least one per eight before shrinking a table of more
+/// than `1 << SHRINK_MIN_BITS` buckets. `None` if `bits` fits.
 fn wanted_bits(bits: u32, count: usize) -> Option<u32> {
     let n = 1usize << bits;
-    if count > n || (bits > MIN_BITS && count < n / 8) {
+    if count > n || (bits > SHRINK_MIN_BITS && count < n / 8) {
         let want = count
             .max(1)
             .next_power_of_two()
@@ -1333,6 +1339,20 @@ mod tests {
         }
         MAP.flush(w);
         barrier();
+        Ok(())
+    }
+
+    #[test]
+    fn small_tables_grow_but_do_not_shrink() -> Result {
+        assert_eq!(wanted_bits(MIN_BITS, 1 << MIN_BITS), None);
+        assert_eq!(
+            wanted_bits(MIN_BITS, (1 << MIN_BITS) + 1),
+            Some(MIN_BITS + 1)
+        );
+        assert_eq!(wanted_bits(MIN_BITS + 2, 0), None);
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS, 0), None);
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS + 1, 0), Some(MIN_BITS));
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS + 1, 1 << SHRINK_MIN_BITS), None);
         Ok(())
     }
 
