@@ -415,6 +415,7 @@ def summarise(results):
             if k in r:
                 p.setdefault(k, []).append(r[k])
     s["kill"] = summarise_kill(results)
+    s["index"] = index_summary(results)
     return s
 
 
@@ -467,6 +468,68 @@ def markdown_kill(s):
                        f"{verdict_cell(c['reaped_ms'], False)}.")
     out.append("")
     return out
+
+
+def index_summary(results):
+    """The index workloads (listing a group, looking a task's groups up, a
+    process moved out of the root): rows of (what, tcgroup, v1, ratio), each
+    figure the median over runs of each run's median time (µs), and
+    tcgroup's own growth of the listing between the fewest and the most
+    other threads."""
+    rows = []
+
+    def row(what, kind, key, **match):
+        figs = {}
+        for fs in FS:
+            rs = by_fs(results, kind, fs, **match)
+            if rs:
+                figs[fs] = figure(statistics.median(r[key]) for r in rs)
+        if len(figs) == 2:
+            rows.append({"what": what, "tcgroup": figs["tcgroup"], "cgroup": figs["cgroup"],
+                         "cmp": compare(figs["tcgroup"], figs["cgroup"], False)})
+        return figs.get("tcgroup")
+
+    growth = {}
+    others = sorted({r["others"] for r in results if r["kind"] == "listing"})
+    for key, what in (("tasks_us", "`tasks`"), ("procs_us", "`cgroup.procs`")):
+        tc = {}
+        for t in others:
+            tc[t] = row(f"read {what} of a 1-member group, {t:,} other threads (µs)", "listing", key, others=t)
+        if len(others) > 1 and tc[others[0]] and tc[others[-1]]:
+            growth[key] = {"from": others[0], "to": others[-1],
+                           "ratio": compare_unpaired(tc[others[-1]], tc[others[0]])}
+    for d in sorted({r["depth"] for r in results if r["kind"] == "lookup"}):
+        g = next(r["groups"] for r in results if r["kind"] == "lookup")
+        row(f"a task's groups at depth {d}, {g:,} other groups: `membership.lookup` against "
+            f"`/proc/self/cgroup` (µs)", "lookup", "read_us", depth=d)
+    row("1001 threads from the root into a group, `cgroup.procs` open+write+close (µs)", "rootmove", "into_us")
+    row("1001 threads from a group back to the root, `cgroup.procs` open+write+close (µs)", "rootmove", "back_us")
+    return {"rows": rows, "growth": growth}
+
+
+def index_markdown(s, w):
+    """The section of the index workloads."""
+    ix = s.get("index", {})
+    w("## Listing, lookup and moves out of the root\n")
+    if not ix.get("rows"):
+        w("Not run (`BENCH_LISTING=none`, or a report older than these workloads).\n")
+        return
+    w("Each run reads (open, read to the end, close) or moves N times (`BENCH_READS`); a run's figure is its "
+      "median, and the table gives the median and range of the runs. Listing: a group with one thread while the "
+      "other threads wait in the root groups. Lookup: the calling process in a chain of groups, beside other "
+      "groups; tcgroup reads its `membership.lookup`, v1 `/proc/self/cgroup`. Root moves: a process of 1001 "
+      "threads, all in the root groups, into a group and back.\n")
+    w("| figure | tcgroup | cgroup v1 | ratio tcgroup / v1 | tcgroup is |")
+    w("| --- | ---: | ---: | ---: | --- |")
+    for r in ix["rows"]:
+        w(f"| {r['what']} | {fig_cell(r['tcgroup'])} | {fig_cell(r['cgroup'])} | {ratio_cell(r['cmp'])} | "
+          f"{verdict_cell(r['cmp'], False)} |")
+    w("")
+    for key, g in ix.get("growth", {}).items():
+        w(f"- tcgroup's `{'tasks' if key == 'tasks_us' else 'cgroup.procs'}` read with {g['to']:,} other threads "
+          f"against its own with {g['from']:,}: {ratio_cell(g['ratio'])}.")
+    if ix.get("growth"):
+        w("")
 
 
 # ---------------------------------------------------------------------------
@@ -910,6 +973,8 @@ def markdown(doc):
              if "procs_reopen_moves" in a else "once with open+write+close") + ".\n")
     else:
         w("Not collected in this run: the workload failed (see above).\n")
+
+    index_markdown(s, w)
 
     # Depth.
     dp = s["depth"]

@@ -18,6 +18,9 @@
  *   tcgroup-bench idle NS R FS MNT [FS MNT] one group released beside N idle ones
  *   tcgroup-bench kill FS MNT P G           cgroup.kill of P processes in G groups,
  *                                           each group's fork loop running
+ *   tcgroup-bench listing FS MNT T R        tasks, cgroup.procs of a 1-member group, T others
+ *   tcgroup-bench lookup FS MNT G R DEPTHS  a task's groups at each depth, G other groups
+ *   tcgroup-bench rootmove FS MNT R         1001 threads root -> group -> root, cgroup.procs
  *
  * The fork loops, attach and the moves of depth run pinned to one vCPU
  * (pin_sequential()) unless TCGROUP_BENCH_PIN=0.
@@ -1578,6 +1581,215 @@ static int cmd_kill(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The index workloads: listing a group, looking a task's groups up, moving a
+ * process out of the root. Self-contained: their own helpers and JSON kinds.
+ */
+
+/* Prints @k: the times @ns, sorted in place, in microseconds with 0.1 us. */
+static void index_json_us(const char *k, long long *ns, int n)
+{
+	int i;
+
+	qsort(ns, n, sizeof(*ns), cmp_ll);
+	printf(", \"%s\": [", k);
+	for (i = 0; i < n; i++)
+		printf("%s%.1f", i ? "," : "", ns[i] / 1e3);
+	printf("]");
+}
+
+/* Reads the whole file @path once (open, read to the end, close); the time. */
+static long long index_read(const char *path, char *buf, size_t size)
+{
+	long long t0 = now_ns();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		die("open %s", path);
+	do {
+		r = read(fd, buf, size);
+	} while (r > 0);
+	if (r < 0)
+		die("read %s", path);
+	close(fd);
+	return now_ns() - t0;
+}
+
+/*
+ * listing: a group of one member (a worker thread) while @t other threads
+ * exist in the root groups; @r reads of its tasks and cgroup.procs, each
+ * with open, read and close, alternating.
+ */
+static int cmd_listing(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int t = atoi(argv[2]), r = atoi(argv[3]), i;
+	long long *tasks_ns = calloc(r, sizeof(long long));
+	long long *procs_ns = calloc(r, sizeof(long long));
+	char p[PATH_BUF], q[PATH_BUF], v[16], buf[4096];
+	struct worker *member, *others;
+
+	if (!tasks_ns || !procs_ns)
+		die("calloc");
+	pin_sequential();
+	make_groups(mnt, 1);
+	member = start_workers(1);
+	group_path(p, mnt, 0, "tasks");
+	snprintf(v, sizeof(v), "%d", member[0].tid);
+	write_file(p, v);
+	others = t ? start_workers(t) : NULL;
+	group_path(q, mnt, 0, "cgroup.procs");
+	/* One read of each first, unreported: the dentries and the buffers. */
+	index_read(p, buf, sizeof(buf));
+	index_read(q, buf, sizeof(buf));
+	for (i = 0; i < r; i++) {
+		tasks_ns[i] = index_read(p, buf, sizeof(buf));
+		procs_ns[i] = index_read(q, buf, sizeof(buf));
+	}
+	/* The workers all wait on the one start word: one wake-up for both. */
+	release_workers();
+	join_workers(member, 1);
+	if (others)
+		join_workers(others, t);
+	free(member);
+	free(others);
+	remove_groups(mnt, 1);
+
+	json_begin("listing");
+	json_str("fs", fs);
+	json_int("others", t);
+	json_int("reads", r);
+	index_json_us("tasks_us", tasks_ns, r);
+	index_json_us("procs_us", procs_ns, r);
+	json_end();
+	free(tasks_ns);
+	free(procs_ns);
+	return 0;
+}
+
+/*
+ * lookup: @g other groups beside a chain of the deepest of @depths; for each
+ * depth D, the calling process is moved to the group at depth D and its
+ * groups are read @r times (open, read, close): tcgroup's membership.lookup,
+ * v1's /proc/self/cgroup.
+ */
+static int cmd_lookup(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int g = atoi(argv[2]), r = atoi(argv[3]), depths[16], ndepths = 0, max = 0, d, i, k;
+	char *list = strdup(argv[4]), *tok, *save = NULL, *path, file[PATH_BUF], v[16];
+	char buf[8192];
+	long long *ns = calloc(r, sizeof(long long));
+	size_t size;
+
+	if (!list || !ns)
+		die("malloc");
+	for (tok = strtok_r(list, ",", &save); tok && ndepths < 16;
+	     tok = strtok_r(NULL, ",", &save)) {
+		depths[ndepths] = atoi(tok);
+		if (depths[ndepths] < 1)
+			die("depth %s", tok);
+		if (depths[ndepths] > max)
+			max = depths[ndepths];
+		ndepths++;
+	}
+	size = PATH_BUF + 3 * max;
+	path = malloc(size);
+	if (!path)
+		die("malloc");
+	pin_sequential();
+	make_groups(mnt, g);
+	/* The chain c/c/c/..., max deep. */
+	snprintf(path, size, "%s", mnt);
+	for (d = 1; d <= max; d++) {
+		strcat(path, "/c");
+		if (mkdir(path, 0755))
+			die("mkdir %s", path);
+	}
+	if (!strcmp(fs, "tcgroup"))
+		snprintf(file, sizeof(file), "%s/membership.lookup", mnt);
+	else
+		snprintf(file, sizeof(file), "/proc/self/cgroup");
+	snprintf(v, sizeof(v), "%d", getpid());
+	for (k = 0; k < ndepths; k++) {
+		snprintf(path, size, "%s", mnt);
+		for (d = 1; d <= depths[k]; d++)
+			strcat(path, "/c");
+		strcat(path, "/cgroup.procs");
+		write_file(path, v);
+		index_read(file, buf, sizeof(buf));
+		for (i = 0; i < r; i++)
+			ns[i] = index_read(file, buf, sizeof(buf));
+		json_begin("lookup");
+		json_str("fs", fs);
+		json_int("groups", g);
+		json_int("depth", depths[k]);
+		index_json_us("read_us", ns, r);
+		json_end();
+	}
+	snprintf(path, size, "%s/cgroup.procs", mnt);
+	write_file(path, v);
+	for (d = max; d >= 1; d--) {
+		snprintf(path, size, "%s", mnt);
+		for (i = 1; i <= d; i++)
+			strcat(path, "/c");
+		if (rmdir(path))
+			die("rmdir %s", path);
+	}
+	remove_groups(mnt, g);
+	free(path);
+	free(list);
+	free(ns);
+	return 0;
+}
+
+/*
+ * rootmove: the calling process with 1000 worker threads, all in the root
+ * groups, moved into a group and back by cgroup.procs, @r times each way,
+ * each with open, write and close.
+ */
+static int cmd_rootmove(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int r = atoi(argv[2]), i;
+	long long *into = calloc(r, sizeof(long long)), *back = calloc(r, sizeof(long long));
+	char p[PATH_BUF], root[PATH_BUF], v[16];
+	struct worker *w;
+	long long t0;
+
+	if (!into || !back)
+		die("calloc");
+	pin_sequential();
+	make_groups(mnt, 1);
+	w = start_workers(ATTACH_TASKS);
+	group_path(p, mnt, 0, "cgroup.procs");
+	snprintf(root, sizeof(root), "%s/cgroup.procs", mnt);
+	snprintf(v, sizeof(v), "%d", getpid());
+	for (i = 0; i < r; i++) {
+		t0 = now_ns();
+		write_file(p, v);
+		into[i] = now_ns() - t0;
+		t0 = now_ns();
+		write_file(root, v);
+		back[i] = now_ns() - t0;
+	}
+	release_workers();
+	join_workers(w, ATTACH_TASKS);
+	free(w);
+	remove_groups(mnt, 1);
+
+	json_begin("rootmove");
+	json_str("fs", fs);
+	json_int("threads", ATTACH_TASKS + 1);
+	index_json_us("into_us", into, r);
+	index_json_us("back_us", back, r);
+	json_end();
+	free(into);
+	free(back);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int args;
@@ -1594,6 +1806,9 @@ static const struct {
 	{ "depth", 4, cmd_depth },
 	{ "idle", 4, cmd_idle },
 	{ "kill", 4, cmd_kill },
+	{ "listing", 4, cmd_listing },
+	{ "lookup", 5, cmd_lookup },
+	{ "rootmove", 3, cmd_rootmove },
 };
 
 int main(int argc, char **argv)

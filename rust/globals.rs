@@ -51,7 +51,9 @@ impl Globals {
         let refill = Refiller::new()?;
         // SAFETY: The exchange above lets exactly one call get here, nothing uses the map before
         // the probes are registered, after this call; `TASKS` is the one map of css_sets, and
-        // `drop` destroys it, once.
+        // `drop` destroys it, once. The exit probe unmaps a task's key in the task's own
+        // `do_exit()`, and every move that maps a task holds a reference on it or runs under
+        // the lock the probe takes: no key outlives its task.
         let writer = unsafe { TASKS.init() }?;
         membership::init(writer, refill);
         hierarchy::set_module(module);

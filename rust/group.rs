@@ -194,6 +194,10 @@ pub(crate) struct Group {
     pub(crate) tree: GlobalLockedBy<Tree, TCGROUP_MUTEX>,
     /// The number of tasks in the group (not counted for the root group).
     pub(crate) nr_tasks: GlobalLockedBy<usize, CSS_SET_LOCK>,
+    /// The slots (in `crate::membership`'s css_set table) of the listed css_sets that hold the
+    /// group, in no order, as v1's `cgrp->cset_links`: listing the group's tasks visits these
+    /// alone. Empty for a root group, which no css_set holds.
+    pub(crate) csets: GlobalLockedBy<KVec<usize>, CSS_SET_LOCK>,
     /// Changes of `populated` (`cgroup.events`), counted for pollers.
     pub(crate) events_seq: Atomic<u64>,
     /// Child groups and `debug.hold` references gained, counted: with `events_seq`, what tells
@@ -256,6 +260,7 @@ impl Group {
                     removed: false,
                 }),
                 nr_tasks: GlobalLockedBy::new(0),
+                csets: GlobalLockedBy::new(KVec::new()),
                 events_seq: Atomic::new(0),
                 busy_seq: Atomic::new(0),
                 stream_key: GlobalLockedBy::new(None),

@@ -30,6 +30,7 @@ use crate::{
     group::Group,
     rcu::{
         drop_after_gp,
+        Members,
         RcuHead,
         RefillWork,
         Source,
@@ -104,12 +105,19 @@ pub(crate) struct CssSet {
     slot: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// In [`Membership::idle`].
     parked: GlobalLockedBy<bool, CSS_SET_LOCK>,
+    /// The task-map entries of its tasks (v1's `css_set->tasks`), under [`CSS_SET_LOCK`], which
+    /// guards the task map's writer.
+    members: Members<CssSet>,
     /// For the free after a grace period.
     rcu: RcuHead,
 }
 
 crate::rcu::impl_has_rcu_head! {
     impl HasRcuHead for CssSet { self.rcu }
+}
+
+crate::rcu::impl_has_members! {
+    impl HasMembers for CssSet { self.members } in TASKS
 }
 
 /// The hash of a css_set's groups (the identity of each group, as v1's `css_set_hash()`
@@ -146,6 +154,7 @@ impl CssSet {
                 users: GlobalLockedBy::new(0),
                 slot: GlobalLockedBy::new(0),
                 parked: GlobalLockedBy::new(false),
+                members: Members::new(),
                 rcu: RcuHead::new(),
             },
             GFP_KERNEL,
@@ -409,6 +418,8 @@ impl Membership {
             };
             (i, b)
         };
+        // The groups' lists first: the only step that can fail, before anything changed.
+        Self::link_groups(guard, &cset, i)?;
         *cset.slot.as_mut(guard) = i;
         let m = MEMBERSHIP.as_mut(guard);
         let head = m.buckets[b];
@@ -423,6 +434,42 @@ impl Membership {
         }
         m.buckets[b] = i;
         Ok(())
+    }
+
+    /// Adds slot `i`, where `cset` is being listed, to the css_set list of each of its groups
+    /// ([`Group::csets`], v1's `cgrp_cset_link`). Does not allocate: [`reserve_links`] made
+    /// room (`ENOMEM`, with nothing changed, if it did not).
+    fn link_groups(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet, i: usize) -> Result {
+        let short = cset.groups.iter().any(|g| {
+            let v = g.csets.as_ref(guard);
+            v.len() == v.capacity()
+        });
+        if short {
+            return Err(ENOMEM);
+        }
+        for g in cset.groups.iter() {
+            // Within the room checked above: no allocation.
+            g.csets.as_mut(guard).push(i, GFP_ATOMIC)?;
+        }
+        Ok(())
+    }
+
+    /// Takes slot `i`, of `cset`, off the css_set list of each of its groups, the list's last
+    /// taking its place. A scan of each group's list, O(the group's css_sets): a css_set is
+    /// unlisted only when it was idle and is evicted (or was never used), not per task, and a
+    /// group has one css_set per combination of the other hierarchies' groups of its tasks,
+    /// mostly one. Keeping each css_set's place in its groups' lists would make it O(1), for
+    /// 8 bytes and a buffer per css_set, which would take the memory per task of a task in a
+    /// group of its own past half of v1's. Never allocates.
+    fn unlink_groups(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet, i: usize) {
+        for g in cset.groups.iter() {
+            let v = g.csets.as_mut(guard);
+            if let Some(pos) = v.iter().position(|&s| s == i) {
+                let len = v.len();
+                v[pos] = v[len - 1];
+                v.truncate(len - 1);
+            }
+        }
     }
 
     /// Takes slot `i`, of a css_set whose hash is `hash`, out of its bucket's chain.
@@ -446,6 +493,7 @@ impl Membership {
     /// Its slot becomes a hole: no other css_set is touched.
     fn unlist(guard: &mut GlobalGuard<CSS_SET_LOCK>, cset: &CssSet) -> Option<Arc<CssSet>> {
         let i = Self::index(guard, cset)?;
+        Self::unlink_groups(guard, cset, i);
         let m = MEMBERSHIP.as_mut(guard);
         m.unchain(i, cset.hash);
         let removed = m.csets[i].take();
@@ -535,6 +583,40 @@ impl Membership {
         }
         *cset.users.as_mut(guard) += n;
     }
+}
+
+/// Makes room, in process context, in the css_set list ([`Group::csets`]) of each group of
+/// `groups` for as many more css_sets as the group appears there: `groups` are the groups of
+/// the css_sets a move may list. Only moves list css_sets and the caller's [`TCGROUP_MUTEX`]
+/// serialises them; the probes only unlist: the room stays until the move lists them.
+fn reserve_links<'a>(groups: impl Iterator<Item = &'a Arc<Group>> + Clone) -> Result {
+    for (n, g) in groups.clone().enumerate() {
+        // Each group once, at its first appearance, with the count of all of them.
+        if groups.clone().take(n).any(|x| Arc::ptr_eq(x, g)) {
+            continue;
+        }
+        let more = groups.clone().filter(|x| Arc::ptr_eq(x, g)).count();
+        let (len, cap) = {
+            let guard = CSS_SET_LOCK.lock();
+            let v = g.csets.as_ref(&guard);
+            (v.len(), v.capacity())
+        };
+        if cap - len >= more {
+            continue;
+        }
+        // The list grows by doubling, its contents copied into a buffer allocated here.
+        let mut room = KVec::<usize>::with_capacity((len + more).max(2 * cap), GFP_KERNEL)?;
+        let mut guard = CSS_SET_LOCK.lock();
+        let v = g.csets.as_mut(&mut guard);
+        if v.capacity() - v.len() < more && room.capacity() >= v.len() + more {
+            // Within the new buffer's capacity: no allocation.
+            room.extend_from_slice(v, GFP_ATOMIC)?;
+            core::mem::swap(v, &mut room);
+        }
+        drop(guard);
+        // The old buffer is freed here, outside the lock.
+    }
+    Ok(())
 }
 
 /// The css_set table of a [`Membership`], borrowed apart from its other fields: a move looks
@@ -675,10 +757,13 @@ pub(crate) struct Tracker;
 
 impl ForkExit for Tracker {
     fn fork(parent: &Task, child: &Task) {
+        // Most tasks are in root groups only: find that out without the global lock. A move
+        // that gives the parent its first entry meanwhile either is seen here, or sees the
+        // child on the thread list, which `copy_process()` put it on before this probe: the
+        // barrier pairs with the move's after it publishes the entry (`task::fork_barrier`).
+        task::fork_barrier();
         let rcu = rcu::read_lock();
         let parent_key = task::key(parent);
-        // Most tasks are in root groups only: find that out without the global lock. A move
-        // of the parent racing with this lands the child in the parent's old groups.
         if TASKS.load(&rcu, parent_key).is_none() {
             return;
         }
@@ -698,7 +783,7 @@ impl ForkExit for Tracker {
         };
         // The entry comes from the reserve, which process context refills: no allocation
         // unless the reserve ran dry.
-        match TASKS.store(w, child_key, cset, None) {
+        match TASKS.store(w, child_key, child, cset, None) {
             Ok(Source::Allocated) => {
                 FORK_ALLOCATED.fetch_add(1, Relaxed);
             }
@@ -937,6 +1022,13 @@ fn try_move_tasks(
     // Everything the lock's section may need is allocated here: the css_set table's room
     // and the task map's entries.
     Membership::reserve(plans.iter().filter(|p| p.fresh).count())?;
+    reserve_links(
+        plans
+            .iter()
+            .filter(|p| p.fresh)
+            .filter_map(|p| p.new.as_deref())
+            .flat_map(|c| c.groups.iter()),
+    )?;
     // The reserve above half its size gives some; the stores fall back to it (and to an
     // atomic allocation) only if forks took it meanwhile.
     let pooled = TASKS.reserved().saturating_sub(RESERVE / 2).min(entries);
@@ -1009,7 +1101,7 @@ fn try_move_tasks(
             let Some(n) = &plans[m.plan].new else {
                 continue;
             };
-            if let Err(e) = TASKS.store(w, task::key(&m.task), n, Some(&mut spare)) {
+            if let Err(e) = TASKS.store(w, task::key(&m.task), &m.task, n, Some(&mut spare)) {
                 failed = Some(e);
                 break;
             }
@@ -1024,7 +1116,7 @@ fn try_move_tasks(
                 match &plans[m.plan].old {
                     // The task kept its entry: restoring it does not allocate.
                     Some(o) => {
-                        let _ = TASKS.store(w, key, o, None);
+                        let _ = TASKS.store(w, key, &m.task, o, None);
                     }
                     None => TASKS.erase(w, key),
                 }
@@ -1156,9 +1248,7 @@ enum Shared {
     /// Threads for [`move_tasks`]: some had a css_set beyond the [`SOURCES`] the pass moves
     /// from, or one whose destination is not in use, or the entries ran out; or a thread had
     /// not started and had no entry (its fork probe may not have run: its groups are not
-    /// known yet); or threads other than the writer left the root groups, and a thread they
-    /// created during the move may have been placed by a fork probe that read its creator's
-    /// css_set before the move and was not seen by it.
+    /// known yet).
     Partly,
 }
 
@@ -1210,7 +1300,19 @@ fn try_move_shared(
     // threads twice (the reserve stays low until the refill work has run). Nothing is
     // allocated under the lock.
     let own = rooted && !group.is_root() && TASKS.reserve_low();
-    let mut spare = TASKS.spare_within(core::mem::take(short).max(usize::from(own)))?;
+    // A process that another moves out of the root groups (a supervisor placing the process
+    // it has just started) mostly has every thread there: its thread count, read in O(1),
+    // sizes the entries, so that the first attempt does not walk the thread group only to
+    // find how many it is short of. Not when the writer is in the process (`echo $$`), whose
+    // other threads may be in groups already.
+    let ahead = if rooted && threadgroup && !group.is_root() {
+        let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
+        task::nr_threads_elsewhere(task).saturating_sub(pooled)
+    } else {
+        0
+    };
+    let first = core::mem::take(short).max(usize::from(own)).max(ahead);
+    let mut spare = TASKS.spare_within(first)?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
     'again: loop {
@@ -1264,6 +1366,7 @@ fn try_move_shared(
                     drop(guard);
                     let f = CssSet::new(replaced(from.as_ref(), hier, group)?)?;
                     Membership::reserve(1)?;
+                    reserve_links(f.groups.iter())?;
                     fresh = Some((f, from));
                     continue 'again;
                 }
@@ -1286,8 +1389,6 @@ fn try_move_shared(
         let mut left = false;
         // A thread other than the writer that left the root groups: it may have forked during
         // the move (see below). The writer cannot fork while it writes.
-        let writer = task::key(crate::compat::current_task!());
-        let mut forker_left_root = false;
         // The lone task started exiting while it was moved, and stays where it was.
         let mut exited = false;
         // A thread without an entry had not started: the caller waits for it.
@@ -1352,7 +1453,7 @@ fn try_move_shared(
                         nr_moves - 1
                     }
                 };
-                match entry.set(moves[i].to.as_deref(), Some(&mut spare)) {
+                match entry.set(moves[i].to.as_deref(), th, Some(&mut spare)) {
                     // A first entry, for a thread that started exiting after the test above:
                     // its exit probe may have looked without the lock and found none (see
                     // `Tracker::exit`). Take it back: the thread stays in the root groups, as
@@ -1363,7 +1464,6 @@ fn try_move_shared(
                     }
                     Ok(true) => {
                         moves[i].moved += 1;
-                        forker_left_root |= now.is_none() && key != writer;
                     }
                     Ok(false) => {}
                     // No entry to be had.
@@ -1405,16 +1505,15 @@ fn try_move_shared(
         if exited {
             return Err(ESRCH);
         }
-        // A thread that left the root groups may have created one meanwhile, placed by a fork
-        // probe that looked without the lock and missed the move: the caller looks again. Not
-        // when the only one is the writer, as when a process moves itself (`echo $$`).
-        return Ok(Some(
-            if left || unstarted || (threadgroup && forker_left_root) {
-                Shared::Partly
-            } else {
-                Shared::Done
-            },
-        ));
+        // A thread that left the root groups and created one meanwhile: the child's fork
+        // probe either saw the creator's new entry (and waited for the lock), or the walk saw
+        // the child, which `copy_process()` had put on the thread list before the probe ran
+        // (`task::fork_barrier`): no walk again for it.
+        return Ok(Some(if left || unstarted {
+            Shared::Partly
+        } else {
+            Shared::Done
+        }));
     }
 }
 
@@ -1468,7 +1567,74 @@ fn pending_threads(task: &Task, hier: u64, group: &Arc<Group>) -> Result<KVec<AR
 
 /// The ids of the tasks in `group` of `hier`, as seen from the reader's pid namespace: thread
 /// ids, or with `tgid` the (unique) thread-group ids. Sorted ascending.
+///
+/// A group other than a root visits its css_sets and their tasks only (O(its tasks)); a root
+/// group, which lists the tasks without an entry in the task map, walks every thread.
 pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
+    let mut ids = if group.is_root() {
+        list_root(hier, group, tgid)?
+    } else {
+        list_members(group, tgid)?
+    };
+    ids.sort_unstable();
+    if tgid {
+        // Unique ids: keep the first of each run.
+        let mut w = 0;
+        for r in 0..ids.len() {
+            if w == 0 || ids[r] != ids[w - 1] {
+                ids[w] = ids[r];
+                w += 1;
+            }
+        }
+        ids.truncate(w);
+    }
+    Ok(ids)
+}
+
+/// The ids of the tasks of `group`, not a root, in no order: the tasks of each css_set on the
+/// group's list ([`Group::csets`]), v1's walk of `cgrp->cset_links` and each
+/// `css_set->tasks`. One snapshot under [`CSS_SET_LOCK`], which every change of a task's
+/// css_set holds; a task whose entry is on a list has not passed its exit probe, which takes
+/// the entry off under the same lock, so it is alive. The buffer is sized before the lock by
+/// the group's task count, which the lock keeps equal to the entries on the lists.
+fn list_members(group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
+    for _ in 0..LIST_RETRIES {
+        let n = *group.nr_tasks.as_ref(&CSS_SET_LOCK.lock());
+        let mut ids = KVec::with_capacity(n, GFP_KERNEL)?;
+        let guard = CSS_SET_LOCK.lock();
+        if *group.nr_tasks.as_ref(&guard) > ids.capacity() {
+            // Tasks joined meanwhile: size again.
+            continue;
+        }
+        let m = MEMBERSHIP.as_ref(&guard);
+        let Some(w) = m.tasks.as_ref() else {
+            return Ok(ids);
+        };
+        let mut overflow = false;
+        for &slot in group.csets.as_ref(&guard).iter() {
+            let Some(cset) = m.csets.get(slot).and_then(Option::as_ref) else {
+                continue;
+            };
+            TASKS.for_each_member(w, cset, |t| {
+                let id = if tgid { task::vtgid(t) } else { task::vpid(t) };
+                // Within the capacity checked above: no allocation.
+                if id != 0 && ids.push(id, GFP_NOWAIT).is_err() {
+                    overflow = true;
+                }
+            });
+        }
+        drop(guard);
+        if overflow {
+            continue;
+        }
+        return Ok(ids);
+    }
+    Err(EAGAIN)
+}
+
+/// The ids of the tasks in the root group `group` of `hier`, in no order: every thread is
+/// walked, since a task in the root groups only has no entry in the task map.
+fn list_root(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;
         task::for_each_thread(|_| n += 1);
@@ -1496,18 +1662,6 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
         }
         if overflow {
             continue;
-        }
-        ids.sort_unstable();
-        if tgid {
-            // Unique ids: keep the first of each run.
-            let mut w = 0;
-            for r in 0..ids.len() {
-                if w == 0 || ids[r] != ids[w - 1] {
-                    ids[w] = ids[r];
-                    w += 1;
-                }
-            }
-            ids.truncate(w);
         }
         return Ok(ids);
     }

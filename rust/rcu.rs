@@ -34,6 +34,7 @@ use core::{
 use kernel::{
     bindings,
     sync::Arc,
+    task::Task,
     types::Opaque,
     workqueue::{
         Queue,
@@ -97,6 +98,156 @@ macro_rules! impl_has_rcu_head {
 }
 pub(crate) use impl_has_rcu_head;
 
+/// The head of the list of the [`TaskMap`] entries that map to one object, embedded in it: the
+/// tasks of a css_set, as v1's `css_set->tasks`. Only the map's [`Writer`] changes or reads it
+/// ([`TaskMap::for_each_member`]), so whatever lock protects the writer protects the list.
+///
+/// # Invariants
+///
+/// While the object is live, `first` is null or the first of a chain (through
+/// `Entry::sib_next`, with `Entry::sib_prev` pointing back) of the mapped entries of the map's
+/// current table whose object is this one, and of no other entry; an object no entry maps to
+/// has an empty list.
+pub(crate) struct Members<T: 'static> {
+    first: AtomicPtr<Entry<T>>,
+}
+
+impl<T: 'static> Members<T> {
+    /// An empty list, for an object not stored yet.
+    pub(crate) const fn new() -> Self {
+        // INVARIANT: No entry maps to an object before it is stored.
+        Self {
+            first: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+}
+
+/// An object with a [`Members`] list at a fixed offset: what a [`TaskMap`] maps to.
+///
+/// # Safety
+///
+/// `OFFSET` must be the byte offset of a `Members<Self>` field in `Self`.
+///
+/// Implement it with [`impl_has_members!`], which checks the field's type.
+pub(crate) unsafe trait HasMembers: Sized + 'static {
+    /// The offset of the list.
+    const OFFSET: usize;
+
+    /// The one map of `Self`s, whose pool takes its entries back after their grace period.
+    fn map() -> &'static TaskMap<Self>;
+}
+
+/// Implements [`HasMembers`] for a type through its [`Members`] field and its one map:
+/// `impl_has_members! { impl HasMembers for CssSet { self.members } in TASKS }`.
+///
+/// The implementation does not compile unless the field is a `Members<Self>`, so users need no
+/// `unsafe` of their own.
+macro_rules! impl_has_members {
+    (impl HasMembers for $t:ty { self.$field:ident } in $map:path) => {
+        // SAFETY: `OFFSET` is the offset of `$field`, which `field_type` proves a
+        // `Members<$t>`.
+        unsafe impl $crate::rcu::HasMembers for $t {
+            const OFFSET: usize = {
+                /// Compiles only if the field is a `Members<$t>`.
+                fn field_type(obj: &$t) -> &$crate::rcu::Members<$t> {
+                    &obj.$field
+                }
+                let _: fn(&$t) -> &$crate::rcu::Members<$t> = field_type;
+                ::core::mem::offset_of!($t, $field)
+            };
+
+            fn map() -> &'static $crate::rcu::TaskMap<$t> {
+                &$map
+            }
+        }
+    };
+}
+pub(crate) use impl_has_members;
+
+/// The member list of the object at `obj`.
+///
+/// # Safety
+///
+/// `obj` must point at a live `T`, and the returned reference must not outlive it.
+unsafe fn members_of<'a, T: HasMembers>(obj: *const T) -> &'a Members<T> {
+    // SAFETY: Per `HasMembers` the list is at `T::OFFSET` in the live object (the contract).
+    unsafe { &*obj.cast::<u8>().add(T::OFFSET).cast::<Members<T>>() }
+}
+
+/// Puts `e` at the head of the member list of `obj`, which it maps to now.
+///
+/// # Safety
+///
+/// The caller is the map's writer; `e` is a live entry of the current table on no member
+/// list, and `obj` is a live object.
+unsafe fn link_member<T: HasMembers>(e: *mut Entry<T>, obj: *const T) {
+    // SAFETY: `obj` is live (the function's contract).
+    let m = unsafe { members_of(obj) };
+    let first = m.first.load(Relaxed);
+    // SAFETY: `e` is live and the writer's to change (the contract); `first`, if not null,
+    // is a live entry of the list (the invariant of `Members`).
+    unsafe {
+        (*e).sib_prev.store(core::ptr::null_mut(), Relaxed);
+        (*e).sib_next.store(first, Relaxed);
+        if !first.is_null() {
+            (*first).sib_prev.store(e, Relaxed);
+        }
+    }
+    // INVARIANT: `e` maps to `obj` and heads its list, with the rest behind it.
+    m.first.store(e, Relaxed);
+}
+
+/// Takes `e` off the member list of `obj`, which it maps to.
+///
+/// # Safety
+///
+/// The caller is the map's writer; `e` is a live entry on the member list of `obj`, a live
+/// object.
+unsafe fn unlink_member<T: HasMembers>(e: *const Entry<T>, obj: *const T) {
+    // SAFETY: `e` is live (the function's contract).
+    let (prev, next) = unsafe { ((*e).sib_prev.load(Relaxed), (*e).sib_next.load(Relaxed)) };
+    // SAFETY: `prev` and `next`, if not null, are live entries of the same list (the
+    // invariant of `Members`), and `obj` is live (the contract).
+    unsafe {
+        if !next.is_null() {
+            (*next).sib_prev.store(prev, Relaxed);
+        }
+        // INVARIANT: The neighbours of `e` now point at each other: `e` is off the list.
+        if prev.is_null() {
+            members_of(obj).first.store(next, Relaxed);
+        } else {
+            (*prev).sib_next.store(next, Relaxed);
+        }
+    }
+}
+
+/// Puts `new` in the place of `old` on the member list of `obj`, which both map to: a resize
+/// copies the entries of the old table.
+///
+/// # Safety
+///
+/// The caller is the map's writer; `old` is a live entry on the member list of `obj`, a live
+/// object, and `new` a live entry on no list.
+unsafe fn replace_member<T: HasMembers>(old: *const Entry<T>, new: *mut Entry<T>, obj: *const T) {
+    // SAFETY: `old` is live (the function's contract).
+    let (prev, next) = unsafe { ((*old).sib_prev.load(Relaxed), (*old).sib_next.load(Relaxed)) };
+    // SAFETY: `new` is live and the writer's; `prev` and `next`, if not null, are live
+    // entries of the list (the invariant of `Members`); `obj` is live (the contract).
+    unsafe {
+        (*new).sib_prev.store(prev, Relaxed);
+        (*new).sib_next.store(next, Relaxed);
+        if !next.is_null() {
+            (*next).sib_prev.store(new, Relaxed);
+        }
+        // INVARIANT: `new` has the neighbours `old` had, which point at it: `old` is off.
+        if prev.is_null() {
+            members_of(obj).first.store(new, Relaxed);
+        } else {
+            (*prev).sib_next.store(new, Relaxed);
+        }
+    }
+}
+
 /// The `call_rcu()` callback of [`drop_after_gp`].
 ///
 /// # Safety
@@ -144,12 +295,19 @@ const POOL_MAX: usize = 2 * RESERVE;
 /// The fewest buckets, as a power of two.
 const MIN_BITS: u32 = 8;
 
+/// A table of at most this many buckets (as a power of two; 32 KiB) is never shrunk: a process
+/// of a thousand threads moved out of the root groups and back, again and again, grew and
+/// shrank the table on every round, each resize a copy of every entry under the writer's
+/// lock, which made most of the cost of the moves.
+const SHRINK_MIN_BITS: u32 = 12;
+
 /// How many entries [`TaskMap::remove`] retires before it hands them to `call_rcu()` together:
 /// an exit removes one entry, and a `call_rcu()` per exit would cost more than the removal.
 const RETIRE_BATCH: usize = 32;
 
 /// One mapping of a [`TaskMap`]: in one bucket's chain while mapped, in the map's pool while
-/// free, and in neither for the grace period between.
+/// free, and in neither for the grace period between. While mapped it is also on the member
+/// list of its object ([`Members`]), which only the writer reads.
 struct Entry<T: 'static> {
     /// The next entry of the chain or of the pool.
     next: AtomicPtr<Entry<T>>,
@@ -157,26 +315,32 @@ struct Entry<T: 'static> {
     key: AtomicUsize,
     /// The object.
     val: AtomicPtr<T>,
-    /// The map whose pool takes the entry back after its grace period.
-    map: &'static TaskMap<T>,
-    /// For that wait (`call_rcu()`).
+    /// For the grace period before the entry goes back to its map's pool (`call_rcu()`).
     rcu: Opaque<bindings::callback_head>,
-    /// The next entry retired in the same batch ([`TaskMap::retire`]); `next` stays as it was
-    /// for the readers still on the entry.
-    retired: AtomicPtr<Entry<T>>,
+    /// The task the key stands for, while mapped; read by the writer only.
+    owner: AtomicPtr<bindings::task_struct>,
+    /// The entry before this one on its object's member list (null: the first), while
+    /// mapped; the writer's only.
+    sib_prev: AtomicPtr<Entry<T>>,
+    /// While mapped, the entry after this one on its object's member list (null: the last),
+    /// the writer's only; once retired ([`TaskMap::retire`]), off that list, the next entry
+    /// retired in the same batch (`next` stays as it was for the readers still on the entry).
+    /// Eight words in all: a task in a group costs one 64-byte slab object.
+    sib_next: AtomicPtr<Entry<T>>,
 }
 
 impl<T: 'static> Entry<T> {
-    /// A free entry of `map`, allocated with `flags`.
-    fn alloc(map: &'static TaskMap<T>, flags: kernel::alloc::Flags) -> Result<*mut Self> {
+    /// A free entry, allocated with `flags`.
+    fn alloc(flags: kernel::alloc::Flags) -> Result<*mut Self> {
         let e = KBox::new(
             Entry {
                 next: AtomicPtr::new(core::ptr::null_mut()),
                 key: AtomicUsize::new(0),
                 val: AtomicPtr::new(core::ptr::null_mut()),
-                map,
                 rcu: Opaque::uninit(),
-                retired: AtomicPtr::new(core::ptr::null_mut()),
+                owner: AtomicPtr::new(core::ptr::null_mut()),
+                sib_prev: AtomicPtr::new(core::ptr::null_mut()),
+                sib_next: AtomicPtr::new(core::ptr::null_mut()),
             },
             flags,
         )?;
@@ -190,17 +354,17 @@ impl<T: 'static> Entry<T> {
 /// # Safety
 ///
 /// `head` must be the `rcu` field of the first entry of a batch: entries from `KBox::into_raw`
-/// chained through `retired`, that no chain holds any more and that no reader can reach (a
+/// chained through `sib_next`, that no chain holds any more and that no reader can reach (a
 /// grace period has passed since their removal).
-unsafe extern "C" fn batch_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
+unsafe extern "C" fn batch_rcu_callback<T: HasMembers>(head: *mut bindings::callback_head) {
     let off = core::mem::offset_of!(Entry<T>, rcu);
     // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
     let mut e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
     while !e.is_null() {
         // SAFETY: `e` is an entry of the batch, live and owned by this callback (contract).
-        let (map, next) = unsafe { ((*e).map, (*e).retired.load(Relaxed)) };
+        let next = unsafe { (*e).sib_next.load(Relaxed) };
         // SAFETY: Per the contract the entry is unreachable and owned by this callback.
-        unsafe { map.recycle(e) };
+        unsafe { T::map().recycle(e) };
         e = next;
     }
 }
@@ -213,7 +377,7 @@ unsafe extern "C" fn batch_rcu_callback<T: 'static>(head: *mut bindings::callbac
 /// `head` must be the `rcu` field of a table from `KBox::into_raw` that is no longer the map's
 /// and that no reader can reach (a grace period has passed since it was replaced), with its
 /// entries still chained and owned by it: the new table holds copies of them.
-unsafe extern "C" fn table_rcu_callback<T: 'static>(head: *mut bindings::callback_head) {
+unsafe extern "C" fn table_rcu_callback<T: HasMembers>(head: *mut bindings::callback_head) {
     let off = core::mem::offset_of!(Table<T>, rcu);
     // SAFETY: Per the function's contract `head` is at `off` in a `Table<T>` from
     // `KBox::into_raw`, which this callback owns now.
@@ -234,7 +398,7 @@ struct Table<T: 'static> {
     rcu: Opaque<bindings::callback_head>,
 }
 
-impl<T: 'static> Table<T> {
+impl<T: HasMembers> Table<T> {
     /// A table of `1 << bits` empty buckets, allocated with `GFP_KERNEL`.
     fn new(bits: u32) -> Result<KBox<Self>> {
         let n = 1usize << bits;
@@ -264,10 +428,10 @@ impl<T: 'static> Table<T> {
             let mut e = b.load(Relaxed);
             while !e.is_null() {
                 // SAFETY: `e` is an entry of `t`, which owns it (the function's contract).
-                let (map, next) = unsafe { ((*e).map, (*e).next.load(Relaxed)) };
+                let next = unsafe { (*e).next.load(Relaxed) };
                 // SAFETY: `e`, from `KBox::into_raw`, is unreachable and held by `t` alone
                 // (the function's contract); `t` is not used after this loop.
-                unsafe { map.recycle(e) };
+                unsafe { T::map().recycle(e) };
                 e = next;
             }
         }
@@ -281,11 +445,11 @@ impl<T: 'static> Table<T> {
 }
 
 /// The buckets a map of `count` entries wants, as a power of two: at most one entry per
-/// bucket on average after growing, at least one per eight before shrinking. `None` if
-/// `bits` fits.
+/// bucket on average after growing, at least one per eight before shrinking a table of more
+/// than `1 << SHRINK_MIN_BITS` buckets. `None` if `bits` fits.
 fn wanted_bits(bits: u32, count: usize) -> Option<u32> {
     let n = 1usize << bits;
-    if count > n || (bits > MIN_BITS && count < n / 8) {
+    if count > n || (bits > SHRINK_MIN_BITS && count < n / 8) {
         let want = count
             .max(1)
             .next_power_of_two()
@@ -384,7 +548,7 @@ pub(crate) struct MapEntry<'w, 'r, T: 'static> {
     _rcu: PhantomData<&'r rcu::Guard>,
 }
 
-impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
+impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
     /// The object the key maps to now, valid while the RCU read lock is held, as for a
     /// [`TaskMap::load`].
     pub(crate) fn get(&self) -> Option<&'r T> {
@@ -400,14 +564,19 @@ impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
     /// stored; `false` if it mapped it to `to` already. A new mapping takes its entry as
     /// [`TaskMap::store`] does with `spare` (only that can fail, leaving the key as it was);
     /// an unmapped entry is retired, and goes back to the pool a grace period after the
-    /// writer's next [`TaskMap::flush`]. Never sleeps.
-    pub(crate) fn set(self, to: Option<&T>, spare: Option<&mut Spare<T>>) -> Result<bool> {
+    /// writer's next [`TaskMap::flush`]. `owner` is the task the key stands for. Never sleeps.
+    pub(crate) fn set(
+        self,
+        to: Option<&T>,
+        owner: &Task,
+        spare: Option<&mut Spare<T>>,
+    ) -> Result<bool> {
         let to_ptr = to.map(core::ptr::from_ref);
         if self.entry.is_null() {
             let Some(to) = to else {
                 return Ok(false);
             };
-            self.map.insert(self.w, self.key, to, spare)?;
+            self.map.insert(self.w, self.key, owner, to, spare)?;
             return Ok(true);
         }
         // SAFETY: By the type invariant `entry` and `link` are live while `w` is borrowed,
@@ -417,8 +586,17 @@ impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
             return Ok(false);
         }
         match to_ptr {
-            // INVARIANT: The caller keeps `to` alive while it is stored.
-            Some(p) => entry.val.store(p.cast_mut(), Release),
+            Some(p) => {
+                let e = core::ptr::from_ref(entry);
+                // SAFETY: `self` borrows the writer; the entry is mapped, so on the list of
+                // the object it maps to, which is live while stored (the map's invariant).
+                unsafe { unlink_member(e, entry.val.load(Relaxed)) };
+                // INVARIANT: The caller keeps `to` alive while it is stored.
+                entry.val.store(p.cast_mut(), Release);
+                // SAFETY: `self` borrows the writer; the entry, live, is off every list, and
+                // `p` is the caller's live object.
+                unsafe { link_member(e.cast_mut(), p) };
+            }
             None => self.map.retire(link, entry),
         }
         Ok(true)
@@ -444,9 +622,11 @@ impl<'w, 'r, T: 'static> MapEntry<'w, 'r, T> {
 /// holds nothing then); in between it points at a `Table` from `KBox::into_raw`, published
 /// with a release store, and every entry reachable from it, or from a table
 /// replaced less than a grace period ago, holds a key and points at a live `T` or one
-/// removed less than a grace period ago. `pool` is a chain of entries from `KBox::into_raw`
+/// removed less than a grace period ago. Every entry of the current table is on the
+/// [`Members`] list of its object, and its `owner` is a live task (the contract of
+/// [`TaskMap::init`]). `pool` is a chain of entries from `KBox::into_raw`
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
-/// (through `Entry::retired`) of entries from `KBox::into_raw` that no table holds, which
+/// (through `Entry::sib_next`) of entries from `KBox::into_raw` that no table holds, which
 /// readers may still be on, owned by the writer until it hands them to `call_rcu()`;
 /// `nr_retired` counts it.
 pub(crate) struct TaskMap<T: 'static> {
@@ -458,7 +638,7 @@ pub(crate) struct TaskMap<T: 'static> {
     pool: AtomicPtr<Entry<T>>,
     nr_free: AtomicUsize,
     /// Entries unmapped ([`TaskMap::retire`]) since the last [`TaskMap::flush`], chained
-    /// through `retired`; changed by the writer only.
+    /// through `sib_next`; changed by the writer only.
     retired: AtomicPtr<Entry<T>>,
     /// The length of `retired`; changed by the writer only.
     nr_retired: AtomicUsize,
@@ -472,7 +652,7 @@ unsafe impl<T: Send + Sync> Send for TaskMap<T> {}
 // any thread may (`T: Send`).
 unsafe impl<T: Send + Sync> Sync for TaskMap<T> {}
 
-impl<T: 'static> TaskMap<T> {
+impl<T: HasMembers> TaskMap<T> {
     /// A map to be initialised with [`TaskMap::init`].
     pub(crate) const fn uninit() -> Self {
         Self {
@@ -494,7 +674,9 @@ impl<T: 'static> TaskMap<T> {
     /// # Safety
     ///
     /// Must be called once, and only for one map of `T`s: the `Writer<T>` it returns must be
-    /// the only one, since it is what serialises the changes of a map of `T`s.
+    /// the only one, since it is what serialises the changes of a map of `T`s. The writer's
+    /// holder must unmap a key before the task it was mapped for (its `owner`) is freed: the
+    /// member lists hand the writer the tasks ([`TaskMap::for_each_member`]).
     pub(crate) unsafe fn init(&'static self) -> Result<Writer<T>> {
         let t = Table::new(MIN_BITS)?;
         self.bits.store(MIN_BITS as usize, Relaxed);
@@ -532,7 +714,7 @@ impl<T: 'static> TaskMap<T> {
         while !e.is_null() {
             // SAFETY: By the type invariant retired entries are the writer's, which is here,
             // and per the function's contract no reader is left.
-            let next = unsafe { (*e).retired.load(Relaxed) };
+            let next = unsafe { (*e).sib_next.load(Relaxed) };
             // SAFETY: Retired entries come from `KBox::into_raw` (type invariant), and the
             // writer's chain held the only reference.
             drop(unsafe { KBox::from_raw(e) });
@@ -580,6 +762,26 @@ impl<T: 'static> TaskMap<T> {
         None
     }
 
+    /// Calls `f` with the task of every key that maps to `obj` (the tasks of a css_set), in no
+    /// order. The shared borrow of the writer keeps every list and mapping as it is meanwhile.
+    /// Never sleeps; O(the keys mapped to `obj`).
+    pub(crate) fn for_each_member(&self, _w: &Writer<T>, obj: &T, mut f: impl FnMut(&Task)) {
+        // SAFETY: `obj` is live for the call.
+        let mut e = unsafe { members_of(core::ptr::from_ref(obj)) }
+            .first
+            .load(Relaxed);
+        while !e.is_null() {
+            // SAFETY: By the invariant of `Members` the entries of the list are mapped in the
+            // current table, live while the writer is borrowed.
+            let entry = unsafe { &*e };
+            // SAFETY: By the map's invariant the owner of a mapped entry is a live task;
+            // `Task` is a transparent wrapper of `task_struct`.
+            let task = unsafe { &*entry.owner.load(Relaxed).cast::<Task>() };
+            f(task);
+            e = entry.sib_next.load(Relaxed);
+        }
+    }
+
     /// The table, for the writer.
     fn table_mut<'a>(&self, _w: &'a mut Writer<T>) -> &'a Table<T> {
         // SAFETY: A `Writer` exists only from `init`'s return (its one constructor, which
@@ -596,17 +798,18 @@ impl<T: 'static> TaskMap<T> {
         &'static self,
         w: &mut Writer<T>,
         key: usize,
+        owner: &Task,
         obj: &T,
         spare: Option<&mut Spare<T>>,
     ) -> Result<Source> {
-        if let (_, Some(entry)) = self.lookup(w, key) {
-            // INVARIANT: The caller keeps `obj` alive while it is stored.
-            entry
-                .val
-                .store(core::ptr::from_ref(obj).cast_mut(), Release);
-            return Ok(Source::Existing);
+        let rcu = rcu::read_lock();
+        let entry = self.entry(w, &rcu, key);
+        if entry.entry.is_null() {
+            let w = entry.w;
+            return self.insert(w, key, owner, obj, spare);
         }
-        self.insert(w, key, obj, spare)
+        entry.set(Some(obj), owner, None)?;
+        Ok(Source::Existing)
     }
 
     /// Maps `key`, which is unmapped, to `obj`: the new entry comes from `spare`, else from
@@ -617,6 +820,7 @@ impl<T: 'static> TaskMap<T> {
         &'static self,
         w: &mut Writer<T>,
         key: usize,
+        owner: &Task,
         obj: &T,
         mut spare: Option<&mut Spare<T>>,
     ) -> Result<Source> {
@@ -633,7 +837,7 @@ impl<T: 'static> TaskMap<T> {
             s.short += 1;
             return Err(ENOMEM);
         } else {
-            (Entry::alloc(self, GFP_ATOMIC)?, Source::Allocated)
+            (Entry::alloc(GFP_ATOMIC)?, Source::Allocated)
         };
         // The writer's borrow was released by `pop`: look the table up again (unchanged).
         let b = self.table_mut(w).bucket(key);
@@ -642,9 +846,13 @@ impl<T: 'static> TaskMap<T> {
         let entry = unsafe { &*e };
         entry.key.store(key, Relaxed);
         entry.val.store(p, Relaxed);
+        entry.owner.store(owner.as_ptr(), Relaxed);
         entry.next.store(b.load(Relaxed), Relaxed);
+        // SAFETY: The caller is the writer; `e` is a free entry, on no list, and `p` the
+        // caller's live object.
+        unsafe { link_member(e, p) };
         // INVARIANT: The entry holds its key and the caller's live object before it is
-        // reachable.
+        // reachable, and is on the object's member list.
         b.store(e, Release);
         self.count.fetch_add(1, Relaxed);
         Ok(src)
@@ -667,13 +875,18 @@ impl<T: 'static> TaskMap<T> {
     pub(crate) fn remove<'a>(
         &'static self,
         w: &mut Writer<T>,
-        rcu: &'a rcu::Guard,
+        _rcu: &'a rcu::Guard,
         key: usize,
     ) -> Option<&'a T> {
-        let entry = self.entry(w, rcu, key);
-        let obj = entry.get()?;
-        // Unmapping takes no entry: it cannot fail.
-        let _ = entry.set(None, None);
+        let obj: &'a T = {
+            let (link, entry) = self.lookup(w, key);
+            let entry = entry?;
+            // SAFETY: By the map's invariant the object lives at least until a grace period
+            // after its removal, so while `_rcu` is held.
+            let obj = unsafe { &*entry.val.load(Relaxed) };
+            self.retire(link, entry);
+            obj
+        };
         if self.nr_retired.load(Relaxed) >= RETIRE_BATCH {
             self.flush(w);
         }
@@ -683,11 +896,15 @@ impl<T: 'static> TaskMap<T> {
     /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
     /// gives back to the pool after a grace period. The caller is the writer.
     fn retire(&self, link: &AtomicPtr<Entry<T>>, entry: &Entry<T>) {
+        // SAFETY: The caller is the writer; the entry is mapped, so on the list of its
+        // object, live while stored (the map's invariant).
+        unsafe { unlink_member(entry, entry.val.load(Relaxed)) };
         // Readers on the entry still find the rest of the chain through it.
         link.store(entry.next.load(Relaxed), Release);
         self.count.fetch_sub(1, Relaxed);
         self.nr_retired.fetch_add(1, Relaxed);
-        entry.retired.store(self.retired.load(Relaxed), Relaxed);
+        // Off its member list now: `sib_next` chains the batch.
+        entry.sib_next.store(self.retired.load(Relaxed), Relaxed);
         self.retired
             .store(core::ptr::from_ref(entry).cast_mut(), Relaxed);
     }
@@ -772,32 +989,6 @@ impl<T: 'static> TaskMap<T> {
         None
     }
 
-    /// Gives a free entry back to the pool, or to the allocator if the pool is full. Any
-    /// context.
-    ///
-    /// # Safety
-    ///
-    /// `e` must be an entry of this map from `KBox::into_raw` that the caller owns: in no
-    /// chain, and unreachable to readers.
-    unsafe fn recycle(&self, e: *mut Entry<T>) {
-        if self.nr_free.load(Relaxed) >= POOL_MAX {
-            // SAFETY: Per the function's contract the caller owns the entry.
-            drop(unsafe { KBox::from_raw(e) });
-            return;
-        }
-        self.nr_free.fetch_add(1, Relaxed);
-        let mut head = self.pool.load(Relaxed);
-        loop {
-            // SAFETY: Per the function's contract the entry is the caller's until published.
-            unsafe { (*e).next.store(head, Relaxed) };
-            // INVARIANT: The entry is free and unreachable; it joins the pool.
-            match self.pool.compare_exchange(head, e, Release, Relaxed) {
-                Ok(_) => return,
-                Err(h) => head = h,
-            }
-        }
-    }
-
     /// Allocates `n` entries with `GFP_KERNEL`, for a change mapping up to `n` new keys.
     pub(crate) fn spare(&'static self, n: usize) -> Result<Spare<T>> {
         self.spare_with(n, false)
@@ -824,7 +1015,7 @@ impl<T: 'static> TaskMap<T> {
             short: 0,
         };
         for _ in 0..n {
-            let e = Entry::alloc(self, GFP_KERNEL)?;
+            let e = Entry::alloc(GFP_KERNEL)?;
             // SAFETY: `e` was just allocated and is owned here.
             unsafe { (*e).next.store(s.head, Relaxed) };
             s.head = e;
@@ -854,7 +1045,7 @@ impl<T: 'static> TaskMap<T> {
     /// Tops the reserve up to [`RESERVE`] with `GFP_KERNEL` allocations.
     fn refill_pool(&'static self) -> Result {
         while self.nr_free.load(Relaxed) < RESERVE {
-            let e = Entry::alloc(self, GFP_KERNEL)?;
+            let e = Entry::alloc(GFP_KERNEL)?;
             // SAFETY: `e` was just allocated and is owned here.
             unsafe { self.recycle(e) };
         }
@@ -932,7 +1123,12 @@ impl<T: 'static> TaskMap<T> {
                 let nb = new.bucket(key);
                 copy.key.store(key, Relaxed);
                 copy.val.store(entry.val.load(Relaxed), Relaxed);
+                copy.owner.store(entry.owner.load(Relaxed), Relaxed);
                 copy.next.store(nb.load(Relaxed), Relaxed);
+                // SAFETY: The writer is exclusive; `entry` is on the list of its object, live
+                // while stored, and the copy, free, on none. Readers of the lists hold the
+                // writer, so none sees the lists between these replacements.
+                unsafe { replace_member(e, n, entry.val.load(Relaxed)) };
                 nb.store(n, Relaxed);
                 e = entry.next.load(Relaxed);
             }
@@ -943,6 +1139,34 @@ impl<T: 'static> TaskMap<T> {
         let old = self.table.swap(KBox::into_raw(new), AcqRel);
         self.bits.store(bits as usize, Relaxed);
         Ok(old)
+    }
+}
+
+impl<T: 'static> TaskMap<T> {
+    /// Gives a free entry back to the pool, or to the allocator if the pool is full. Any
+    /// context.
+    ///
+    /// # Safety
+    ///
+    /// `e` must be an entry of this map from `KBox::into_raw` that the caller owns: in no
+    /// chain, and unreachable to readers.
+    unsafe fn recycle(&self, e: *mut Entry<T>) {
+        if self.nr_free.load(Relaxed) >= POOL_MAX {
+            // SAFETY: Per the function's contract the caller owns the entry.
+            drop(unsafe { KBox::from_raw(e) });
+            return;
+        }
+        self.nr_free.fetch_add(1, Relaxed);
+        let mut head = self.pool.load(Relaxed);
+        loop {
+            // SAFETY: Per the function's contract the entry is the caller's until published.
+            unsafe { (*e).next.store(head, Relaxed) };
+            // INVARIANT: The entry is free and unreachable; it joins the pool.
+            match self.pool.compare_exchange(head, e, Release, Relaxed) {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
     }
 }
 
@@ -993,14 +1217,45 @@ mod tests {
     use super::*;
 
     /// The objects of the test's map.
-    struct Obj(u32);
+    struct Obj {
+        n: u32,
+        members: Members<Obj>,
+    }
+
+    impl_has_members! {
+        impl HasMembers for Obj { self.members } in MAP
+    }
+
+    /// An object numbered `n`.
+    fn obj(n: u32) -> Obj {
+        Obj {
+            n,
+            members: Members::new(),
+        }
+    }
+
+    /// The task every key of the tests stands for.
+    fn me() -> &'static Task {
+        // SAFETY: The test's task outlives the test, which unmaps every key before it ends.
+        unsafe { &*core::ptr::from_ref::<Task>(crate::compat::current_task!()) }
+    }
+
+    /// The number of keys mapped to `o`, by its member list.
+    fn members(w: &Writer<Obj>, o: &Obj) -> usize {
+        let mut n = 0;
+        MAP.for_each_member(w, o, |t| {
+            assert!(core::ptr::eq(t, me()));
+            n += 1;
+        });
+        n
+    }
 
     /// The one map of `Obj`s.
     static MAP: TaskMap<Obj> = TaskMap::uninit();
 
     /// The object `key` maps to, by its number.
     fn loaded(key: usize) -> Option<u32> {
-        MAP.load(&rcu::read_lock(), key).map(|o| o.0)
+        MAP.load(&rcu::read_lock(), key).map(|o| o.n)
     }
 
     /// Sets the mapping of `key` through its entry, as a move does.
@@ -1010,12 +1265,12 @@ mod tests {
         to: Option<&Obj>,
         spare: Option<&mut Spare<Obj>>,
     ) -> Result<bool> {
-        MAP.entry(w, &rcu::read_lock(), key).set(to, spare)
+        MAP.entry(w, &rcu::read_lock(), key).set(to, me(), spare)
     }
 
     /// The object `key` maps to, by its number, as its entry reads it.
     fn got(w: &mut Writer<Obj>, key: usize) -> Option<u32> {
-        MAP.entry(w, &rcu::read_lock(), key).get().map(|o| o.0)
+        MAP.entry(w, &rcu::read_lock(), key).get().map(|o| o.n)
     }
 
     #[test]
@@ -1024,7 +1279,7 @@ mod tests {
         assert_eq!(loaded(7), None);
         // SAFETY: `MAP` is the only map of `Obj`s and is initialised once, here.
         let mut w = unsafe { MAP.init() }?;
-        let (a, b) = (Obj(1), Obj(2));
+        let (a, b) = (obj(1), obj(2));
         let reserve = MAP.reserved();
         // A new mapping takes an entry from the reserve.
         assert!(set(&mut w, 7, Some(&a), None)?);
@@ -1034,14 +1289,17 @@ mod tests {
         assert_eq!(got(&mut w, 9), None);
         // Setting what it maps to already changes nothing.
         assert!(!set(&mut w, 7, Some(&a), None)?);
+        assert_eq!((members(&w, &a), members(&w, &b)), (2, 0));
         assert!(set(&mut w, 7, Some(&b), None)?);
         assert_eq!(loaded(7), Some(2));
+        assert_eq!((members(&w, &a), members(&w, &b)), (1, 1));
         // Unmapped: retired, back in the reserve a grace period after the flush.
         assert!(set(&mut w, 7, None, None)?);
         assert!(set(&mut w, 8, None, None)?);
         assert!(!set(&mut w, 8, None, None)?);
         assert_eq!(loaded(7), None);
         assert_eq!(loaded(8), None);
+        assert_eq!((members(&w, &a), members(&w, &b)), (0, 0));
         assert_eq!(MAP.reserved(), reserve - 2);
         MAP.flush(&mut w);
         barrier();
@@ -1058,7 +1316,7 @@ mod tests {
     /// A spare made by `spare_within` maps with its own entries, then with the reserve's until
     /// it is low, then counts the mappings it could not make, never allocating.
     fn within_takes_the_reserve_until_low_then_counts(w: &mut Writer<Obj>) -> Result {
-        let c = Obj(3);
+        let c = obj(3);
         let reserve = MAP.reserved();
         assert_eq!(reserve, RESERVE);
         let mut spare = MAP.spare_within(1)?;
@@ -1084,12 +1342,26 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn small_tables_grow_but_do_not_shrink() -> Result {
+        assert_eq!(wanted_bits(MIN_BITS, 1 << MIN_BITS), None);
+        assert_eq!(
+            wanted_bits(MIN_BITS, (1 << MIN_BITS) + 1),
+            Some(MIN_BITS + 1)
+        );
+        assert_eq!(wanted_bits(MIN_BITS + 2, 0), None);
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS, 0), None);
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS + 1, 0), Some(MIN_BITS));
+        assert_eq!(wanted_bits(SHRINK_MIN_BITS + 1, 1 << SHRINK_MIN_BITS), None);
+        Ok(())
+    }
+
     /// `remove` hands its entries to `call_rcu()` once a batch is full, not one by one.
     fn remove_retires_in_batches(w: &mut Writer<Obj>) -> Result {
-        let e = Obj(5);
+        let e = obj(5);
         let mut spare = MAP.spare(RETIRE_BATCH)?;
         for key in 0..RETIRE_BATCH {
-            assert!(MAP.store(w, 9000 + key, &e, Some(&mut spare))? == Source::Spare);
+            assert!(MAP.store(w, 9000 + key, me(), &e, Some(&mut spare))? == Source::Spare);
         }
         // The pool is full (the test above): make room for the batch to come back.
         let mut taken = KVec::new();
@@ -1099,7 +1371,7 @@ mod tests {
         let reserve = MAP.reserved();
         for key in 1..RETIRE_BATCH {
             assert_eq!(
-                MAP.remove(w, &rcu::read_lock(), 9000 + key).map(|o| o.0),
+                MAP.remove(w, &rcu::read_lock(), 9000 + key).map(|o| o.n),
                 Some(5)
             );
         }
@@ -1126,25 +1398,39 @@ mod tests {
     /// twice the size, and returns without waiting for readers of the old one, whose entries
     /// come back to the pool a grace period later.
     fn refill_grows_the_table_and_recycles_the_old_one(w: &mut Writer<Obj>) -> Result {
-        let d = Obj(4);
+        let d = obj(4);
         let n = (1usize << MIN_BITS) + 1;
         let mut spare = MAP.spare(n)?;
         for key in 0..n {
-            assert!(MAP.store(w, 5000 + key, &d, Some(&mut spare))? == Source::Spare);
+            assert!(MAP.store(w, 5000 + key, me(), &d, Some(&mut spare))? == Source::Spare);
         }
+        // Every other key on another object, to see that the resize keeps both lists.
+        let d2 = obj(6);
+        for key in (0..n).step_by(2) {
+            assert!(MAP.store(w, 5000 + key, me(), &d2, None)? == Source::Existing);
+        }
+        assert_eq!((members(w, &d), members(w, &d2)), (n / 2, n - n / 2));
         assert!(MAP.wants_refill());
         MAP.refill(|f| f(&mut *w))?;
         assert!(!MAP.wants_refill());
         assert_eq!(MAP.bits.load(Relaxed), MIN_BITS as usize + 1);
         for key in 0..n {
-            assert_eq!(loaded(5000 + key), Some(4));
+            assert_eq!(loaded(5000 + key), Some(if key % 2 == 0 { 6 } else { 4 }));
         }
+        // The copies took the places of the old entries on the lists, which still unlink.
+        assert_eq!((members(w, &d), members(w, &d2)), (n / 2, n - n / 2));
+        assert!(set(w, 5001, Some(&d2), None)?);
+        assert_eq!(
+            (members(w, &d), members(w, &d2)),
+            (n / 2 - 1, n - n / 2 + 1)
+        );
         // The old table's entries, after the grace period: the pool is full.
         barrier();
         assert_eq!(MAP.reserved(), POOL_MAX);
         for key in 0..n {
             assert!(set(w, 5000 + key, None, None)?);
         }
+        assert_eq!((members(w, &d), members(w, &d2)), (0, 0));
         MAP.flush(w);
         barrier();
         Ok(())

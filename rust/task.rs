@@ -59,6 +59,25 @@ pub(crate) fn is_exiting_after_store(task: &Task) -> bool {
     flags & bindings::PF_EXITING != 0
 }
 
+/// The number of threads of `task`'s process, read once (`signal->nr_threads`, O(1)); 0 if the
+/// current task is one of them.
+pub(crate) fn nr_threads_elsewhere(task: &Task) -> usize {
+    // SAFETY: `task` is a valid task, referenced by the caller, so its signal struct is live.
+    let n = unsafe { ffi::tcgroup_nr_threads_elsewhere(task.as_ptr().cast()) };
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// The fork probe's full barrier, between the child's insertion in its creator's thread list
+/// (in `copy_process()`, before the probe) and the probe's look-up of the creator's entry
+/// without the lock; pairs with the one [`is_exiting_after_store`] issues after a move gives
+/// a thread its first entry, before the move's walk reads on along the thread list. So either
+/// the probe sees the creator's entry, and takes the lock the move holds, or the walk sees the
+/// child.
+pub(crate) fn fork_barrier() {
+    // SAFETY: The helper only issues `smp_mb()`.
+    unsafe { ffi::tcgroup_smp_mb() };
+}
+
 /// The exit probe's side of [`is_exiting_after_store`]: a full barrier between `PF_EXITING`,
 /// set by the exiting task before its probe runs, and the probe's look-up of its entry.
 pub(crate) fn exit_barrier() {

@@ -25,6 +25,12 @@
 #   TCGROUP_BENCH_KILL    processes of the cgroup.kill runs, in 10 groups (1000;
 #                         0: no run)
 #   TCGROUP_BENCH_KILL_REPS repetitions of the cgroup.kill runs per filesystem (3)
+#   TCGROUP_BENCH_LISTING other threads beside the listed 1-member group,
+#                         comma-separated (100,10000; none: no listing,
+#                         lookup or root-move run)
+#   TCGROUP_BENCH_LOOKUP  other groups beside the looked-up task's (10000)
+#   TCGROUP_BENCH_READS   reads per listing and lookup run, moves each way
+#                         per root-move run (51)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
 # passes BENCH_NS and the others on as these).
 
@@ -43,6 +49,9 @@ IDLE_REPS=${TCGROUP_BENCH_IDLE_REPS:-5}
 PIN=${TCGROUP_BENCH_PIN:-1}
 KILL=${TCGROUP_BENCH_KILL:-1000}
 KILL_REPS=${TCGROUP_BENCH_KILL_REPS:-3}
+LISTING=${TCGROUP_BENCH_LISTING:-100,10000}
+LOOKUP=${TCGROUP_BENCH_LOOKUP:-10000}
+READS=${TCGROUP_BENCH_READS:-51}
 case $PIN in
 0 | 1) ;;
 *)
@@ -221,6 +230,66 @@ kill_bench() {
 	umount $V2 || fail "umount $V2"
 }
 
+# profile_rootmove: R moves of a 1001-thread process from the root groups into
+# a group and back on tcgroup (the rootmove workload), with a kprobe and a
+# kretprobe on each phase of a move; prints each phase's calls and total time
+# (not part of the figures).
+profile_rootmove() {
+	[ -d $T/events ] || mount -t tracefs nodev $T || return 1
+	echo mono >$T/trace_clock
+	echo 8192 >$T/buffer_size_kb
+	# attach (with the one-pass move inlined), the general path, a thread's
+	# look-up by the re-walk, the entries allocated before the lock, the
+	# refill work (reserve and resize), a batch of entries back to the pool
+	# and an old table's free, both a grace period later.
+	for f in 10membership6attach 10membership10move_tasks 10membership9is_member \
+		CssSetE10spare_with 10membership6refill CssSetE11refill_pool \
+		18batch_rcu_callbackNtNtB4_10membership CssSetE4free; do
+		sym=$(awk -v f="$f" '$3 ~ ("12tcgroup_main.*" f "B?[0-9A-Za-z_]*$") &&
+			$3 !~ /thread_trampoline|NC/ { print $3; exit }' /proc/kallsyms)
+		[ -n "$sym" ] || continue
+		kprobe p "in_$f" "$sym"
+		kprobe r "out_$f" "$sym"
+	done
+	echo >$T/trace
+	echo 1 >$T/events/bench/enable
+	$B rootmove tcgroup $TC "$1" >/dev/null || fail "profiled rootmove"
+	echo 0 >$T/events/bench/enable
+	awk -v r="$1" '
+	/ (in|out)_[A-Za-z0-9_]+: / {
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^(in|out)_[A-Za-z0-9_]+:$/) {
+				ev = $i
+				ts = $(i - 1)
+				break
+			}
+		sub(/:$/, "", ts)
+		sub(/:$/, "", ev)
+		f = ev
+		sub(/^(in|out)_/, "", f)
+		k = $1 SUBSEP f
+		if (ev ~ /^in_/) {
+			start[k] = ts
+		} else if (k in start) {
+			calls[f]++
+			us[f] += (ts - start[k]) * 1e6
+			delete start[k]
+		}
+	}
+	END {
+		printf "BENCH {\"kind\": \"rootmove_profile\", \"fs\": \"tcgroup\""
+		printf ", \"moves\": %d", r
+		for (f in calls)
+			printf ", \"%s_calls\": %d, \"%s_us\": %.1f", f, calls[f], f, us[f]
+		printf "}\n"
+	}' $T/trace
+	echo 0 >$T/events/bench/enable
+	grep -v '^#' $T/kprobe_events | sed 's/^\([pr]\)[0-9]*:\([^ ]*\).*/-:\2/' >/tmp/kprobe_del
+	while read -r del; do
+		echo "$del" >>$T/kprobe_events
+	done </tmp/kprobe_del
+}
+
 mkdir -p /run/bench
 # 10 000 worker threads, agents and kworkers: more than the 1 GiB guest's
 # default threads-max.
@@ -231,7 +300,8 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"ns\": $(jstr "$NS"), \"reps\": $(jstr "$REPS"), \"repeat\": $REPEAT," \
 	"\"fork_m\": $FORK, \"rounds\": $ROUNDS, \"attach_k\": $ATTACH, \"memory_k\": $MEMORY," \
 	"\"depths\": $(jstr "$DEPTHS"), \"idle\": $(jstr "$IDLE"), \"idle_reps\": $IDLE_REPS," \
-	"\"profile_n\": $PROFILE, \"pin\": $PIN," \
+	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"listing\": $(jstr "$LISTING")," \
+	"\"lookup_groups\": $LOOKUP, \"reads\": $READS," \
 	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
@@ -347,6 +417,31 @@ for d in $DEPTHS; do
 		run depth $fs "$(mnt $fs)" "$d" 5
 	done
 done
+
+if [ "$LISTING" != none ]; then
+	for t in $(echo "$LISTING" | tr , ' '); do
+		note "listing: a 1-member group beside $t other threads, $READS reads," \
+			"$REPEAT rounds"
+		for fs in $(rounds tcgroup cgroup); do
+			run listing $fs "$(mnt $fs)" "$t" "$READS"
+		done
+	done
+	note "lookup: a task's groups at depth $DEPTHS beside $LOOKUP groups, $REPEAT rounds"
+	for fs in $(rounds tcgroup cgroup); do
+		run lookup $fs "$(mnt $fs)" "$LOOKUP" "$READS" "$(echo $DEPTHS | tr ' ' ,)"
+	done
+	note "rootmove: 1001 threads root <-> group by cgroup.procs, $READS each way," \
+		"$REPEAT rounds"
+	for fs in $(rounds tcgroup cgroup); do
+		run rootmove $fs "$(mnt $fs)" "$READS"
+	done
+	if [ "$PROFILE" -gt 0 ]; then
+		note "rootmove: profiled, 11 moves each way"
+		profile_rootmove 11 || fail "no tracefs"
+	fi
+else
+	note "listing, lookup, rootmove: not run (TCGROUP_BENCH_LISTING=none)"
+fi
 
 if [ "$IDLE" != none ]; then
 	note "idle: one group released beside $IDLE idle groups, $IDLE_REPS repetitions"

@@ -3085,4 +3085,85 @@ TEST_F(tasks, kill_write_errors)
 	}
 }
 
+/*
+ * Listing a group while its membership churns: a process in the group
+ * forks children that exit at once, and another process moves back and
+ * forth between the group and its sibling by cgroup.procs. Every read of
+ * tasks lists each thread of a process that stays in the group throughout,
+ * and every read of cgroup.procs lists that process, once, in order. (The
+ * group's listing walks its css_sets and their tasks in tcgroup; a task
+ * missed while another was linked or unlinked, or listed twice, fails.)
+ */
+#define CHURN_READS 300
+TEST_F_TIMEOUT(tasks, listing_during_churn_keeps_stayers, 120)
+{
+	char p0[PATH_MAX], p1[PATH_MAX];
+	struct holder stay, moved;
+	pid_t forker, mover;
+
+	spawn_holder(_metadata, &stay, 4);
+	write_id_ok(_metadata, at(self->grp[0], "cgroup.procs"), stay.pid);
+	spawn_holder(_metadata, &moved, 4);
+	forker = fork();
+	ASSERT_GE(forker, 0);
+	if (!forker) {
+		for (;;) {
+			pid_t c = fork();
+
+			if (!c)
+				_exit(0);
+			if (c > 0)
+				waitpid(c, NULL, 0);
+		}
+	}
+	write_id_ok(_metadata, at(self->grp[0], "cgroup.procs"), forker);
+	snprintf(p0, sizeof(p0), "%s/cgroup.procs", self->grp[0]);
+	snprintf(p1, sizeof(p1), "%s/cgroup.procs", self->grp[1]);
+	mover = fork();
+	ASSERT_GE(mover, 0);
+	if (!mover) {
+		for (unsigned int i = 0;; i++)
+			if (write_id(i % 2 ? p1 : p0, moved.pid))
+				_exit(1);
+	}
+	for (int i = 0; i < CHURN_READS; i++) {
+		bool procs = i % 2;
+		const char *path = at(self->grp[0], procs ? "cgroup.procs" : "tasks");
+		char *buf = read_chunks(path, i % 3 ? LARGE_READ : SMALL_READ);
+		long last = 0;
+		int n = 0;
+		pid_t *ids;
+
+		/* In increasing order, each once. */
+		ASSERT_NE(buf, NULL);
+		for (char *q = buf; *q; q = strchr(q, '\n') + 1) {
+			long id = atol(q);
+
+			EXPECT_GT(id, last) {
+				TH_LOG("read %d of %s: %ld after %ld", i, path, id, last);
+			}
+			last = id;
+			if (!strchr(q, '\n'))
+				break;
+		}
+		free(buf);
+		ids = listed_ids(path, &n);
+		ASSERT_NE(ids, NULL);
+		for (int t = 0; t < (procs ? 1 : stay.nr); t++) {
+			pid_t id = procs ? stay.pid : stay.tids[t];
+
+			EXPECT_TRUE(has_id(ids, n, id)) {
+				TH_LOG("read %d of %s: %d missing among %d", i, path, id, n);
+			}
+		}
+		free(ids);
+	}
+	ASSERT_EQ(kill(mover, SIGKILL), 0);
+	ASSERT_EQ(waitpid(mover, NULL, 0), mover);
+	ASSERT_EQ(kill(forker, SIGKILL), 0);
+	ASSERT_EQ(waitpid(forker, NULL, 0), forker);
+	release_holder(_metadata, &moved);
+	release_holder(_metadata, &stay);
+}
+
 TEST_HARNESS_MAIN
