@@ -105,8 +105,8 @@ pub(crate) struct CssSet {
     slot: GlobalLockedBy<usize, CSS_SET_LOCK>,
     /// In [`Membership::idle`].
     parked: GlobalLockedBy<bool, CSS_SET_LOCK>,
-    /// The task-map entries of its tasks (v1's `css_set->tasks`), under [`CSS_SET_LOCK`], which
-    /// guards the task map's writer.
+    /// The task-map entries of its tasks (v1's `css_set->tasks`), under
+    /// [`static@CSS_SET_LOCK`], which guards the task map's writer.
     members: Members<CssSet>,
     /// For the free after a grace period.
     rcu: RcuHead,
@@ -587,7 +587,7 @@ impl Membership {
 
 /// Makes room, in process context, in the css_set list ([`Group::csets`]) of each group of
 /// `groups` for as many more css_sets as the group appears there: `groups` are the groups of
-/// the css_sets a move may list. Only moves list css_sets and the caller's [`TCGROUP_MUTEX`]
+/// the css_sets a move may list. Only moves list css_sets and the caller's [`static@TCGROUP_MUTEX`]
 /// serialises them; the probes only unlist: the room stays until the move lists them.
 fn reserve_links<'a>(groups: impl Iterator<Item = &'a Arc<Group>> + Clone) -> Result {
     for (n, g) in groups.clone().enumerate() {
@@ -1593,7 +1593,7 @@ pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32
 
 /// The ids of the tasks of `group`, not a root, in no order: the tasks of each css_set on the
 /// group's list ([`Group::csets`]), v1's walk of `cgrp->cset_links` and each
-/// `css_set->tasks`. One snapshot under [`CSS_SET_LOCK`], which every change of a task's
+/// `css_set->tasks`. One snapshot under [`static@CSS_SET_LOCK`], which every change of a task's
 /// css_set holds; a task whose entry is on a list has not passed its exit probe, which takes
 /// the entry off under the same lock, so it is alive. The buffer is sized before the lock by
 /// the group's task count, which the lock keeps equal to the entries on the lists.

@@ -302,7 +302,8 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"depths\": $(jstr "$DEPTHS"), \"idle\": $(jstr "$IDLE"), \"idle_reps\": $IDLE_REPS," \
 	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"listing\": $(jstr "$LISTING")," \
 	"\"lookup_groups\": $LOOKUP, \"reads\": $READS," \
-	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS, \"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
+	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS," \
+	"\"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
 # A warm-up run, not reported: the first loop pays page cache and slab growth.
