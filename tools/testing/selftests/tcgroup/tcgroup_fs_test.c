@@ -549,7 +549,7 @@ static int expected_files(const struct _fixture_variant_fs *variant, bool root,
 	if (variant->has_releasable) {
 		/*
 		 * tcgroup's own files: releasable, the event file, agent and
-		 * membership stats, the task lookup.
+		 * membership stats, the task lookup, the release stream.
 		 */
 		add_file(files, &n, "releasable", 0444);
 		add_file(files, &n, "cgroup.events", 0444);
@@ -559,6 +559,7 @@ static int expected_files(const struct _fixture_variant_fs *variant, bool root,
 			add_file(files, &n, "release_agent.stats", 0444);
 			add_file(files, &n, "membership.stats", 0444);
 			add_file(files, &n, "membership.lookup", 0666);
+			add_file(files, &n, "release.stream", 0600);
 		}
 	}
 	if (debug) {
