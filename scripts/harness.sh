@@ -26,7 +26,13 @@ KVER=${KVER:-7.3}
 FLAVOUR=${FLAVOUR:-test}
 TCGROUP_CACHE=${TCGROUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcgroup}
 QEMU_ACCEL=${QEMU_ACCEL:-}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800}
+# The guest's bound: the debug kernel (KASAN, lockdep, kmemleak) runs the
+# suite about 4 times slower than the test kernel.
+if [ "$FLAVOUR" = debug ]; then
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-2700}
+else
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800}
+fi
 
 # With KDIR, a kernel build of your own replaces the cached one: it is
 # checked (scripts/check-kconfig.sh), never built; its source tree (KDIR/source
