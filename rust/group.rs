@@ -328,30 +328,27 @@ pub(crate) fn cstring(bytes: &[u8]) -> Result<CString> {
     Ok(CString::try_from(s)?)
 }
 
+/// A group named `name` under `parent`, in no hierarchy, for the KUnit tests.
+#[cfg(tcgroup_kunit_tests)]
+pub(crate) fn test_group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
+    let attrs = DirAttrs {
+        ino: crate::vfs::next_ino(),
+        mode: 0o755,
+        owner: crate::vfs::Owner::GLOBAL_ROOT,
+    };
+    Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
+}
+
 #[cfg(tcgroup_kunit_tests)]
 #[kunit_tests(tcgroup_group)]
 mod tests {
     use super::*;
-    use crate::vfs::{
-        next_ino,
-        Owner, //
-    };
-
-    /// A group named `name` under `parent`, in no hierarchy.
-    fn group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
-        let attrs = DirAttrs {
-            ino: next_ino(),
-            mode: 0o755,
-            owner: Owner::GLOBAL_ROOT,
-        };
-        Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
-    }
 
     #[test]
     fn stream_path_escapes_separators_in_octal() -> Result {
-        let root = group(None, b"")?;
-        let a = group(Some(&root), b"a b")?;
-        let g = group(Some(&a), b"x\ny\\z\t")?;
+        let root = test_group(None, b"")?;
+        let a = test_group(Some(&root), b"a b")?;
+        let g = test_group(Some(&a), b"x\ny\\z\t")?;
         let mut buf = KVec::new();
         g.push_path(&TCGROUP_MUTEX.lock(), &mut buf)?;
         assert_eq!(&buf[..], b"/a\\040b/x\\012y\\134z\\011");

@@ -368,24 +368,10 @@ impl Drop for Releaser {
 #[kunit_tests(tcgroup_release)]
 mod tests {
     use super::*;
-    use crate::{
-        group::Name,
-        vfs::{
-            next_ino,
-            DirAttrs,
-            Owner, //
-        },
+    use crate::group::{
+        test_group as group,
+        Name, //
     };
-
-    /// A group named `name` under `parent`, in no hierarchy.
-    fn group(parent: Option<&Arc<Group>>, name: &[u8]) -> Result<Arc<Group>> {
-        let attrs = DirAttrs {
-            ino: next_ino(),
-            mode: 0o755,
-            owner: Owner::GLOBAL_ROOT,
-        };
-        Group::new(0, Name::new(name)?, parent.cloned(), attrs, false)
-    }
 
     #[test]
     fn path_of_a_child_of_the_root() -> Result {
