@@ -21,7 +21,8 @@
 //! - [`tracepoint`]: the fork and exit tracepoint probes.
 //! - [`umh`]: the usermode helper that runs the release agent.
 //! - [`workqueue`]: the module's workqueues and static delayed work.
-//! - [`rcu`]: the RCU-read task map and frees after a grace period.
+//! - [`rcu`]: frees after a grace period.
+//! - [`task_map`]: the RCU-read task map.
 //! - [`list`]: the release list's list type, whose removal is safe.
 //! - [`sync`]: the global locks, which hold no data of their own.
 //! - [`compat`]: the kernel-API differences between the supported kernel lines.
@@ -63,6 +64,7 @@ mod release;
 mod stream;
 mod sync;
 mod task;
+mod task_map;
 mod tracepoint;
 mod tree;
 mod umh;
