@@ -29,7 +29,10 @@ use crate::{
         TCGROUP_MUTEX, //
     },
     task,
-    task_map::RESERVE,
+    task_map::{
+        Spare,
+        RESERVE, //
+    },
     vfs::FileCred, //
 };
 use kernel::{
@@ -162,6 +165,14 @@ pub(super) fn move_tasks(
     Err(EAGAIN)
 }
 
+/// What [`try_move_tasks`] plans before its lock: each task's move, the plan per css_set the
+/// tasks have, and how many tasks have no entry in the task map and get one.
+struct Planned {
+    moves: KVec<Move>,
+    plans: KVec<Plan>,
+    entries: usize,
+}
+
 /// One attempt of [`move_tasks`]: `Ok(false)` if a task's css_set changed since it was read.
 pub(super) fn try_move_tasks(
     hier: u64,
@@ -169,6 +180,34 @@ pub(super) fn try_move_tasks(
     tasks: &[ARef<Task>],
     exiting: Exiting,
 ) -> Result<bool> {
+    let Planned {
+        mut moves,
+        mut plans,
+        entries,
+    } = plan_moves(hier, group, tasks)?;
+    let mut spare = reserve_for(&plans, entries)?;
+
+    let mut guard = CSS_SET_LOCK.lock();
+    if is_stale(&moves, &plans) {
+        return Ok(false);
+    }
+    mark_exiting(&mut moves, &mut plans, exiting)?;
+    if !list_new(&mut guard, &mut plans)? {
+        return Ok(false);
+    }
+    let exited = publish(&mut guard, &mut moves, &mut plans, &mut spare)?;
+    drop(guard);
+    // Unused entries go to the task map's reserve (or are freed), outside the lock.
+    drop(spare);
+    if exited && exiting == Exiting::Fail {
+        // As the test above would have: an exiting task cannot be moved.
+        return Err(ESRCH);
+    }
+    Ok(true)
+}
+
+/// The planning of [`try_move_tasks`], without the lock.
+fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Planned> {
     // Plan once per css_set the tasks have, not per task: the threads of a process moved by
     // `cgroup.procs` mostly share one. A task's css_set is read under RCU alone; the plan is
     // checked against it under the lock below, so a race only costs a retry. Comparing with
@@ -202,6 +241,17 @@ pub(super) fn try_move_tasks(
             GFP_KERNEL,
         )?;
     }
+    Ok(Planned {
+        moves,
+        plans,
+        entries,
+    })
+}
+
+/// Allocates, before the lock of [`try_move_tasks`], what its section may need for `plans`
+/// and `entries` tasks without an entry: the css_set table's room, the groups' link room and
+/// the task map's entries, which it returns.
+fn reserve_for(plans: &[Plan], entries: usize) -> Result<Spare<CssSet>> {
     // Everything the lock's section may need is allocated here: the css_set table's room
     // and the task map's entries.
     Membership::reserve(plans.iter().filter(|p| p.fresh).count())?;
@@ -215,23 +265,26 @@ pub(super) fn try_move_tasks(
     // The reserve above half its size gives some; the stores fall back to it (and to an
     // atomic allocation) only if forks took it meanwhile.
     let pooled = TASKS.reserved().saturating_sub(RESERVE / 2).min(entries);
-    let mut spare = TASKS.spare(entries - pooled)?;
+    TASKS.spare(entries - pooled)
+}
 
-    let mut guard = CSS_SET_LOCK.lock();
+/// Whether a task of `moves` no longer has the css_set its plan was made from. The caller
+/// holds [`static@CSS_SET_LOCK`].
+fn is_stale(moves: &[Move], plans: &[Plan]) -> bool {
     // Under the lock the fork and exit probes take: each task still has the css_set planned
     // from, or the plan (its `new` groups, the reference it puts) is wrong.
-    {
-        let rcu = rcu::read_lock();
-        let stale = moves.iter().any(|m| {
-            let now = TASKS
-                .load(&rcu, task::key(&m.task))
-                .map(core::ptr::from_ref);
-            now != plans[m.plan].old_ptr()
-        });
-        if stale {
-            return Ok(false);
-        }
-    }
+    let rcu = rcu::read_lock();
+    moves.iter().any(|m| {
+        let now = TASKS
+            .load(&rcu, task::key(&m.task))
+            .map(core::ptr::from_ref);
+        now != plans[m.plan].old_ptr()
+    })
+}
+
+/// Counts the tasks of each plan that are moved, skipping those found exiting (or failing
+/// with `ESRCH`, as `exiting` says). The caller holds [`static@CSS_SET_LOCK`].
+fn mark_exiting(moves: &mut [Move], plans: &mut [Plan], exiting: Exiting) -> Result {
     // As v1: a task that is exiting cannot be moved. The exit probe takes this lock too, so a
     // task seen alive here is moved before its probe runs, and the probe undoes the move.
     for m in moves.iter_mut() {
@@ -245,6 +298,12 @@ pub(super) fn try_move_tasks(
             plans[m.plan].moved += 1;
         }
     }
+    Ok(())
+}
+
+/// Finds or lists the css_sets the live plans move to: `Ok(false)` if the move must be
+/// planned again.
+fn list_new(guard: &mut GlobalGuard<CSS_SET_LOCK>, plans: &mut [Plan]) -> Result<bool> {
     // Share existing css_sets with the same groups; list the new ones (unused for now). A plan
     // whose tasks all exit lists nothing. A css_set found in use when planned may have lost
     // its last task since: then another with the same groups may be listed, or none, and the
@@ -253,21 +312,33 @@ pub(super) fn try_move_tasks(
         let Some(n) = &p.new else {
             continue;
         };
-        if Membership::find(&guard, n).is_some() {
+        if Membership::find(guard, n).is_some() {
             continue;
         }
-        if let Some(c) = Membership::find_groups(&guard, n.hash, n.groups.iter()).cloned() {
+        if let Some(c) = Membership::find_groups(guard, n.hash, n.groups.iter()).cloned() {
             p.new = Some(c);
         } else if p.fresh {
             // Room was reserved above: this does not fail.
-            Membership::list(&mut guard, n.clone())?;
+            Membership::list(guard, n.clone())?;
             p.listed = true;
         } else {
             // The plans listed so far have no user yet.
-            unlist_unused(&mut guard, &plans);
+            unlist_unused(guard, plans);
             return Ok(false);
         }
     }
+    Ok(true)
+}
+
+/// Publishes the moves, taking the task-map entries from `spare`, and changes the use counts:
+/// `Ok(true)` if a task given its first entry was found exiting after it was published (and
+/// left where it was).
+fn publish(
+    guard: &mut GlobalGuard<CSS_SET_LOCK>,
+    moves: &mut [Move],
+    plans: &mut [Plan],
+    spare: &mut Spare<CssSet>,
+) -> Result<bool> {
     // Publish: first the stores, which take entries and so could fail (not with the
     // entries reserved above, unless a task gained an entry since), putting back what was
     // stored if one does; then the erasures, which cannot fail.
@@ -275,8 +346,8 @@ pub(super) fn try_move_tasks(
     // A task given its first entry was found exiting after it was published.
     let mut exited = false;
     {
-        let Some(w) = MEMBERSHIP.as_mut(&mut guard).tasks.as_mut() else {
-            unlist_unused(&mut guard, &plans);
+        let Some(w) = MEMBERSHIP.as_mut(guard).tasks.as_mut() else {
+            unlist_unused(guard, plans);
             return Err(ENODEV);
         };
         let mut done = 0;
@@ -284,7 +355,7 @@ pub(super) fn try_move_tasks(
             let Some(n) = &plans[m.plan].new else {
                 continue;
             };
-            if let Err(e) = TASKS.store(w, task::key(&m.task), &m.task, n, Some(&mut spare)) {
+            if let Err(e) = TASKS.store(w, task::key(&m.task), &m.task, n, Some(&mut *spare)) {
                 failed = Some(e);
                 break;
             }
@@ -324,32 +395,25 @@ pub(super) fn try_move_tasks(
     if let Some(e) = failed {
         // The css_sets this move listed have no user: unlist them. They were published for a
         // moment, and readers may hold them.
-        unlist_unused(&mut guard, &plans);
+        unlist_unused(guard, plans);
         return Err(e);
     }
     // The use counts, once per plan: O(groups) per source css_set, whatever the threads.
     for p in plans.iter().filter(|p| p.moved > 0) {
         if let Some(n) = &p.new {
-            Membership::get_ref(&mut guard, n, p.moved);
+            Membership::get_ref(guard, n, p.moved);
         }
         if let Some(o) = &p.old {
-            Membership::put(&mut guard, o, p.moved);
+            Membership::put(guard, o, p.moved);
         }
     }
     if exited {
         // Listed by this move for tasks that all turned out to be exiting (no other plan
         // shares it, or it has users now): unused.
-        unlist_unused(&mut guard, &plans);
+        unlist_unused(guard, plans);
     }
-    MEMBERSHIP.as_ref(&guard).refill_if_low();
-    drop(guard);
-    // Unused entries go to the task map's reserve (or are freed), outside the lock.
-    drop(spare);
-    if exited && exiting == Exiting::Fail {
-        // As the test above would have: an exiting task cannot be moved.
-        return Err(ESRCH);
-    }
-    Ok(true)
+    MEMBERSHIP.as_ref(guard).refill_if_low();
+    Ok(exited)
 }
 
 /// Takes the css_sets that a move listed for `plans` off the list again if no task uses them:

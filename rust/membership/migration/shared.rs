@@ -20,6 +20,7 @@ use crate::membership::{
 };
 use crate::{
     compat::{
+        lock::GlobalGuard,
         prelude::*,
         rcu, //
     },
@@ -29,7 +30,10 @@ use crate::{
         self,
         TaskKey, //
     },
-    task_map::RESERVE, //
+    task_map::{
+        Spare,
+        RESERVE, //
+    },
 };
 use kernel::{
     sync::Arc,
@@ -107,28 +111,7 @@ pub(super) fn try_move_shared(
 ) -> Result<Option<Shared>> {
     let key = task::key(task);
     let rooted = TASKS.load(&rcu::read_lock(), key).is_none();
-    // Threads in the root groups only have no entry in the task map: each one moved out of
-    // them needs one. They are not counted ahead (that was a walk of the thread group, as
-    // long as the move's own): the entries come from the reserve until it is low, and the
-    // threads that find none are counted and left for the next attempt, which allocates that
-    // many here, before the lock. The written task, if it is in the root groups, is known to
-    // need one: allocated at once if the reserve is low, rather than found short of by a
-    // first attempt, which would make a process that moves itself out of the root walk its
-    // threads twice (the reserve stays low until the refill work has run). Nothing is
-    // allocated under the lock.
-    let own = rooted && !group.is_root() && TASKS.reserve_low();
-    // A process that another moves out of the root groups (a supervisor placing the process
-    // it has just started) mostly has every thread there: its thread count, read in O(1),
-    // sizes the entries, so that the first attempt does not walk the thread group only to
-    // find how many it is short of. Not when the writer is in the process (`echo $$`), whose
-    // other threads may be in groups already.
-    let ahead = if rooted && threadgroup && !group.is_root() {
-        let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
-        task::nr_threads_elsewhere(task).saturating_sub(pooled)
-    } else {
-        0
-    };
-    let first = core::mem::take(short).max(usize::from(own)).max(ahead);
+    let first = entries_ahead(group, task, threadgroup, rooted, short);
     let mut spare = TASKS.spare_within(first)?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
@@ -189,123 +172,27 @@ pub(super) fn try_move_shared(
                 }
             },
         };
-        // The threads go per css_set they have (v1's migration per source css_set): the
-        // written task's first, then up to `SOURCES - 1` others met on the walk whose css_set of
-        // destination is in use (found without allocating). A thread with yet another, or
-        // whose destination is not in use, is left to the general path.
-        let mut moves: [Migration<'_>; SOURCES] = [const {
-            Migration {
-                from: None,
-                to: None,
-                moved: 0,
-            }
-        }; SOURCES];
-        moves[0].from = old;
-        moves[0].to = new.clone();
-        let mut nr_moves = 1;
-        let mut left = false;
-        // A thread other than the writer that left the root groups: it may have forked during
-        // the move (see below). The writer cannot fork while it writes.
-        // The lone task started exiting while it was moved, and stays where it was.
-        let mut exited = false;
-        // A thread without an entry had not started: the caller waits for it.
-        let mut unstarted = false;
-        {
-            let m = MEMBERSHIP.as_mut(&mut guard);
-            let Some(w) = m.tasks.as_mut() else {
-                return Err(ENODEV);
-            };
-            // Not `Table::of(m)`: `w` borrows another field of `m`.
-            let table = Table {
-                csets: &m.csets,
-                next: &m.next,
-                buckets: &m.buckets,
-            };
-            // A thread, its key, and whether the walk saw it exiting and started.
-            let mut one = |th: &Task, key: TaskKey, exiting: bool, started: bool| {
-                // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
-                // leaves it (a lone task was checked above).
-                if threadgroup && exiting {
-                    return;
-                }
-                // One look-up of the thread's entry reads its css_set and changes it.
-                let entry = TASKS.entry(w, &rcu, key);
-                let now = entry.get();
-                let same =
-                    |c: Option<&CssSet>| c.map(core::ptr::from_ref) == now.map(core::ptr::from_ref);
-                if same(new.as_deref()) {
-                    return;
-                }
-                // A thread that has not started and has no entry may be waiting for its fork
-                // probe, which takes this lock and will give it its creator's css_set of
-                // then: moved already if the creator is in this thread group. Taken as being
-                // in the root groups, it would lose its creator's other groups. The caller
-                // waits for it to start and looks again (`pending_threads`).
-                if now.is_none() && !started {
-                    unstarted = true;
-                    return;
-                }
-                // The written task's css_set, one of the others met already, or a new source.
-                let i = match moves[..nr_moves].iter().position(|mv| same(mv.from)) {
-                    Some(i) => i,
-                    None if nr_moves == SOURCES => {
-                        left = true;
-                        return;
-                    }
-                    None => {
-                        let to = match table.destination(now, hier, group) {
-                            Destination::Root => None,
-                            Destination::InUse(c) => Some(c.clone()),
-                            Destination::Unused => {
-                                left = true;
-                                return;
-                            }
-                        };
-                        moves[nr_moves] = Migration {
-                            from: now,
-                            to,
-                            moved: 0,
-                        };
-                        nr_moves += 1;
-                        nr_moves - 1
-                    }
-                };
-                match entry.set(moves[i].to.as_deref(), th, Some(&mut spare)) {
-                    // A first entry, for a thread that started exiting after the test above:
-                    // its exit probe may have looked without the lock and found none (see
-                    // `Tracker::exit`). Take it back: the thread stays in the root groups, as
-                    // if the test had seen the flag.
-                    Ok(true) if now.is_none() && task::is_exiting_after_store(th) => {
-                        TASKS.erase(w, key);
-                        exited |= !threadgroup;
-                    }
-                    Ok(true) => {
-                        moves[i].moved += 1;
-                    }
-                    Ok(false) => {}
-                    // No entry to be had.
-                    Err(_) => left = true,
-                }
-            };
-            if threadgroup {
-                task::for_each_thread_of(task, |th| {
-                    one(th, th.key(), th.is_exiting(), th.is_started())
-                });
-            } else {
-                one(task, key, false, task::is_started(task));
-            }
-            // The entries of the threads moved to the root groups, after one grace period.
-            TASKS.flush(w);
-        }
-        // The use counts, once per source css_set, whatever its threads.
-        for mv in moves[..nr_moves].iter() {
-            if let Some(t) = &mv.to {
-                Membership::get_ref(&mut guard, t, mv.moved);
-            }
-            if let Some(f) = mv.from {
-                Membership::put(&mut guard, f, mv.moved);
-            }
-        }
+        let Walk {
+            moves,
+            nr_moves,
+            left,
+            exited,
+            unstarted,
+        } = walk(
+            &mut guard,
+            &rcu,
+            Request {
+                task,
+                key,
+                threadgroup,
+                hier,
+                group,
+            },
+            old,
+            &new,
+            &mut spare,
+        )?;
+        count_uses(&mut guard, &moves[..nr_moves]);
         if let Some(n) = new.as_deref().filter(|_| listed) {
             // Listed above for the written task's css_set, whose threads all turned out to be
             // exiting, not started or short of an entry (the other sources' destinations
@@ -331,5 +218,212 @@ pub(super) fn try_move_shared(
         } else {
             Shared::Done
         }));
+    }
+}
+
+/// How many task-map entries [`try_move_shared`] allocates before its lock: those the last
+/// attempt found short of (`short`, which it takes), one for the written task or the threads
+/// of a process leaving the root groups (`rooted`) as counted ahead.
+fn entries_ahead(
+    group: &Arc<Group>,
+    task: &Task,
+    threadgroup: bool,
+    rooted: bool,
+    short: &mut usize,
+) -> usize {
+    // Threads in the root groups only have no entry in the task map: each one moved out of
+    // them needs one. They are not counted ahead (that was a walk of the thread group, as
+    // long as the move's own): the entries come from the reserve until it is low, and the
+    // threads that find none are counted and left for the next attempt, which allocates that
+    // many here, before the lock. The written task, if it is in the root groups, is known to
+    // need one: allocated at once if the reserve is low, rather than found short of by a
+    // first attempt, which would make a process that moves itself out of the root walk its
+    // threads twice (the reserve stays low until the refill work has run). Nothing is
+    // allocated under the lock.
+    let own = rooted && !group.is_root() && TASKS.reserve_low();
+    // A process that another moves out of the root groups (a supervisor placing the process
+    // it has just started) mostly has every thread there: its thread count, read in O(1),
+    // sizes the entries, so that the first attempt does not walk the thread group only to
+    // find how many it is short of. Not when the writer is in the process (`echo $$`), whose
+    // other threads may be in groups already.
+    let ahead = if rooted && threadgroup && !group.is_root() {
+        let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
+        task::nr_threads_elsewhere(task).saturating_sub(pooled)
+    } else {
+        0
+    };
+    core::mem::take(short).max(usize::from(own)).max(ahead)
+}
+
+/// What [`try_move_shared`] was asked to do: move `task` (its key `key`), with `threadgroup`
+/// its whole thread group, into `group` of the hierarchy `hier`.
+struct Request<'a> {
+    task: &'a Task,
+    key: TaskKey,
+    threadgroup: bool,
+    hier: u64,
+    group: &'a Arc<Group>,
+}
+
+/// What the walk of [`try_move_shared`] did: the threads it moved per source css_set (the
+/// first `nr_moves` of `moves`), and what it left.
+struct Walk<'a> {
+    moves: [Migration<'a>; SOURCES],
+    nr_moves: usize,
+    /// A thread was left to the general path: another source css_set, a destination not in
+    /// use, or no entry to be had.
+    left: bool,
+    /// The lone task started exiting while it was moved, and stays where it was.
+    exited: bool,
+    /// A thread without an entry had not started: the caller waits for it.
+    unstarted: bool,
+}
+
+/// The walk of [`try_move_shared`], under [`static@CSS_SET_LOCK`] (`guard`) and `rcu`: moves
+/// the threads of `req`'s task (or the task alone) from their css_sets to `new` (`old`'s
+/// destination) or to the in-use destinations of up to [`SOURCES`] `- 1` other source
+/// css_sets, taking entries from `spare`.
+fn walk<'r>(
+    guard: &mut GlobalGuard<CSS_SET_LOCK>,
+    rcu: &'r rcu::Guard,
+    req: Request<'_>,
+    old: Option<&'r CssSet>,
+    new: &Option<Arc<CssSet>>,
+    spare: &mut Spare<CssSet>,
+) -> Result<Walk<'r>> {
+    let Request {
+        task,
+        key,
+        threadgroup,
+        hier,
+        group,
+    } = req;
+    // The threads go per css_set they have (v1's migration per source css_set): the
+    // written task's first, then up to `SOURCES - 1` others met on the walk whose css_set of
+    // destination is in use (found without allocating). A thread with yet another, or
+    // whose destination is not in use, is left to the general path.
+    let mut moves: [Migration<'_>; SOURCES] = [const {
+        Migration {
+            from: None,
+            to: None,
+            moved: 0,
+        }
+    }; SOURCES];
+    moves[0].from = old;
+    moves[0].to = new.clone();
+    let mut nr_moves = 1;
+    let mut left = false;
+    // A thread other than the writer that left the root groups: it may have forked during
+    // the move (see below). The writer cannot fork while it writes.
+    // The lone task started exiting while it was moved, and stays where it was.
+    let mut exited = false;
+    // A thread without an entry had not started: the caller waits for it.
+    let mut unstarted = false;
+    {
+        let m = MEMBERSHIP.as_mut(guard);
+        let Some(w) = m.tasks.as_mut() else {
+            return Err(ENODEV);
+        };
+        // Not `Table::of(m)`: `w` borrows another field of `m`.
+        let table = Table {
+            csets: &m.csets,
+            next: &m.next,
+            buckets: &m.buckets,
+        };
+        // A thread, its key, and whether the walk saw it exiting and started.
+        let mut one = |th: &Task, key: TaskKey, exiting: bool, started: bool| {
+            // An exiting thread stays where it is, as v1's `cgroup_migrate_add_task()`
+            // leaves it (a lone task was checked above).
+            if threadgroup && exiting {
+                return;
+            }
+            // One look-up of the thread's entry reads its css_set and changes it.
+            let entry = TASKS.entry(w, rcu, key);
+            let now = entry.get();
+            let same =
+                |c: Option<&CssSet>| c.map(core::ptr::from_ref) == now.map(core::ptr::from_ref);
+            if same(new.as_deref()) {
+                return;
+            }
+            // A thread that has not started and has no entry may be waiting for its fork
+            // probe, which takes this lock and will give it its creator's css_set of
+            // then: moved already if the creator is in this thread group. Taken as being
+            // in the root groups, it would lose its creator's other groups. The caller
+            // waits for it to start and looks again (`pending_threads`).
+            if now.is_none() && !started {
+                unstarted = true;
+                return;
+            }
+            // The written task's css_set, one of the others met already, or a new source.
+            let i = match moves[..nr_moves].iter().position(|mv| same(mv.from)) {
+                Some(i) => i,
+                None if nr_moves == SOURCES => {
+                    left = true;
+                    return;
+                }
+                None => {
+                    let to = match table.destination(now, hier, group) {
+                        Destination::Root => None,
+                        Destination::InUse(c) => Some(c.clone()),
+                        Destination::Unused => {
+                            left = true;
+                            return;
+                        }
+                    };
+                    moves[nr_moves] = Migration {
+                        from: now,
+                        to,
+                        moved: 0,
+                    };
+                    nr_moves += 1;
+                    nr_moves - 1
+                }
+            };
+            match entry.set(moves[i].to.as_deref(), th, Some(&mut *spare)) {
+                // A first entry, for a thread that started exiting after the test above:
+                // its exit probe may have looked without the lock and found none (see
+                // `Tracker::exit`). Take it back: the thread stays in the root groups, as
+                // if the test had seen the flag.
+                Ok(true) if now.is_none() && task::is_exiting_after_store(th) => {
+                    TASKS.erase(w, key);
+                    exited |= !threadgroup;
+                }
+                Ok(true) => {
+                    moves[i].moved += 1;
+                }
+                Ok(false) => {}
+                // No entry to be had.
+                Err(_) => left = true,
+            }
+        };
+        if threadgroup {
+            task::for_each_thread_of(task, |th| {
+                one(th, th.key(), th.is_exiting(), th.is_started())
+            });
+        } else {
+            one(task, key, false, task::is_started(task));
+        }
+        // The entries of the threads moved to the root groups, after one grace period.
+        TASKS.flush(w);
+    }
+    Ok(Walk {
+        moves,
+        nr_moves,
+        left,
+        exited,
+        unstarted,
+    })
+}
+
+/// The use counts of a walk's `moves`, once per source css_set, whatever its threads. The
+/// caller holds [`static@CSS_SET_LOCK`] (`guard`).
+fn count_uses(guard: &mut GlobalGuard<CSS_SET_LOCK>, moves: &[Migration<'_>]) {
+    for mv in moves.iter() {
+        if let Some(t) = &mv.to {
+            Membership::get_ref(guard, t, mv.moved);
+        }
+        if let Some(f) = mv.from {
+            Membership::put(guard, f, mv.moved);
+        }
     }
 }
