@@ -20,6 +20,7 @@ use crate::{
     hierarchy,
     membership::{
         self,
+        Leftovers,
         Refiller,
         MEMBERSHIP,
         TASKS, //
@@ -67,8 +68,14 @@ impl Drop for Globals {
         // module. The list is empty, since every hierarchy holds a module reference.
         let list = hierarchy::take_all(&mut TCGROUP_MUTEX.lock());
         drop(list);
-        let (idle, csets, next, buckets, writer, refill) =
-            MEMBERSHIP.as_mut(&mut CSS_SET_LOCK.lock()).take();
+        let Leftovers {
+            idle,
+            csets,
+            next,
+            buckets,
+            writer,
+            refill,
+        } = MEMBERSHIP.as_mut(&mut CSS_SET_LOCK.lock()).take();
         // Destroying the refill workqueue waits for a refill that may be running (it takes
         // `CSS_SET_LOCK`, which is not held here).
         drop((idle, csets, next, buckets, refill));

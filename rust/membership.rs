@@ -53,6 +53,7 @@ pub(crate) use css_set::{
     forget,
     init,
     CssSet,
+    Leftovers,
     Membership,
     Refiller, //
 };

@@ -169,14 +169,19 @@ pub(crate) struct Membership {
 }
 
 /// What [`Membership::take`] leaves for module exit to free after the lock.
-pub(crate) type Leftovers = (
-    [Option<Arc<CssSet>>; IDLE_MAX],
-    KVec<Option<Arc<CssSet>>>,
-    KVec<usize>,
-    KVec<usize>,
-    Option<Writer<CssSet>>,
-    Option<Refiller>,
-);
+pub(crate) struct Leftovers {
+    /// The idle css_sets.
+    pub(crate) idle: [Option<Arc<CssSet>>; IDLE_MAX],
+    /// The css_set slots (no css_set is left in use by then), their chain links and the
+    /// buckets: their buffers.
+    pub(crate) csets: KVec<Option<Arc<CssSet>>>,
+    pub(crate) next: KVec<usize>,
+    pub(crate) buckets: KVec<usize>,
+    /// The task map's writer, for `TaskMap::destroy`.
+    pub(crate) writer: Option<Writer<CssSet>>,
+    /// The refill work, whose workqueue is destroyed when it is dropped.
+    pub(crate) refill: Option<Refiller>,
+}
 
 /// The task map's refill work and the workqueue it runs on (of its own, so that module exit
 /// can wait for it by destroying the queue).
@@ -217,14 +222,14 @@ impl Membership {
     pub(crate) fn take(&mut self) -> Leftovers {
         self.free = NONE;
         self.holes = 0;
-        (
-            core::mem::replace(&mut self.idle, [const { None }; IDLE_MAX]),
-            core::mem::take(&mut self.csets),
-            core::mem::take(&mut self.next),
-            core::mem::take(&mut self.buckets),
-            self.tasks.take(),
-            self.refill.take(),
-        )
+        Leftovers {
+            idle: core::mem::replace(&mut self.idle, [const { None }; IDLE_MAX]),
+            csets: core::mem::take(&mut self.csets),
+            next: core::mem::take(&mut self.next),
+            buckets: core::mem::take(&mut self.buckets),
+            writer: self.tasks.take(),
+            refill: self.refill.take(),
+        }
     }
 
     /// Asks process context to refill the task map's reserve (or resize its table) if it
