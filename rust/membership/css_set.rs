@@ -689,3 +689,6 @@ pub(crate) fn css_sets() -> usize {
     let m = MEMBERSHIP.as_ref(&guard);
     m.csets.len() - m.holes
 }
+
+#[cfg(tcgroup_kunit_tests)]
+mod kunit;
