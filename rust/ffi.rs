@@ -11,11 +11,11 @@
 //!
 //! Who may use it: only the abstraction files of the kernel-facing layer, which give the rest
 //! of the crate a safe API -- [`crate::vfs`], [`crate::task`], [`crate::tracepoint`],
-//! [`crate::workqueue`] and [`crate::compat`] (and [`kernel::bindings`] directly,
-//! [`crate::umh`], [`crate::rcu`], [`crate::task_map`] and [`crate::list`]'s kernel-crate
-//! types). The model (`group`, `hierarchy`, `release`, `membership`), the user ABI (`files`,
-//! `fs`) and `globals` never do
-//! (they read a constant such as `PATH_MAX` at most, with no `unsafe`).
+//! [`crate::workqueue`], [`crate::slab`] and [`crate::compat`] (and [`kernel::bindings`]
+//! directly, [`crate::umh`], [`crate::rcu`], [`crate::task_map`] and [`crate::list`]'s
+//! kernel-crate types). The model (`group`, `hierarchy`, `release`, `membership`), the user
+//! ABI (`files`, `fs`) and `globals` never do (they read a constant such as `PATH_MAX` at
+//! most, with no `unsafe`).
 
 // The same exceptions as the kernel's own `bindings` crate (`rust/bindings/lib.rs`): generated
 // names follow C, and some C structs reached through pointers have no Rust fields

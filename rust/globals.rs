@@ -55,7 +55,7 @@ impl Globals {
         // `drop` destroys it, once. The exit probe unmaps a task's key in the task's own
         // `do_exit()`, and every move that maps a task holds a reference on it or runs under
         // the lock the probe takes: no key outlives its task.
-        let writer = unsafe { TASKS.init() }?;
+        let writer = unsafe { TASKS.init(c"tcgroup_task_map") }?;
         membership::init(writer, refill);
         hierarchy::set_module(module);
         Ok(Self(()))

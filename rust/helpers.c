@@ -25,6 +25,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
 
@@ -263,4 +264,30 @@ int tcgroup_wait_event_interruptible(struct wait_queue_head *wq,
 				     bool (*cond)(void *data), void *data)
 {
 	return wait_event_interruptible(*wq, cond(data));
+}
+
+/*
+ * kmem_cache_create() is a _Generic macro on 7.3 and a function of another
+ * shape on 6.12: a cache of @size-byte objects aligned to @align, merged with
+ * a compatible cache where the allocator can.
+ */
+struct kmem_cache *tcgroup_kmem_cache_create(const char *name, unsigned int size,
+					     unsigned int align)
+{
+	return kmem_cache_create(name, size, align, 0, NULL);
+}
+
+/* kmem_cache_alloc(), a macro (allocation tagging). */
+void *tcgroup_kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
+{
+	return kmem_cache_alloc(cache, gfp);
+}
+
+/*
+ * kmem_cache_alloc_bulk(), a macro, returning an int on 6.12 and a bool on
+ * 7.3: whether all @n objects were allocated into @p (none is, otherwise).
+ */
+bool tcgroup_kmem_cache_alloc_bulk(struct kmem_cache *cache, gfp_t gfp, size_t n, void **p)
+{
+	return kmem_cache_alloc_bulk(cache, gfp, n, p);
 }

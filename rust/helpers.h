@@ -14,6 +14,7 @@ struct delayed_work;
 struct dentry;
 struct file;
 struct inode;
+struct kmem_cache;
 struct poll_table_struct;
 struct task_struct;
 struct wait_queue_head;
@@ -46,5 +47,9 @@ void tcgroup_poll_wait(struct file *file, struct wait_queue_head *wq,
 bool tcgroup_wq_has_sleeper(struct wait_queue_head *wq);
 int tcgroup_wait_event_interruptible(struct wait_queue_head *wq,
 				     bool (*cond)(void *data), void *data);
+struct kmem_cache *tcgroup_kmem_cache_create(const char *name, unsigned int size,
+					     unsigned int align);
+void *tcgroup_kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp);
+bool tcgroup_kmem_cache_alloc_bulk(struct kmem_cache *cache, gfp_t gfp, size_t n, void **p);
 
 #endif /* TCGROUP_HELPERS_H */

@@ -14,12 +14,16 @@
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
-use crate::compat::{
-    prelude::*,
-    rcu, //
+use crate::{
+    compat::{
+        prelude::*,
+        rcu, //
+    },
+    slab, //
 };
 use core::{
     marker::PhantomData,
+    ptr::NonNull,
     sync::atomic::{
         AtomicPtr,
         AtomicUsize,
@@ -50,6 +54,7 @@ use members::{
     replace_member,
     unlink_member, //
 };
+use reserve::Recycler;
 pub(crate) use reserve::RefillWork;
 use table::{
     batch_rcu_callback,
@@ -144,9 +149,10 @@ impl<T: 'static> Spare<T> {
 
 impl<T: 'static> Drop for Spare<T> {
     fn drop(&mut self) {
+        let mut back = Recycler::new(self.map);
         while let Some(e) = self.take() {
             // SAFETY: By the type invariant the entry is owned here and no chain holds it.
-            unsafe { self.map.recycle(e) };
+            unsafe { back.put(e) };
         }
     }
 }
@@ -244,9 +250,10 @@ impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
 /// replaced less than a grace period ago, holds a key and points at a live `T` or one
 /// removed less than a grace period ago. Every entry of the current table is on the
 /// [`Members`] list of its object, and its `owner` is a live task (the contract of
-/// [`TaskMap::init`]). `pool` is a chain of entries from `KBox::into_raw`
+/// [`TaskMap::init`]). Every entry is an object of `entries`, made while `table` is not
+/// null. `pool` is a chain of entries
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
-/// (through `Entry::sib_next`) of entries from `KBox::into_raw` that no table holds, which
+/// (through `Entry::sib_next`) of entries that no table holds, which
 /// readers may still be on, owned by the writer until it hands them to `call_rcu()`;
 /// `nr_retired` counts it.
 ///
@@ -264,6 +271,9 @@ pub(crate) struct TaskMap<T: 'static> {
     retired: AtomicPtr<Entry<T>>,
     /// The length of `retired`; changed by the writer only.
     nr_retired: AtomicUsize,
+    /// The slab cache of the entries, made by [`TaskMap::init`], destroyed by
+    /// [`TaskMap::destroy`].
+    entries: slab::Cache<Entry<T>>,
 }
 
 // SAFETY: The map hands out `&T` to readers on any thread and stores pointers given by any
@@ -285,10 +295,12 @@ impl<T: HasMembers> TaskMap<T> {
             nr_free: AtomicUsize::new(0),
             retired: AtomicPtr::new(core::ptr::null_mut()),
             nr_retired: AtomicUsize::new(0),
+            entries: slab::Cache::uninit(),
         }
     }
 
-    /// Allocates the first table and the reserve, and returns the map's writer.
+    /// Makes the cache of the entries (named `name` in `/proc/slabinfo`), allocates the first
+    /// table and the reserve, and returns the map's writer.
     ///
     /// Nothing needs `init` to run first by convention: the methods that use the table take
     /// the writer, which only `init` makes, or ([`TaskMap::load`]) find nothing before it.
@@ -299,8 +311,16 @@ impl<T: HasMembers> TaskMap<T> {
     /// the only one, since it is what serialises the changes of a map of `T`s. The writer's
     /// holder must unmap a key before the task it was mapped for (its `owner`) is freed: the
     /// member lists hand the writer the tasks ([`TaskMap::for_each_member`]).
-    pub(crate) unsafe fn init(&'static self) -> Result<Writer<T>> {
-        let t = Table::new(MIN_BITS)?;
+    pub(crate) unsafe fn init(&'static self, name: &'static CStr) -> Result<Writer<T>> {
+        self.entries.create(name)?;
+        let t = match Table::new(MIN_BITS) {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: Just made, with no object and no other user yet.
+                unsafe { self.entries.destroy() };
+                return Err(e);
+            }
+        };
         self.bits.store(MIN_BITS as usize, Relaxed);
         // INVARIANT: The table is a `KBox` with no entry; a reader that loads the pointer
         // before this store finds null (an empty map), one after it this empty table.
@@ -312,7 +332,8 @@ impl<T: HasMembers> TaskMap<T> {
         Ok(Writer { _p: PhantomData })
     }
 
-    /// Frees the table, the entries still mapped and the pool.
+    /// Frees the table, the entries still mapped and the pool, and destroys the cache of the
+    /// entries.
     ///
     /// # Safety
     ///
@@ -339,9 +360,9 @@ impl<T: HasMembers> TaskMap<T> {
             // SAFETY: By the type invariant retired entries are the writer's, which is here,
             // and per the function's contract no reader is left.
             let next = unsafe { (*e).sib_next.load(Relaxed) };
-            // SAFETY: Retired entries come from `KBox::into_raw` (type invariant), and the
-            // writer's chain held the only reference.
-            drop(unsafe { KBox::from_raw(e) });
+            // SAFETY: Retired entries are of the cache (type invariant), and the writer's chain
+            // held the only reference.
+            unsafe { self.entries.free(NonNull::new_unchecked(e)) };
             e = next;
         }
         let mut e = self.pool.swap(core::ptr::null_mut(), Relaxed);
@@ -349,11 +370,14 @@ impl<T: HasMembers> TaskMap<T> {
             // SAFETY: By the type invariant pool entries are owned by the pool, which nothing
             // uses any more.
             let next = unsafe { (*e).next.load(Relaxed) };
-            // SAFETY: Pool entries come from `KBox::into_raw` (type invariant) and the pool,
-            // unused now, held the only reference.
-            drop(unsafe { KBox::from_raw(e) });
+            // SAFETY: Pool entries are of the cache (type invariant) and the pool, unused now,
+            // held the only reference.
+            unsafe { self.entries.free(NonNull::new_unchecked(e)) };
             e = next;
         }
+        // SAFETY: Every entry was in the table, the retired chain or the pool, all freed
+        // above; per the function's contract no callback of the map is left to run.
+        unsafe { self.entries.destroy() };
     }
 
     /// The object stored for `key`, valid while `_rcu` is held.
@@ -461,7 +485,7 @@ impl<T: HasMembers> TaskMap<T> {
             s.short += 1;
             return Err(ENOMEM);
         } else {
-            (Entry::alloc(GFP_ATOMIC)?, Source::Allocated)
+            (Entry::alloc_atomic(&self.entries)?, Source::Allocated)
         };
         // The writer's borrow was released by `pop`: look the table up again (unchanged).
         let b = self.table_mut(w).bucket(key);

@@ -61,6 +61,7 @@ mod list;
 mod membership;
 mod rcu;
 mod release;
+mod slab;
 mod stream;
 mod sync;
 mod task;

@@ -16,12 +16,18 @@ use super::{
     POOL_MAX,
     RESERVE, //
 };
-use crate::compat::prelude::*;
-use core::sync::atomic::Ordering::{
-    AcqRel,
-    Acquire,
-    Relaxed,
-    Release, //
+use crate::{
+    compat::prelude::*,
+    slab, //
+};
+use core::{
+    ptr::NonNull,
+    sync::atomic::Ordering::{
+        AcqRel,
+        Acquire,
+        Relaxed,
+        Release, //
+    }, //
 };
 use kernel::{
     bindings,
@@ -78,13 +84,15 @@ impl<T: HasMembers> TaskMap<T> {
             within,
             short: 0,
         };
-        for _ in 0..n {
-            let e = Entry::alloc(GFP_KERNEL)?;
-            // SAFETY: `e` was just allocated and is owned here.
+        // In bulk: a process of a thousand threads leaving the root groups needs as many.
+        self.entries.alloc_bulk(n, |p| {
+            // SAFETY: `p` was just allocated from the cache of entries and is owned here.
+            let e = unsafe { Entry::init(p) };
+            // SAFETY: As above.
             unsafe { (*e).next.store(s.head, Relaxed) };
             s.head = e;
             s.len += 1;
-        }
+        })?;
         Ok(s)
     }
 
@@ -108,12 +116,13 @@ impl<T: HasMembers> TaskMap<T> {
 
     /// Tops the reserve up to [`RESERVE`] with `GFP_KERNEL` allocations.
     pub(super) fn refill_pool(&'static self) -> Result {
-        while self.nr_free.load(Relaxed) < RESERVE {
-            let e = Entry::alloc(GFP_KERNEL)?;
-            // SAFETY: `e` was just allocated and is owned here.
+        let n = RESERVE.saturating_sub(self.nr_free.load(Relaxed));
+        self.entries.alloc_bulk(n, |p| {
+            // SAFETY: `p` was just allocated from the cache of entries and is owned here.
+            let e = unsafe { Entry::init(p) };
+            // SAFETY: As above.
             unsafe { self.recycle(e) };
-        }
-        Ok(())
+        })
     }
 
     /// Tops the reserve up and resizes the table if its entries no longer fit it. Process
@@ -212,12 +221,12 @@ impl<T: 'static> TaskMap<T> {
     ///
     /// # Safety
     ///
-    /// `e` must be an entry of this map from `KBox::into_raw` that the caller owns: in no
-    /// chain, and unreachable to readers.
+    /// `e` must be an entry of this map (of its cache) that the caller owns: in no chain, and
+    /// unreachable to readers.
     pub(super) unsafe fn recycle(&self, e: *mut Entry<T>) {
         if self.nr_free.load(Relaxed) >= POOL_MAX {
-            // SAFETY: Per the function's contract the caller owns the entry.
-            drop(unsafe { KBox::from_raw(e) });
+            // SAFETY: Per the function's contract the caller owns the entry, of the cache.
+            unsafe { self.entries.free(NonNull::new_unchecked(e)) };
             return;
         }
         self.nr_free.fetch_add(1, Relaxed);
@@ -231,6 +240,72 @@ impl<T: 'static> TaskMap<T> {
                 Err(h) => head = h,
             }
         }
+    }
+}
+
+/// Free entries given back to their map: to the pool while it has room ([`POOL_MAX`]), the
+/// others to the cache, [`slab::BULK`] at a time, when the buffer is full and when the value is
+/// dropped. Any context with interrupts enabled.
+///
+/// # Invariants
+///
+/// `buf[..len]` are entries of `map`'s cache that only this value owns.
+pub(super) struct Recycler<'a, T: 'static> {
+    map: &'a TaskMap<T>,
+    buf: [*mut Entry<T>; slab::BULK],
+    len: usize,
+}
+
+impl<'a, T: 'static> Recycler<'a, T> {
+    /// Gives entries back to `map`.
+    pub(super) fn new(map: &'a TaskMap<T>) -> Self {
+        // INVARIANT: Empty.
+        Self {
+            map,
+            buf: [core::ptr::null_mut(); slab::BULK],
+            len: 0,
+        }
+    }
+
+    /// Gives `e` back.
+    ///
+    /// # Safety
+    ///
+    /// As for [`TaskMap::recycle`]: `e` is an entry of the map that the caller owns, in no
+    /// chain and unreachable to readers.
+    pub(super) unsafe fn put(&mut self, e: *mut Entry<T>) {
+        if self.map.nr_free.load(Relaxed) < POOL_MAX {
+            // SAFETY: Per the function's contract.
+            unsafe { self.map.recycle(e) };
+            return;
+        }
+        if self.len == slab::BULK {
+            self.free_all();
+        }
+        // INVARIANT: Per the function's contract the entry is owned, now by this value.
+        self.buf[self.len] = e;
+        self.len += 1;
+    }
+
+    /// Frees the entries held.
+    fn free_all(&mut self) {
+        let n = core::mem::take(&mut self.len);
+        // SAFETY: By the type invariant the first `n` pointers are entries of the map's cache
+        // that only this value owns, given up here; `NonNull` has the layout of a pointer, and
+        // none of them is null.
+        unsafe {
+            let objs = core::slice::from_raw_parts_mut(
+                self.buf.as_mut_ptr().cast::<NonNull<Entry<T>>>(),
+                n,
+            );
+            self.map.entries.free_bulk(objs);
+        }
+    }
+}
+
+impl<T: 'static> Drop for Recycler<'_, T> {
+    fn drop(&mut self) {
+        self.free_all();
     }
 }
 
@@ -353,7 +428,7 @@ mod tests {
         // A reader that comes before `init` finds nothing.
         assert_eq!(loaded(7), None);
         // SAFETY: `MAP` is the only map of `Obj`s and is initialised once, here.
-        let mut w = unsafe { MAP.init() }?;
+        let mut w = unsafe { MAP.init(c"tcgroup_test_map") }?;
         let (a, b) = (obj(1), obj(2));
         let reserve = MAP.reserved();
         // A new mapping takes an entry from the reserve.

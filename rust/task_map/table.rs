@@ -6,14 +6,21 @@
 
 use super::{
     HasMembers,
+    Recycler,
     MIN_BITS,
     SHRINK_MIN_BITS, //
 };
-use crate::compat::prelude::*;
-use core::sync::atomic::{
-    AtomicPtr,
-    AtomicUsize,
-    Ordering::Relaxed, //
+use crate::{
+    compat::prelude::*,
+    slab, //
+};
+use core::{
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicPtr,
+        AtomicUsize,
+        Ordering::Relaxed, //
+    }, //
 };
 use kernel::{
     bindings,
@@ -50,10 +57,22 @@ pub(super) struct Entry<T: 'static> {
 }
 
 impl<T: 'static> Entry<T> {
-    /// A free entry, allocated with `flags`.
-    pub(super) fn alloc(flags: kernel::alloc::Flags) -> Result<*mut Self> {
-        let e = KBox::new(
-            Entry {
+    /// A free entry, allocated from `cache` with `GFP_ATOMIC`.
+    pub(super) fn alloc_atomic(cache: &slab::Cache<Self>) -> Result<*mut Self> {
+        // SAFETY: Just allocated from the cache of entries, and owned here.
+        Ok(unsafe { Self::init(cache.alloc_atomic()?) })
+    }
+
+    /// Makes a free entry in `p`.
+    ///
+    /// # Safety
+    ///
+    /// `p` must be memory for an entry (from the map's cache) that the caller owns.
+    pub(super) unsafe fn init(p: NonNull<Self>) -> *mut Self {
+        let e = p.as_ptr();
+        // SAFETY: Per the function's contract `p` is owned, writable memory for an entry.
+        unsafe {
+            e.write(Entry {
                 next: AtomicPtr::new(core::ptr::null_mut()),
                 key: AtomicUsize::new(0),
                 val: AtomicPtr::new(core::ptr::null_mut()),
@@ -61,10 +80,9 @@ impl<T: 'static> Entry<T> {
                 owner: AtomicPtr::new(core::ptr::null_mut()),
                 sib_prev: AtomicPtr::new(core::ptr::null_mut()),
                 sib_next: AtomicPtr::new(core::ptr::null_mut()),
-            },
-            flags,
-        )?;
-        Ok(KBox::into_raw(e))
+            })
+        };
+        e
     }
 }
 
@@ -73,7 +91,7 @@ impl<T: 'static> Entry<T> {
 ///
 /// # Safety
 ///
-/// `head` must be the `rcu` field of the first entry of a batch: entries from `KBox::into_raw`
+/// `head` must be the `rcu` field of the first entry of a batch: entries of the map's cache
 /// chained through `sib_next`, that no chain holds any more and that no reader can reach (a
 /// grace period has passed since their removal).
 ///
@@ -84,11 +102,14 @@ pub(super) unsafe extern "C" fn batch_rcu_callback<T: HasMembers>(
     let off = core::mem::offset_of!(Entry<T>, rcu);
     // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
     let mut e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
+    // What the pool has no room for goes back to the cache in bulk: a 1 001-thread process
+    // moved to the root groups frees about 500 entries here.
+    let mut back = Recycler::new(T::map());
     while !e.is_null() {
         // SAFETY: `e` is an entry of the batch, live and owned by this callback (contract).
         let next = unsafe { (*e).sib_next.load(Relaxed) };
         // SAFETY: Per the contract the entry is unreachable and owned by this callback.
-        unsafe { T::map().recycle(e) };
+        unsafe { back.put(e) };
         e = next;
     }
 }
@@ -152,16 +173,17 @@ impl<T: HasMembers> Table<T> {
     /// # Safety
     ///
     /// No reader or writer can reach `t` or its entries any more, and `t` owns them: entries
-    /// from `KBox::into_raw` that nothing else holds.
+    /// of the map's cache that nothing else holds.
     pub(super) unsafe fn free(t: KBox<Self>) {
+        let mut back = Recycler::new(T::map());
         for b in t.buckets.iter() {
             let mut e = b.load(Relaxed);
             while !e.is_null() {
                 // SAFETY: `e` is an entry of `t`, which owns it (the function's contract).
                 let next = unsafe { (*e).next.load(Relaxed) };
-                // SAFETY: `e`, from `KBox::into_raw`, is unreachable and held by `t` alone
-                // (the function's contract); `t` is not used after this loop.
-                unsafe { T::map().recycle(e) };
+                // SAFETY: `e`, of the map's cache, is unreachable and held by `t` alone (the
+                // function's contract); `t` is not used after this loop.
+                unsafe { back.put(e) };
                 e = next;
             }
         }
