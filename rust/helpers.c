@@ -63,12 +63,12 @@ void tcgroup_kill_process(struct task_struct *task)
 }
 
 /*
- * The number of threads of @task's process (get_nr_threads(), an inline), or
- * 0 if the current task is one of them; the caller holds a reference on @task.
+ * The number of threads of @task's process (get_nr_threads(), an inline); the
+ * caller holds a reference on @task.
  */
-int tcgroup_nr_threads_elsewhere(struct task_struct *task)
+int tcgroup_nr_threads(struct task_struct *task)
 {
-	return same_thread_group(task, current) ? 0 : get_nr_threads(task);
+	return get_nr_threads(task);
 }
 
 /* smp_mb(), a macro. */

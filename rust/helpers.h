@@ -23,7 +23,7 @@ struct workqueue_struct;
 unsigned int tcgroup_task_flags(struct task_struct *task);
 unsigned int tcgroup_task_flags_mb(struct task_struct *task);
 void tcgroup_smp_mb(void);
-int tcgroup_nr_threads_elsewhere(struct task_struct *task);
+int tcgroup_nr_threads(struct task_struct *task);
 void tcgroup_kill_process(struct task_struct *task);
 unsigned long tcgroup_task_key(struct task_struct *task);
 bool tcgroup_may_move(const struct cred *cred, struct task_struct *task);

@@ -59,11 +59,10 @@ pub(crate) fn is_exiting_after_store(task: &Task) -> bool {
     flags & bindings::PF_EXITING != 0
 }
 
-/// The number of threads of `task`'s process, read once (`signal->nr_threads`, O(1)); 0 if the
-/// current task is one of them.
-pub(crate) fn nr_threads_elsewhere(task: &Task) -> usize {
+/// The number of threads of `task`'s process, read once (`signal->nr_threads`, O(1)).
+pub(crate) fn nr_threads(task: &Task) -> usize {
     // SAFETY: `task` is a valid task, referenced by the caller, so its signal struct is live.
-    let n = unsafe { ffi::tcgroup_nr_threads_elsewhere(task.as_ptr().cast()) };
+    let n = unsafe { ffi::tcgroup_nr_threads(task.as_ptr().cast()) };
     usize::try_from(n).unwrap_or(0)
 }
 

@@ -241,14 +241,15 @@ fn entries_ahead(
     // threads twice (the reserve stays low until the refill work has run). Nothing is
     // allocated under the lock.
     let own = rooted && !group.is_root() && TASKS.reserve_low();
-    // A process that another moves out of the root groups (a supervisor placing the process
-    // it has just started) mostly has every thread there: its thread count, read in O(1),
-    // sizes the entries, so that the first attempt does not walk the thread group only to
-    // find how many it is short of. Not when the writer is in the process (`echo $$`), whose
-    // other threads may be in groups already.
+    // A process moved out of the root groups (a supervisor placing the process it has just
+    // started, or a process placing itself) mostly has every thread there: its thread count,
+    // read in O(1), sizes the entries, allocated in bulk, so that the first attempt does not
+    // walk the thread group only to find how many it is short of. If some of its threads are
+    // in groups already (the writer's own process, `echo $$`, may have threads elsewhere),
+    // the entries they do not use go back to the reserve or the cache, in bulk.
     let ahead = if rooted && threadgroup && !group.is_root() {
         let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
-        task::nr_threads_elsewhere(task).saturating_sub(pooled)
+        task::nr_threads(task).saturating_sub(pooled)
     } else {
         0
     };
