@@ -415,6 +415,7 @@ def summarise(results):
             if k in r:
                 p.setdefault(k, []).append(r[k])
     s["kill"] = summarise_kill(results)
+    s["notify"] = notify_summary(results)
     s["index"] = index_summary(results)
     return s
 
@@ -533,6 +534,178 @@ def index_markdown(s, w):
 
 
 # ---------------------------------------------------------------------------
+# Release notification (issue 28): tcgroup's release stream, cgroup v2's
+# cgroup.events under inotify, and cgroup v1's agent (the release runs of the
+# same boot), on the release workload's set-up at each N.
+
+NOTIFY_PATHS = (("stream", "tcgroup `release.stream`"), ("v2", "cgroup v2, inotify on `cgroup.events`"),
+                ("v1", "cgroup v1 agent"))
+# The issue's targets: (key, what, reference, target ratio, higher is better).
+NOTIFY_TARGETS = (("rate_v1", "notifications/s", "v1", 30, True),
+                  ("rate_v2", "notifications/s", "v2", 2, True),
+                  ("p50_v2", "latency p50 (ms)", "v2", 1, False))
+NOTIFY_COUNTS = {"stream": ("missed", "lost_records", "lost", "seq_gaps", "seq_backwards", "duplicates", "unknown"),
+                 "v2": ("missed", "overflows", "duplicates", "unknown"),
+                 "v1": ("missed",)}
+
+
+def notify_summary(results):
+    """Per path and N: the release rows' figures (rate, first, latency p50 and
+    p99 per run), the events missed in each run, and per N the stream's
+    ratios against v1's agent and v2 with the issue's targets."""
+    src = {"stream": [r for r in results if r["kind"] == "stream"],
+           "v2": [r for r in results if r["kind"] == "inotify"],
+           "v1": [r for r in results if r["kind"] == "release" and r.get("fs") == "cgroup"]}
+    if not src["stream"] and not src["v2"]:
+        return {}
+    out = {"paths": {}, "cmp": {}}
+    for path, rs in src.items():
+        for n in sorted({r["n"] for r in rs}):
+            rn = [r for r in rs if r["n"] == n]
+            timed = [r for r in rn if r["lat_us"]]
+            e = {"runs": len(rn), "counts": {k: [r.get(k, 0) for r in rn] for k in NOTIFY_COUNTS[path]}}
+            # A release run waits for every call (a missing one fails it): the groups without one.
+            e["counts"]["missed"] = [r.get("missed", n - len(r["lat_us"])) for r in rn]
+            if timed:
+                pooled = sorted(v for r in timed for v in r["lat_us"])
+                e.update({"rate_per_s": figure(r["rate_per_s"] for r in timed),
+                          "total_ms": figure(r["total_ms"] for r in timed),
+                          "first_call_ms": figure(r["first_call_ms"] for r in timed),
+                          "exits_ms": figure(r["exits_ms"] for r in timed),
+                          "lat_p50_ms": figure(percentile(r["lat_us"], 50) / 1e3 for r in timed),
+                          "lat_p99_ms": figure(percentile(r["lat_us"], 99) / 1e3 for r in timed),
+                          "pooled_ms": {"p50": percentile(pooled, 50) / 1e3, "p99": percentile(pooled, 99) / 1e3,
+                                        "max": pooled[-1] / 1e3}})
+            if all("wakeups" in r for r in rn):
+                e["wakeups"] = figure(r["wakeups"] for r in rn)
+            if path == "v2":
+                e["max_queued_events"] = rn[0].get("max_queued_events")
+            out["paths"].setdefault(path, {})[str(n)] = e
+    for n, st in out["paths"].get("stream", {}).items():
+        c = {}
+        for key, _, ref, target, hib in NOTIFY_TARGETS:
+            other = out["paths"].get(ref, {}).get(n)
+            fig = "rate_per_s" if hib else "lat_p50_ms"
+            if not other or fig not in st or fig not in other:
+                continue
+            cm = compare(st[fig], other[fig], hib)
+            ok = (lambda v: v >= target) if hib else (lambda v: v <= target)
+            c[key] = {**cm, "target": target, "met": ok(cm["ratio"]),
+                      "met_every_pair": ok(cm["min"] if hib else cm["max"])}
+        c["stream_lost_nothing"] = all(sum(v) == 0 for k, v in st["counts"].items()
+                                       if k in ("missed", "lost", "seq_gaps", "seq_backwards"))
+        out["cmp"][n] = c
+    return out
+
+
+def notify_rows(s):
+    """The summary table's rows of the release notification paths."""
+    nt = s.get("notify") or {}
+    rows = []
+    for n in by_int(nt.get("cmp", {})):
+        st = nt["paths"]["stream"][n]
+        for key, what, ref, target, hib in NOTIFY_TARGETS:
+            c = nt["cmp"][n].get(key)
+            if not c:
+                continue
+            fig = "rate_per_s" if hib else "lat_p50_ms"
+            name = "v1's agent" if ref == "v1" else "v2 inotify on `cgroup.events`"
+            goal = f"target at least {target}x" if hib else "target at most v2's"
+            rows.append((f"N={n}: {what}, tcgroup `release.stream` against {name} ({goal}; "
+                         f"{'met' if c['met'] else 'NOT met'})", st[fig], nt["paths"][ref][n][fig], c, hib))
+    return rows
+
+
+def notify_missed_lines(s):
+    """The summary's lines on the events each path missed."""
+    nt = s.get("notify") or {}
+    if not nt:
+        return []
+    out = []
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        cells = []
+        for path, name in NOTIFY_PATHS:
+            e = nt["paths"].get(path, {}).get(n)
+            if e:
+                cells.append(f"{name} {', '.join(str(v) for v in e['counts']['missed'])}")
+        st = nt["paths"].get("stream", {}).get(n)
+        extra = ""
+        if st:
+            cn = st["counts"]
+            extra = (f"; the stream's `lost` records {sum(cn['lost_records'])} ({sum(cn['lost'])} records), "
+                     f"sequence gaps {sum(cn['seq_gaps'])}")
+            if n in nt["cmp"]:
+                extra += (" (target: nothing lost, "
+                          + ("met" if nt["cmp"][n]["stream_lost_nothing"] else "NOT met") + ")")
+        v2 = nt["paths"].get("v2", {}).get(n)
+        if v2:
+            extra += f"; v2's `IN_Q_OVERFLOW` {sum(v2['counts']['overflows'])}"
+        out.append(f"- N={n}: groups whose release was never observed, per run: " + "; ".join(cells) + extra + ".")
+    return out + [""]
+
+
+def notify_markdown(s):
+    """The lines of the release notification section."""
+    nt = s.get("notify") or {}
+    out = ["### Release notification: the stream, v2's inotify and v1's agent\n"]
+    if not nt:
+        return out + ["Not collected in this run (`BENCH_STREAM=0`, or the workloads failed).\n"]
+    v2q = next((e.get("max_queued_events") for e in nt["paths"].get("v2", {}).values()), None)
+    out.append("The release workload's set-up (N groups, one thread each, all woken at once), observed three ways "
+               "in the same boot: one reader of tcgroup's `release.stream` (its default queue; the agent emptied "
+               "for the run), reading with `O_NONBLOCK` and `poll()` when nothing is there, every line of a read "
+               "observed when the read returns; cgroup v2 with N threaded groups, one inotify watch (`IN_MODIFY`) "
+               "on each group's `cgroup.events` and, after each wake-up, a read of the file of each group an event "
+               "names (a descriptor held open), the group observed at `populated 0`, as systemd watches its units"
+               + (f" (the inotify queue: {v2q:,} events)" if v2q else "")
+               + "; and cgroup v1's agent, the release runs above. The same definitions as those: notifications/s "
+               "is the groups observed over the time from the wake-up to the last observation, a latency is from "
+               "a thread's last timestamp to its group's observation, *first* is the first observation after the "
+               "wake-up. A stream or v2 run stops once every group was observed or nothing came for 10 s; the "
+               "groups not observed by then are *missed* (a v1 release run waits for every call, and fails "
+               "without one).\n")
+    out.append("*Last exit* is the time from the wake-up to the last thread's last timestamp: the rate can be no "
+               "higher than N over it, whatever the path.\n")
+    out.append("| N | path | runs | notifications/s | latency p50 (ms) | latency p99 (ms) | first (ms) | "
+               "exits -> last (ms) | last exit (ms) | wake-ups | missed per run |")
+    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        for path, name in NOTIFY_PATHS:
+            e = nt["paths"].get(path, {}).get(n)
+            if not e:
+                continue
+            if "rate_per_s" in e:
+                cells = " | ".join(fig_cell(e[k]) for k in ("rate_per_s", "lat_p50_ms", "lat_p99_ms",
+                                                            "first_call_ms", "total_ms", "exits_ms"))
+            else:
+                cells = " | ".join(["nothing observed"] * 6)
+            wk = fig_cell(e["wakeups"]) if "wakeups" in e else "one exec per call"
+            out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
+                       f"{', '.join(str(v) for v in e['counts']['missed'])} |")
+    out.append("")
+    for n in by_int(nt["cmp"]):
+        parts = []
+        for key, what, ref, target, hib in NOTIFY_TARGETS:
+            c = nt["cmp"][n].get(key)
+            if c:
+                goal = f"at least {target}x" if hib else "at most 1"
+                parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
+                             + ("met" if c["met"] else "NOT met")
+                             + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
+        out.append(f"- N={n}: the stream's " + "; ".join(parts) + ".")
+    out.append("")
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        for path, name in NOTIFY_PATHS[:2]:
+            e = nt["paths"].get(path, {}).get(n)
+            if e:
+                out.append(f"- N={n}, {name}, per run: " + "; ".join(
+                    f"{k.replace('_', ' ')} {', '.join(str(v) for v in vals)}" for k, vals in e["counts"].items()
+                    if k != "missed") + ".")
+    out.append("")
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Plots.
 
 def plots(s, results, outdir, stem):
@@ -556,6 +729,12 @@ def plots(s, results, outdir, stem):
                 if lat:
                     ax.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))], style, color=COLOR[key],
                             label=FS_NAME[key] + (" (poll)" if key == "events" else " (agent)"))
+            # The release notification paths (issue 28).
+            for kind, label, color in (("stream", "tcgroup release.stream", "C4"),
+                                       ("inotify", "cgroup v2 inotify", "C5")):
+                lat = sorted(v / 1e3 for r in results if r["kind"] == kind and r["n"] == n for v in r["lat_us"])
+                if lat:
+                    ax.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))], "--", color=color, label=label)
             ax.set_title(f"N = {n} groups released at once", fontsize=10)
             ax.set_xlabel("exit -> notification (ms, TCG guest)")
             ax.set_ylabel("fraction of groups, all repetitions")
@@ -803,9 +982,10 @@ def markdown(doc):
     for n in by_int(s["events_cmp"]):
         rows.append((f"N={n}: notifications/s, tcgroup `cgroup.events` poll against v1's agent",
                      rel["events"][n]["rate_per_s"], rel["cgroup"][n]["rate_per_s"], s["events_cmp"][n], True))
+    rows.extend(notify_rows(s))
     if rows or s["memory_cmp"]:
         w("## Summary\n")
-        w("| figure | tcgroup | cgroup v1 | ratio tcgroup / v1 | tcgroup is |")
+        w("| figure | tcgroup | cgroup v1, or the reference named | ratio tcgroup / reference | tcgroup is |")
         w("| --- | ---: | ---: | ---: | --- |")
         for what, a, b, c, hib in rows:
             w(f"| {what} | {fig_cell(a)} | {fig_cell(b)} | {ratio_cell(c)} | {verdict_cell(c, hib)} |")
@@ -823,6 +1003,7 @@ def markdown(doc):
                   f"it / its own with {int(gr['from']):,}: {ratio_cell(gr)} (widest range).")
         if s["idle_growth"]:
             w("")
+        out.extend(notify_missed_lines(s))
     else:
         w("No workload measured both filesystems in this run: no summary.\n")
 
@@ -924,6 +1105,8 @@ def markdown(doc):
             w(f"| {n} | {fig_cell(e['rate_per_s'])} | {fig_cell(e['lat_p50_ms'])} | {fig_cell(e['epoll_wakeups'])} | "
               f"{fmt(e['pooled_ms']['p99'])} |")
         w("")
+
+    out.extend(notify_markdown(s))
 
     cx = s["complexity"]
     if cx:

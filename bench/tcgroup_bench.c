@@ -21,6 +21,9 @@
  *   tcgroup-bench listing FS MNT T R        tasks, cgroup.procs of a 1-member group, T others
  *   tcgroup-bench lookup FS MNT G R DEPTHS  a task's groups at each depth, G other groups
  *   tcgroup-bench rootmove FS MNT R         1001 threads root -> group -> root, cgroup.procs
+ *   tcgroup-bench stream FS MNT N           as release, observed by a release.stream reader
+ *   tcgroup-bench inotify FS MNT N          as release on cgroup v2 (MNT), observed by
+ *                                           inotify on every group's cgroup.events
  *
  * The fork loops, attach and the moves of depth run pinned to one vCPU
  * (pin_sequential()) unless TCGROUP_BENCH_PIN=0.
@@ -36,6 +39,7 @@
 #include <limits.h>
 #include <math.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -44,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1790,6 +1795,355 @@ static int cmd_rootmove(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The release notification workloads of issue 28: the release workload's
+ * set-up (N groups, one worker thread each, all woken at once), observed by
+ * tcgroup's release stream or by cgroup v2's cgroup.events under inotify,
+ * with the release rows' definitions: the rate is the groups observed over
+ * the time from the wake-up to the last observation, a latency is from a
+ * thread's last timestamp before it exits to the observation of its group,
+ * "first" is the first observation after the wake-up. Each counts the events
+ * it missed instead of failing: it stops once every group was observed, or
+ * once nothing came for NOTIFY_QUIET_MS after the last observation (a bounded
+ * wait: the groups not observed by then are missed). Self-contained: its own
+ * helpers and JSON kinds ("stream", "inotify").
+ */
+#define NOTIFY_QUIET_MS 10000
+#define NOTIFY_BUF (256 * 1024)
+
+/* What a notification workload observed, and when. */
+struct notify_run {
+	int n, got, dup, other, wakeups;
+	long long t0, first, last, *seen, *lat;
+	struct worker *w;
+};
+
+static void notify_start(struct notify_run *nr, int n)
+{
+	memset(nr, 0, sizeof(*nr));
+	nr->n = n;
+	nr->first = LLONG_MAX;
+	nr->seen = calloc(n, sizeof(*nr->seen));
+	nr->lat = calloc(n, sizeof(*nr->lat));
+	if (!nr->seen || !nr->lat)
+		die("calloc");
+}
+
+/* Group @i observed at @t (a repeated observation is counted, not timed). */
+static void notify_seen(struct notify_run *nr, int i, long long t)
+{
+	if (i < 0 || i >= nr->n) {
+		nr->other++;
+		return;
+	}
+	if (nr->seen[i]) {
+		nr->dup++;
+		return;
+	}
+	nr->seen[i] = t;
+	nr->got++;
+	if (t < nr->first)
+		nr->first = t;
+	if (t > nr->last)
+		nr->last = t;
+}
+
+/*
+ * Waits until @fd is readable or NOTIFY_QUIET_MS passed since the last
+ * observation (or the wake-up); false then.
+ */
+static bool notify_wait(struct notify_run *nr, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long since = nr->last ? nr->last : nr->t0, left;
+	int r;
+
+	for (;;) {
+		left = NOTIFY_QUIET_MS - (now_ns() - since) / 1000000;
+		if (left <= 0)
+			return false;
+		r = poll(&pfd, 1, left);
+		if (r > 0)
+			return true;
+		if (r < 0 && errno != EINTR)
+			die("poll");
+	}
+}
+
+/*
+ * Joins the workers and prints the figures every notification workload
+ * shares; the caller adds its own and ends the line.
+ */
+static void notify_json(struct notify_run *nr, const char *kind, const char *fs)
+{
+	long long last_exit = 0;
+	int i, k = 0;
+
+	join_workers(nr->w, nr->n);
+	for (i = 0; i < nr->n; i++) {
+		if (nr->w[i].exit_ns > last_exit)
+			last_exit = nr->w[i].exit_ns;
+		if (nr->seen[i])
+			nr->lat[k++] = nr->seen[i] - nr->w[i].exit_ns;
+	}
+	json_begin(kind);
+	json_str("fs", fs);
+	json_int("n", nr->n);
+	json_int("observed", nr->got);
+	json_int("missed", nr->n - nr->got);
+	json_int("duplicates", nr->dup);
+	json_int("unknown", nr->other);
+	json_int("wakeups", nr->wakeups);
+	json_num("exits_ms", (last_exit - nr->t0) / 1e6);
+	if (nr->got) {
+		json_num("total_ms", (nr->last - nr->t0) / 1e6);
+		json_num("rate_per_s", nr->got * 1e9 / (nr->last - nr->t0));
+		json_num("first_call_ms", (nr->first - nr->t0) / 1e6);
+	}
+	json_sorted_us("lat_us", nr->lat, k);
+}
+
+static void notify_free(struct notify_run *nr)
+{
+	free(nr->w);
+	free(nr->seen);
+	free(nr->lat);
+}
+
+/* Reads @path (at most @size - 1 bytes, NUL-terminated) into @buf. */
+static void read_str(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		die("open %s", path);
+	r = read(fd, buf, size - 1);
+	if (r < 0)
+		die("read %s", path);
+	buf[r] = 0;
+	close(fd);
+}
+
+/*
+ * stream FS MNT N: tcgroup's release stream. The release agent emptied for
+ * the run (restored after), notify_on_release on; one reader opens MNT's
+ * release.stream (its default queue) once the workers are in their groups,
+ * and reads, O_NONBLOCK, with poll() when nothing is there. Every line of a
+ * read is observed when that read returns. Besides the groups missed: the
+ * "lost N" records (and their sum), and the sequence numbers skipped that no
+ * loss record covered (gaps) or that went backwards.
+ */
+static int cmd_stream(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int n = atoi(argv[2]), fd, i, k;
+	long long lost_records = 0, lost = 0, gaps = 0, backwards = 0, records = 0, reads = 0;
+	long long t_mkdir, t_place, seq, next = -1, t;
+	char p[PATH_BUF], agent[PATH_BUF + 2], *buf = malloc(NOTIFY_BUF + 1), *line, *nl;
+	size_t have = 0;
+	struct notify_run nr;
+	ssize_t r;
+
+	if (!buf)
+		die("malloc");
+	notify_start(&nr, n);
+	snprintf(p, sizeof(p), "%s/release_agent", mnt);
+	read_str(p, agent, sizeof(agent));
+	write_file(p, "\n");
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "1");
+	nr.w = populate(mnt, n, &t_mkdir, &t_place);
+	snprintf(p, sizeof(p), "%s/release.stream", mnt);
+	fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", p);
+
+	nr.t0 = release_workers();
+	while (nr.got < n) {
+		r = read(fd, buf + have, NOTIFY_BUF - have);
+		if (r < 0 && errno == EAGAIN) {
+			if (!notify_wait(&nr, fd))
+				break;
+			continue;
+		}
+		if (r <= 0)
+			die("read %s", p);
+		t = now_ns();
+		nr.wakeups++;
+		reads++;
+		have += r;
+		buf[have] = 0;
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = 0;
+			if (sscanf(line, "lost %lld", &seq) == 1) {
+				lost_records++;
+				lost += seq;
+				if (next >= 0)
+					next += seq;
+				continue;
+			}
+			records++;
+			k = sscanf(line, "%lld /g%d", &seq, &i);
+			if (k < 1) {
+				nr.other++;
+				continue;
+			}
+			if (k < 2)
+				i = -1;
+			if (next >= 0 && seq > next)
+				gaps += seq - next;
+			else if (next >= 0 && seq < next)
+				backwards++;
+			next = seq + 1;
+			notify_seen(&nr, i, t);
+		}
+		/* A line not read whole yet stays for the next read. */
+		have = strlen(line);
+		memmove(buf, line, have);
+	}
+	close(fd);
+	notify_json(&nr, "stream", fs);
+	json_int("records", records);
+	json_int("reads", reads);
+	json_int("lost_records", lost_records);
+	json_int("lost", lost);
+	json_int("seq_gaps", gaps);
+	json_int("seq_backwards", backwards);
+	json_end();
+
+	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+	write_file(p, "0");
+	remove_groups(mnt, n);
+	snprintf(p, sizeof(p), "%s/release_agent", mnt);
+	write_file(p, agent[0] ? agent : "\n");
+	notify_free(&nr);
+	free(buf);
+	return 0;
+}
+
+/*
+ * inotify FS MNT N: cgroup v2 (MNT a cgroup2 mount) observed the way systemd
+ * does it: N threaded groups under the root (cgroup v2 puts threads, not
+ * processes, only into threaded groups), a worker thread moved into each by
+ * cgroup.threads, one inotify watch (IN_MODIFY) on each group's
+ * cgroup.events; after each wake-up, for every event read, the file of the
+ * group it names is read (pread of a descriptor held open: cheaper than
+ * systemd's open, read and close) and the group observed at "populated 0".
+ * Counted: IN_Q_OVERFLOW events (the queue is the instance's default,
+ * /proc/sys/fs/inotify/max_queued_events), inotify events and file reads.
+ */
+static int cmd_inotify(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	int n = atoi(argv[2]), ino, i, wd, *by_wd = NULL, max_wd = 0;
+	int *fds = calloc(n, sizeof(*fds));
+	long long overflows = 0, events = 0, reads = 0, t0, t_mkdir, t_place;
+	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
+	char p[PATH_BUF], v[16], ev_buf[64], *buf = malloc(NOTIFY_BUF), *e;
+	const struct inotify_event *ie;
+	struct notify_run nr;
+	ssize_t r, len;
+
+	if (!fds || !buf)
+		die("malloc");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	notify_start(&nr, n);
+	t0 = now_ns();
+	make_groups(mnt, n);
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, "cgroup.type");
+		write_file(p, "threaded");
+	}
+	t_mkdir = now_ns() - t0;
+	nr.w = start_workers(n);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, "cgroup.threads");
+		snprintf(v, sizeof(v), "%d", nr.w[i].tid);
+		write_file(p, v);
+	}
+	t_place = now_ns() - t0;
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ino < 0)
+		die("inotify_init1");
+	for (i = 0; i < n; i++) {
+		group_path(p, mnt, i, "cgroup.events");
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die("open %s", p);
+		wd = inotify_add_watch(ino, p, IN_MODIFY);
+		if (wd < 0)
+			die("inotify_add_watch %s", p);
+		if (wd >= max_wd) {
+			by_wd = realloc(by_wd, (wd + 1024) * sizeof(*by_wd));
+			if (!by_wd)
+				die("realloc");
+			memset(by_wd + max_wd, 0xff, (wd + 1024 - max_wd) * sizeof(*by_wd));
+			max_wd = wd + 1024;
+		}
+		by_wd[wd] = i;
+		r = pread(fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
+		if (r < 0)
+			die("read %s", p);
+		ev_buf[r] = 0;
+		if (!strstr(ev_buf, "populated 1"))
+			die("%s: not populated", p);
+	}
+
+	nr.t0 = release_workers();
+	while (nr.got < n) {
+		r = read(ino, buf, NOTIFY_BUF);
+		if (r < 0 && errno == EAGAIN) {
+			if (!notify_wait(&nr, ino))
+				break;
+			continue;
+		}
+		if (r <= 0)
+			die("read inotify");
+		nr.wakeups++;
+		for (e = buf; e < buf + r; e += sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)e;
+			events++;
+			if (ie->mask & IN_Q_OVERFLOW) {
+				overflows++;
+				continue;
+			}
+			if (ie->wd < 0 || ie->wd >= max_wd || by_wd[ie->wd] < 0) {
+				nr.other++;
+				continue;
+			}
+			i = by_wd[ie->wd];
+			len = pread(fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
+			if (len < 0)
+				die("read cgroup.events");
+			reads++;
+			ev_buf[len] = 0;
+			if (strstr(ev_buf, "populated 0"))
+				notify_seen(&nr, i, now_ns());
+		}
+	}
+	close(ino);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	notify_json(&nr, "inotify", fs);
+	json_int("events", events);
+	json_int("reads", reads);
+	json_int("overflows", overflows);
+	read_str("/proc/sys/fs/inotify/max_queued_events", ev_buf, sizeof(ev_buf));
+	json_int("max_queued_events", atoll(ev_buf));
+	json_num("mkdir_per_s", n * 1e9 / t_mkdir);
+	json_num("place_per_s", n * 1e9 / t_place);
+	json_end();
+	remove_groups(mnt, n);
+	notify_free(&nr);
+	free(by_wd);
+	free(fds);
+	free(buf);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int args;
@@ -1809,6 +2163,8 @@ static const struct {
 	{ "listing", 4, cmd_listing },
 	{ "lookup", 5, cmd_lookup },
 	{ "rootmove", 3, cmd_rootmove },
+	{ "stream", 3, cmd_stream },
+	{ "inotify", 3, cmd_inotify },
 };
 
 int main(int argc, char **argv)

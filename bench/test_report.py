@@ -102,6 +102,7 @@ def test_log(log):
         for fs, by_n in s["idle"].items():
             rs = [r for r in raw if r["kind"] == "idle" and r["fs"] == fs]
             check(sorted(by_n, key=int) == [str(r["n"]) for r in rs], f"idle {fs}: one figure per N")
+        test_notify(raw, s, md)
         wanted = {"idle": "One group released among many idle ones", "attach": "## Attach",
                   "depth": "## Depth", "memory": "## Memory", "fork": "## Fork",
                   "profile": "## Profile"}
@@ -113,6 +114,38 @@ def test_log(log):
                       f"section {title!r} says it was not collected")
     finally:
         shutil.rmtree(out)
+
+
+def test_notify(raw, s, md):
+    """The release notification rows (issue 28) against the raw results."""
+    title = "### Release notification: the stream, v2's inotify and v1's agent"
+    check(title in md, f"section {title!r} present")
+    nt = s.get("notify") or {}
+    if not any(r["kind"] in ("stream", "inotify") for r in raw):
+        check(not nt and "Not collected" in md.split(title, 1)[1].split("\n#", 1)[0],
+              "no stream or inotify run: the section says it was not collected")
+        return
+    for path, kind in (("stream", "stream"), ("v2", "inotify")):
+        for n, e in nt["paths"].get(path, {}).items():
+            rs = [r for r in raw if r["kind"] == kind and str(r["n"]) == n]
+            check(e["counts"]["missed"] == [r["missed"] for r in rs], f"{path} N={n}: the missed groups of each run")
+            check(e["rate_per_s"]["all"] == [r["rate_per_s"] for r in rs], f"{path} N={n}: every rate kept")
+            p99 = [report.percentile(r["lat_us"], 99) / 1e3 for r in rs]
+            check(e["lat_p99_ms"]["all"] == p99, f"{path} N={n}: p99 from the raw latencies")
+    for n, c in nt["cmp"].items():
+        st, v1 = nt["paths"]["stream"][n], nt["paths"]["v1"].get(n)
+        if v1:
+            ratio = st["rate_per_s"]["median"] / v1["rate_per_s"]["median"]
+            check(abs(c["rate_v1"]["ratio"] - ratio) < 1e-12 and c["rate_v1"]["met"] == (ratio >= 30),
+                  f"N={n}: the stream's rate against v1's agent, and its target")
+            check(f"N={n}: notifications/s, tcgroup `release.stream` against v1's agent" in md,
+                  f"N={n}: the summary has the stream / v1 row")
+        if "p50_v2" in c:
+            ratio = st["lat_p50_ms"]["median"] / nt["paths"]["v2"][n]["lat_p50_ms"]["median"]
+            check(abs(c["p50_v2"]["ratio"] - ratio) < 1e-12 and c["p50_v2"]["met"] == (ratio <= 1),
+                  f"N={n}: the stream's p50 against v2's, and its target")
+        lost = sum(sum(st["counts"][k]) for k in ("missed", "lost", "seq_gaps", "seq_backwards"))
+        check(c["stream_lost_nothing"] == (lost == 0), f"N={n}: 'lost nothing' from the counts")
 
 
 def test_c_escaping():
@@ -146,7 +179,8 @@ def test_c_escaping():
 def test_partial(log):
     """The same log without some workloads, as if they had failed."""
     fd, part = tempfile.mkstemp(prefix="tcgroup-partial-", suffix=".log")
-    gone = ('"kind": "idle"', '"kind": "attach"', '"kind": "memory"', '"kind": "profile"')
+    gone = ('"kind": "idle"', '"kind": "attach"', '"kind": "memory"', '"kind": "profile"', '"kind": "stream"',
+            '"kind": "inotify"')
     with os.fdopen(fd, "w") as out, open(log) as f:
         for line in f:
             if not any(g in line for g in gone):

@@ -31,6 +31,10 @@
 #   TCGROUP_BENCH_LOOKUP  other groups beside the looked-up task's (10000)
 #   TCGROUP_BENCH_READS   reads per listing and lookup run, moves each way
 #                         per root-move run (51)
+#   TCGROUP_BENCH_STREAM  1: the release notification rows (tcgroup's
+#                         release.stream and cgroup v2's cgroup.events under
+#                         inotify, at each release count, as many times as
+#                         the release runs); 0: none (1)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
 # passes BENCH_NS and the others on as these).
 
@@ -52,6 +56,7 @@ KILL_REPS=${TCGROUP_BENCH_KILL_REPS:-3}
 LISTING=${TCGROUP_BENCH_LISTING:-100,10000}
 LOOKUP=${TCGROUP_BENCH_LOOKUP:-10000}
 READS=${TCGROUP_BENCH_READS:-51}
+STREAM=${TCGROUP_BENCH_STREAM:-1}
 case $PIN in
 0 | 1) ;;
 *)
@@ -230,6 +235,34 @@ kill_bench() {
 	umount $V2 || fail "umount $V2"
 }
 
+# stream_bench N REPS J: the release notification rows at N groups (issue 28),
+# REPS times in an order reversed every repetition (J, the count's index,
+# shifts it as the release runs'): tcgroup's release.stream ($TC, agent
+# emptied for the run) and cgroup v2's cgroup.events under inotify (mounted
+# at $V2 for it). cgroup v1's agent is the release runs' of the same N.
+stream_bench() {
+	mkdir -p $V2
+	if ! mount -t cgroup2 none $V2; then
+		fail "mount -t cgroup2"
+		return
+	fi
+	# One watch per group: more than the default of a 1 GiB guest at 10 000
+	# groups. The queue (max_queued_events) keeps its default.
+	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+	r=1
+	while [ $r -le "$2" ]; do
+		for p in $(alternate $(($3 + r)) stream inotify); do
+			if [ $p = stream ]; then
+				run stream tcgroup $TC "$1"
+			else
+				run inotify cgroup2 $V2 "$1"
+			fi
+		done
+		r=$((r + 1))
+	done
+	umount $V2 || fail "umount $V2"
+}
+
 # profile_rootmove: R moves of a 1001-thread process from the root groups into
 # a group and back on tcgroup (the rootmove workload), with a kprobe and a
 # kretprobe on each phase of a move; prints each phase's calls and total time
@@ -303,6 +336,7 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"listing\": $(jstr "$LISTING")," \
 	"\"lookup_groups\": $LOOKUP, \"reads\": $READS," \
 	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS," \
+	"\"stream\": $STREAM," \
 	"\"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
@@ -409,6 +443,10 @@ for n in $NS; do
 		run events tcgroup $TC "$n"
 		r=$((r + 1))
 	done
+	if [ "$STREAM" = 1 ]; then
+		note "stream: $n groups, release.stream and v2 inotify, $reps repetitions"
+		stream_bench "$n" "$reps" $j
+	fi
 	j=$((j + 1))
 done
 
