@@ -3,9 +3,9 @@
 //! Release agent calls: one call, built for a released group and run by its work item, and the
 //! counts of a hierarchy's calls that its root's `release_agent.stats` shows.
 //!
-//! A leaf of the model: a group holds the call waiting for its work item, a hierarchy holds the
-//! counts, and [`crate::release`] builds and runs the calls. A call holds the counts it adds
-//! to, not the hierarchy: a group's pending call keeps nothing of the tree alive.
+//! A leaf of the model: a hierarchy holds the counts, and a group's work item
+//! ([`crate::release`]) builds and runs the calls. A call holds the counts it adds to, not the
+//! hierarchy: a running call keeps nothing of the tree alive.
 
 use crate::compat::{
     atomic::{
@@ -20,7 +20,8 @@ use kernel::sync::Arc;
 /// Agent calls of a hierarchy, shown in its root's `release_agent.stats`. Shared by the
 /// hierarchy and its pending calls; the counters are atomic, so no lock protects them.
 pub(crate) struct Stats {
-    /// Calls queued to their work items, and calls refused because the path was too long.
+    /// Calls built by their work items (counted before the exec), and calls refused because
+    /// the path was too long.
     pub(crate) launched: Atomic<u64>,
     /// Calls whose exec failed, or whose path was too long.
     pub(crate) failed: Atomic<u64>,
@@ -58,8 +59,7 @@ impl Stats {
     }
 }
 
-/// One call of a hierarchy's release agent, built by the release path for a released group
-/// and run by the group's work item.
+/// One call of a hierarchy's release agent, built and run by a released group's work item.
 pub(crate) struct AgentCall {
     /// The counts of the agent's hierarchy.
     pub(crate) stats: Arc<Stats>,

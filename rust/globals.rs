@@ -4,7 +4,7 @@
 //!
 //! Each static lives next to the code that owns it: the locks in [`crate::sync`], the hierarchy
 //! list and the module handle in [`crate::hierarchy`], the css_set table and the task map in
-//! [`crate::membership`], the release list in [`crate::release`]. Some of them must be set up
+//! [`crate::membership`], the release workqueue in [`crate::release`]. Some of them must be set up
 //! at run time, once, before anything uses them, and freed at exit after the last use, which
 //! only the module's `init` and `drop` can promise: that is done here, above the model, and is
 //! the `unsafe` code of this file.

@@ -3,9 +3,9 @@
 //! Groups: the directories of a hierarchy.
 //!
 //! A group is created by `mkdir` (the root with its hierarchy) and lives, in an [`Arc`], as
-//! long as its parent's list of children, an inode, an open file, a child, its entry on the
-//! release list or its queued agent-call work item refers to it. Everything its release needs
-//! (list links, work item) is allocated with it, so that a release never allocates.
+//! long as its parent's list of children, an inode, an open file, a child, its pending agent-call
+//! work item or its entry on the retry list refers to it. Everything its release needs (the work
+//! item, list links) is allocated with it, so that a release never allocates.
 //! `rmdir` marks it removed and unlinks it from its parent; the memory goes with the last
 //! reference.
 //!
@@ -13,7 +13,6 @@
 //! `rename` and `rmdir` take O(log n) in the number of siblings, as kernfs does for cgroup v1.
 
 use crate::{
-    agent::AgentCall,
     compat::{
         atomic::{
             Atomic,
@@ -40,6 +39,7 @@ use crate::{
         DirAttrs,
         PollQueue, //
     },
+    workqueue::ArcDelayedWork,
 };
 use core::cmp::Ordering;
 use kernel::{
@@ -52,8 +52,7 @@ use kernel::{
         RBTree,
         RBTreeNodeReservation, //
     },
-    sync::Arc,
-    workqueue::Work, //
+    sync::Arc, //
 };
 
 /// The number of control files in a group directory, one inode number each.
@@ -175,18 +174,20 @@ pub(crate) struct Group {
     pub(crate) nr_children: Atomic<usize>,
     /// Removed by `rmdir` (mirrors `tree.removed`, for atomic-context readers).
     pub(crate) removed: Atomic<bool>,
-    /// The group's links on the release list ([`crate::release`]), under [`static@RELEASE_LIST`].
+    /// The group's links on the retry list ([`crate::release`]), under [`static@RELEASE_LIST`].
     #[pin]
     pub(crate) release_links: ListLinks,
-    /// Whether the group is on the release list (a `ListArc` of it exists).
+    /// Whether the group is on the retry list (a `ListArc` of it exists).
     #[pin]
     pub(crate) release_tracker: AtomicTracker,
-    /// The work item that runs the release agent for the group, allocated with it, as cgroup
-    /// v1's `release_agent_work`; runs the agent call in [`Group::release_call`].
+    /// The work item that builds and runs the group's release agent call, allocated with it, as
+    /// cgroup v1's `release_agent_work`; it holds a reference to the group while pending.
     #[pin]
-    pub(crate) release_work: Work<Group>,
-    /// The agent call that `release_work` makes next; under [`static@RELEASE_LIST`].
-    pub(crate) release_call: GlobalLockedBy<Option<KBox<AgentCall>>, RELEASE_LIST>,
+    pub(crate) release_work: ArcDelayedWork<Group>,
+    /// The delay before `release_work` retries after running out of memory, in milliseconds; 0
+    /// when its last run built its call. Used by that work item only, which never runs twice at
+    /// once.
+    pub(crate) release_retry_ms: Atomic<u64>,
     /// The release stream of the hierarchy ([`crate::stream`]), shared by all its groups: a
     /// release records itself there without finding the hierarchy. Immutable.
     pub(crate) stream: Arc<Stream<Group>>,
@@ -251,8 +252,8 @@ impl Group {
                 removed: Atomic::new(false),
                 release_links <- ListLinks::new(),
                 release_tracker <- AtomicTracker::new(),
-                release_work <- kernel::new_work!("Group::release_work"),
-                release_call: GlobalLockedBy::new(None),
+                release_work <- ArcDelayedWork::new(),
+                release_retry_ms: Atomic::new(0),
                 stream,
                 tree: GlobalLockedBy::new(Tree {
                     name,

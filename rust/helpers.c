@@ -189,8 +189,23 @@ struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_activ
 }
 
 /*
+ * A per-CPU workqueue named @name (no format conversions), as system_wq:
+ * concurrency-managed, an item runs on the CPU that queued it, and the pool
+ * wakes another worker when one sleeps. WQ_PERCPU (rust/Kbuild probes it)
+ * says so from 6.17 on, where a workqueue with neither it nor WQ_UNBOUND warns.
+ */
+struct workqueue_struct *tcgroup_alloc_percpu_workqueue(const char *name)
+{
+#ifdef TCGROUP_WQ_PERCPU
+	return alloc_workqueue("%s", WQ_PERCPU, 0, name);
+#else
+	return alloc_workqueue("%s", 0, 0, name);
+#endif
+}
+
+/*
  * INIT_DELAYED_WORK() for @dwork running @fn; a macro (one lock class key for
- * every delayed work of the module, which has one).
+ * every delayed work of the module: the groups' release work items).
  */
 void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn)
 {

@@ -35,6 +35,7 @@ void tcgroup_walk_threads(tcgroup_thread_fn fn, void *data);
 void tcgroup_walk_thread_group(struct task_struct *task, tcgroup_thread_fn fn, void *data);
 
 struct workqueue_struct *tcgroup_alloc_workqueue(const char *name, int max_active);
+struct workqueue_struct *tcgroup_alloc_percpu_workqueue(const char *name);
 void tcgroup_init_delayed_work(struct delayed_work *dwork, work_func_t fn);
 bool tcgroup_queue_delayed_work_ms(struct workqueue_struct *wq,
 				   struct delayed_work *dwork, unsigned int msecs);

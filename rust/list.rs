@@ -6,7 +6,7 @@
 //! [`List::remove`] is `unsafe`: the item may be in another list with the same id, whose links
 //! removing it from this one would corrupt. A [`SoleList`] is, by its constructor's contract,
 //! the only `List<T, ID>` of the module, so an item that is in a list of that id is in this
-//! one, and removing it needs no further argument. The release list of groups is one
+//! one, and removing it needs no further argument. The retry list of groups is one
 //! ([`crate::release`]).
 //!
 //! That contract is the crate's rule, not the compiler's: the kernel crate's `List::new()` is
@@ -53,11 +53,6 @@ impl<T: ?Sized + ListItem<ID>, const ID: u64> SoleList<T, ID> {
         self.list.push_back(item);
     }
 
-    /// Prepends `item`.
-    pub(crate) fn push_front(&mut self, item: ListArc<T, ID>) {
-        self.list.push_front(item);
-    }
-
     /// Takes the first item off the list.
     pub(crate) fn pop_front(&mut self) -> Option<ListArc<T, ID>> {
         self.list.pop_front()
@@ -77,7 +72,7 @@ impl<T: ?Sized + ListItem<ID>, const ID: u64> SoleList<T, ID> {
 /// [`SoleList::new`] asks that no other `List<$t>` exist. That holds by the crate's rule (see
 /// the module's documentation), which the user of this macro keeps: use it once per item type,
 /// only as the initialiser of a static (in a function it would make a list per call), and make
-/// no `List` anywhere else. Today it is used once, for the release list of groups in
+/// no `List` anywhere else. Today it is used once, for the retry list of groups in
 /// `crate::release`.
 macro_rules! sole_list {
     ($t:ty) => {{

@@ -1,40 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Release notification: marking groups releasable, the release list, running the release
-//! agent.
+//! Release notification: marking groups releasable, queueing and running the release agent
+//! calls.
 //!
 //! The state machine of a group, after the 2007 commit and modern cgroup v1:
 //!
 //! - It becomes *releasable* when it had something and lost it: a task moved out or exited, a
 //!   child group was removed, the last `debug.hold` reference was dropped. Writing
 //!   `notify_on_release` clears it.
-//! - At each of those events, [`check`] puts it on the *release list* if it is releasable, has
-//!   `notify_on_release`, no task, no child, no reference and is not removed, unless it is on
-//!   the list already, and queues the drain work. The events happen in atomic context too (the
-//!   exit probe): listing links the group through its own `ListLinks` and queueing the
-//!   drain work, a static delayed work item, allocates nothing, so a release can neither fail
-//!   nor wait for another group's event. This is the 2007 commit's `release_list`.
-//! - The drain work, on the module's own workqueue, takes the listed groups off one at a time,
-//!   under [`static@TCGROUP_MUTEX`] in batches of [`BATCH`], and for each builds its path (walking
-//!   its ancestors only) and copies the agent: nothing on the release path visits a group other
-//!   than the released one and its ancestors. The call goes to the group's own work item
-//!   (allocated with the group, as v1's `release_agent_work`), which runs the agent with
-//!   `UMH_WAIT_EXEC` after the locks are dropped, so that one agent's exec does not wait for
-//!   another's. If memory runs out while the call is built, the group goes back to the head of
-//!   the list and the drain work retries after a delay that doubles from [`RETRY_MIN_MS`] up
-//!   to [`RETRY_MAX_MS`]: a release is delayed, never lost.
-//! - A group repopulated after being listed still gets its call (as in v1; the agent's `rmdir`
-//!   then fails with `EBUSY`). `rmdir` takes a listed group off the list, so a removed group
-//!   gets no call. A group released again before its previous call has started gets that one
-//!   call, with the newer path (as v1's `schedule_work()` on a pending `release_agent_work`).
+//! - At each of those events, [`check`] queues the group's own work item
+//!   (`Group::release_work`, v1's `release_agent_work`) on the module's release workqueue if
+//!   the group is releasable, has `notify_on_release`, no task, no child, no reference and is
+//!   not removed, as v1's `cgroup1_check_for_release()` does with `schedule_work()`. The events
+//!   happen in atomic context too (the exit probe): the item is embedded in the group and takes
+//!   a reference to it (an atomic increment), so queueing allocates nothing, visits no other
+//!   group, cannot fail and waits for no other group's event.
+//! - The work item, as v1's `cgroup1_release_agent()`, builds the call under
+//!   [`static@TCGROUP_MUTEX`] -- the hierarchy's agent, copied, and the group's path, walking
+//!   its ancestors only -- drops the mutex and runs the agent with `UMH_WAIT_EXEC`, so that one
+//!   agent's exec does not wait for another's: the items of many groups run at once, each
+//!   holding the mutex only to build its call. If memory runs out while the call is built, the
+//!   item queues itself again after a delay of its own that doubles from [`RETRY_MIN_MS`] up to
+//!   [`RETRY_MAX_MS`]: a release is delayed, never lost. While it waits the group is on the
+//!   *retry list*, so that module exit can run the waiting items at once and wait for them (a
+//!   pending timer holds its group and must not outlive the workqueue).
+//! - A group repopulated after its release still gets its call (as in v1; the agent's `rmdir`
+//!   then fails with `EBUSY`). A removed group gets no call: its item finds it removed under
+//!   [`static@TCGROUP_MUTEX`], which `rmdir` holds while it marks it. A group released again
+//!   while its item is still pending gets that one call, with the path it has when the item
+//!   runs (as v1's `schedule_work()` on a pending `release_agent_work`); released again once
+//!   the item has started, it gets a second call.
 
 use crate::{
     agent::AgentCall,
     compat::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
+        atomic::Relaxed,
         impl_list_item,
         lock::{
             GlobalGuard,
@@ -54,10 +54,10 @@ use crate::{
         TCGROUP_MUTEX, //
     },
     workqueue::{
-        DelayedWorkRef,
-        OwnedQueue,
-        StaticDelayedWork,
-        WorkFn, //
+        impl_has_delayed_work,
+        ArcDelayedWork,
+        DelayedWorkItem,
+        OwnedQueue, //
     },
 };
 use kernel::{
@@ -68,27 +68,16 @@ use kernel::{
         TryNewListArc, //
     },
     sync::Arc,
-    workqueue::WorkItem, //
 };
 
-/// How many groups the drain work takes off the list per hold of [`static@TCGROUP_MUTEX`]: `mkdir`,
-/// `rmdir` and moves wait at most that long for a drain of many groups.
-const BATCH: usize = 64;
-
-/// The first delay before the drain work retries after running out of memory.
+/// The first delay before a group's work item retries after running out of memory.
 const RETRY_MIN_MS: u64 = 10;
 
-/// The longest delay between retries of the drain work.
+/// The longest delay between two retries of a group's work item.
 const RETRY_MAX_MS: u64 = 1000;
 
-/// The delay before the next retry of the drain work; 0 when the last run completed.
-static RETRY_MS: Atomic<u64> = Atomic::new(0);
-
-/// The drain work: a static item, so that queueing it never allocates.
-static DRAIN: StaticDelayedWork<Drain> = StaticDelayedWork::new();
-
-// A group is on the release list at most once: the `ListArc` of a group exists only while it
-// is listed, which `release_tracker` tracks.
+// A group is on the retry list at most once: the `ListArc` of a group exists only while it is
+// listed, which `release_tracker` tracks.
 kernel::list::impl_list_arc_safe! {
     impl ListArcSafe<0> for Group { tracked_by release_tracker: AtomicTracker; }
 }
@@ -97,43 +86,30 @@ impl_list_item! {
     impl ListItem<0> for Group { using ListLinks { self.release_links }; }
 }
 
-kernel::impl_has_work! {
-    impl HasWork<Self> for Group { self.release_work }
+impl_has_delayed_work! {
+    impl HasDelayedWork for Group { self.release_work }
 }
 
-/// The release list and the release machinery, under [`static@RELEASE_LIST`]: a spinlock taken
-/// after [`static@CSS_SET_LOCK`] (and [`static@TCGROUP_MUTEX`]), with nothing taken under it.
+/// The retry list and the release workqueue, under [`static@RELEASE_LIST`]: a spinlock taken
+/// after [`static@CSS_SET_LOCK`] (and [`static@TCGROUP_MUTEX`]), with nothing taken under it
+/// but a stream reader's ring.
 static RELEASES: GlobalLockedBy<Releases, RELEASE_LIST> = GlobalLockedBy::new(Releases {
-    list: crate::list::sole_list!(Group),
-    machinery: None,
+    retry: crate::list::sole_list!(Group),
+    queue: None,
 });
 
 /// The state protected by [`static@RELEASE_LIST`], in [`RELEASES`].
 pub(crate) struct Releases {
-    /// The groups waiting for the drain work, in the order they were released. Each listed
-    /// group is referenced by its entry.
-    pub(crate) list: SoleList<Group>,
-    /// The workqueue and the drain work, from module init until module exit begins.
-    pub(crate) machinery: Option<Machinery>,
+    /// The groups whose work item waits out a retry delay (its timer holds a reference of its
+    /// own); each is referenced by its entry too, until the item runs or module exit takes it.
+    pub(crate) retry: SoleList<Group>,
+    /// The release workqueue, from module init until module exit begins: reachable from any
+    /// context, and queued to only while it is here.
+    pub(crate) queue: Option<OwnedQueue>,
 }
 
-/// The release workqueue and the drain work, reachable under [`static@RELEASE_LIST`] from any
-/// context.
-pub(crate) struct Machinery {
-    queue: OwnedQueue,
-    drain: DelayedWorkRef<Drain>,
-}
-
-impl Machinery {
-    /// Queues the drain work after `delay_ms` milliseconds; a run already queued stays as it
-    /// is (a pending retry then takes new releases with it).
-    fn queue_drain(&self, delay_ms: u64) {
-        self.drain
-            .queue(&self.queue, u32::try_from(delay_ms).unwrap_or(u32::MAX));
-    }
-}
-
-/// Lists `group` for release if it qualifies; see the module documentation. Any context.
+/// Queues the agent call of `group` if it qualifies, and records its release in the stream;
+/// see the module documentation. Any context.
 pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
     if group.is_root()
         || !group.releasable.load(Relaxed)
@@ -145,7 +121,7 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
         return;
     }
     let mut guard = RELEASE_LIST.lock();
-    // Read under the lock `rmdir` unlinks under: a group removed meanwhile is never listed.
+    // A removed group is neither queued nor recorded (its item would find it removed anyway).
     if group.removed.load(Relaxed) {
         return;
     }
@@ -154,14 +130,11 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
     // reference that the event then lost.
     let key = (group.events_seq.load(Relaxed), group.busy_seq.load(Relaxed));
     let new = group.stream_key.as_mut(&mut guard).replace(key) != Some(key);
-    if let Ok(entry) = ListArc::try_from_arc(group.clone()) {
-        let rel = RELEASES.as_mut(&mut guard);
-        rel.list.push_back(entry);
-        if let Some(m) = &rel.machinery {
-            m.queue_drain(0);
-        }
+    if let Some(queue) = &RELEASES.as_ref(&guard).queue {
+        // Pending already: one agent call for both releases (as v1), but a record each. The
+        // reference that comes back is not the last one: the caller holds `group`.
+        let _ = ArcDelayedWork::queue(group.clone(), queue, 0);
     }
-    // Else listed already: one agent call for both releases (as v1), but a record each.
     if new {
         group.stream.record(&mut guard, group);
         drop(guard);
@@ -174,65 +147,59 @@ pub(crate) fn check_locked(group: &Arc<Group>) {
     check(&mut CSS_SET_LOCK.lock(), group);
 }
 
-/// Takes `group` off the release list, if it is listed: it is being removed. The caller holds
-/// [`static@TCGROUP_MUTEX`] and has marked `group` removed.
-pub(crate) fn unlist(group: &Group) {
-    let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.remove(group);
-    // The list's reference is dropped after the spinlock.
-    drop(entry);
-}
-
-/// The drain work.
-pub(crate) struct Drain;
-
-impl WorkFn for Drain {
-    fn run() {
-        drain();
-    }
-}
-
-/// Takes every group off the release list and hands its agent call to its work item.
-fn drain() {
-    loop {
-        let tree = TCGROUP_MUTEX.lock();
-        for _ in 0..BATCH {
-            // Popped under `TCGROUP_MUTEX`, which `rmdir` holds while it unlinks: no group on
-            // the list is removed, and none is removed before its call is built.
-            let Some(entry) = RELEASES.as_mut(&mut RELEASE_LIST.lock()).list.pop_front() else {
-                RETRY_MS.store(0, Relaxed);
-                return;
-            };
-            // Off the list: a release event from now on lists the group again.
-            let group = entry.into_arc();
-            if let Err(e) = prepare(&tree, &group) {
-                retry(group, e);
-                return;
-            }
+impl DelayedWorkItem for Group {
+    /// Builds the agent call of the group and runs it, or retries later if memory ran out.
+    fn run(group: Arc<Group>) {
+        if group.release_retry_ms.load(Relaxed) != 0 {
+            // Off the retry list, unless module exit took it off. Dropped after the spinlock;
+            // not the last reference, `group` is one.
+            let entry = RELEASES
+                .as_mut(&mut RELEASE_LIST.lock())
+                .retry
+                .remove(&group);
+            drop(entry);
         }
-        // Let `mkdir`, `rmdir` and moves in between batches.
-        drop(tree);
+        match prepare(&group) {
+            Ok(call) => {
+                group.release_retry_ms.store(0, Relaxed);
+                if let Some(call) = call {
+                    call.run();
+                }
+            }
+            Err(e) => retry(group, e),
+        }
     }
 }
 
-/// Puts `group`, whose call could not be built (`err`), back at the head of the list, and
-/// queues the drain work after the next retry delay.
+/// Queues the work item of `group`, whose call could not be built (`err`), again after its
+/// next retry delay, and lists the group for retry.
 fn retry(group: Arc<Group>, err: Error) {
-    let delay = match RETRY_MS.load(Relaxed) {
+    // Only the group's item touches its delay, and an item never runs twice at once.
+    let delay = match group.release_retry_ms.load(Relaxed) {
         0 => RETRY_MIN_MS,
-        d => (d * 2).min(RETRY_MAX_MS),
+        d => d.saturating_mul(2).min(RETRY_MAX_MS),
     };
-    RETRY_MS.store(delay, Relaxed);
-    {
+    group.release_retry_ms.store(delay, Relaxed);
+    let (listed, unqueued) = {
         let mut guard = RELEASE_LIST.lock();
         let rel = RELEASES.as_mut(&mut guard);
-        // Unless an event listed it again meanwhile.
-        if let Ok(entry) = ListArc::try_from_arc(group) {
-            rel.list.push_front(entry);
+        match &rel.queue {
+            Some(queue) => {
+                let listed = ListArc::try_from_arc(group.clone()).map(|e| rel.retry.push_back(e));
+                // Pending already if released again since the item started: it then runs at
+                // once, with its own reference, and this one comes back.
+                (
+                    listed.err(),
+                    ArcDelayedWork::queue(group, queue, u32::try_from(delay).unwrap_or(u32::MAX))
+                        .err(),
+                )
+            }
+            // Module exit: no hierarchy is left, so the group is removed and gets no call.
+            None => (None, Some(group)),
         }
-        if let Some(m) = &rel.machinery {
-            m.queue_drain(delay);
-        }
-    }
+    };
+    // Freed after the spinlock (`listed` is the reference of a group listed already).
+    drop((listed, unqueued));
     crate::compat::pr_warn_once!(
         "cannot prepare a release agent call ({:?}); retrying, every {} ms at most\n",
         err,
@@ -240,54 +207,42 @@ fn retry(group: Arc<Group>, err: Error) {
     );
 }
 
-/// Builds the agent call of `group`, which the drain work took off the list, and hands it to
-/// the group's work item. Fails only when memory runs out.
-fn prepare(tree: &GlobalGuard<TCGROUP_MUTEX>, group: &Arc<Group>) -> Result {
-    let Some(hier) = crate::hierarchy::find(tree, group.hier) else {
-        // A listed group is never removed, and its hierarchy lives while it has groups.
-        return Ok(());
+/// Builds the agent call of `group`, released: `None` if it gets none (removed meanwhile, no
+/// agent, a path too long). Fails only when memory runs out.
+fn prepare(group: &Group) -> Result<Option<AgentCall>> {
+    let tree = TCGROUP_MUTEX.lock();
+    // `rmdir` marks a group removed under this mutex: a group removed before its call is built
+    // gets none.
+    if group.tree.as_ref(&tree).removed {
+        return Ok(None);
+    }
+    let Some(hier) = crate::hierarchy::find(&tree, group.hier) else {
+        // A hierarchy lives while it has groups; a group of no hierarchy is removed.
+        return Ok(None);
     };
     let agent = hier.release_agent()?;
     if agent.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let path = match path(tree, group) {
+    let path = match path(&tree, group) {
         Err(e) if e == ENAMETOOLONG => {
             // As v1, which does not call the agent with a path of `PATH_MAX` or more; unlike
             // v1, counted and logged. The release is over: a retry would fail the same way.
             hier.stats.launched.fetch_add(1, Relaxed);
             hier.stats.failed(e, &agent, b"(path too long)");
-            return Ok(());
+            return Ok(None);
         }
         res => res?,
     };
-    let call = KBox::new(
-        AgentCall {
-            stats: hier.stats.clone(),
-            agent: cstring(&agent)?,
-            path,
-        },
-        GFP_KERNEL,
-    )?;
-    let old = {
-        let mut rel = RELEASE_LIST.lock();
-        let old = group.release_call.as_mut(&mut rel).replace(call);
-        if old.is_none() {
-            // Counted when queued: once a later release's call has run, every earlier one is
-            // counted, wherever its exec stands.
-            hier.stats.launched.fetch_add(1, Relaxed);
-            if let Some(m) = &RELEASES.as_ref(&rel).machinery {
-                // Not queued already: the item takes its call when it starts running, so an
-                // empty slot means it is idle or running, and queueing succeeds. Were it
-                // queued, it would take this call all the same.
-                let _ = m.queue.queue().enqueue(group.clone());
-            }
-        }
-        old
+    let call = AgentCall {
+        stats: hier.stats.clone(),
+        agent: cstring(&agent)?,
+        path,
     };
-    // A call that had not started yet is replaced by this one, freed after the spinlock.
-    drop(old);
-    Ok(())
+    // Counted once built, before the exec: once a later release's call has run, every earlier
+    // one is counted, wherever its exec stands.
+    hier.stats.launched.fetch_add(1, Relaxed);
+    Ok(Some(call))
 }
 
 /// The path of `group` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
@@ -324,42 +279,40 @@ pub(crate) fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<
     cstring(&buf)
 }
 
-impl WorkItem for Group {
-    type Pointer = Arc<Group>;
-
-    /// Runs the group's agent call, if one is waiting.
-    fn run(group: Arc<Group>) {
-        let call = group.release_call.as_mut(&mut RELEASE_LIST.lock()).take();
-        if let Some(call) = call {
-            call.run();
-        }
-    }
-}
-
-/// The release machinery of the module: the workqueue and the drain work, reachable from
-/// atomic context through [`static@RELEASE_LIST`]. Dropping it cancels a pending retry, waits for
-/// the drain work and destroys the workqueue, which waits for the agent calls.
+/// The release machinery of the module: the release workqueue, reachable from atomic context
+/// through [`static@RELEASE_LIST`]. Dropping it runs the items waiting out a retry delay at once
+/// and destroys the workqueue, which waits for every queued item and the agent calls.
 pub(crate) struct Releaser(());
 
 impl Releaser {
-    /// Creates the workqueue and initialises the drain work.
+    /// Creates the release workqueue.
     pub(crate) fn new() -> Result<Self> {
-        // Calls run concurrently, up to the default number of active items.
-        let queue = OwnedQueue::new(c"tcgroup_release", 0)?;
-        let drain = DRAIN.init()?;
-        RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery = Some(Machinery { queue, drain });
+        // Per CPU, as v1's `system_wq`: an item runs on the CPU whose release queued it, and
+        // another starts when one sleeps (in `TCGROUP_MUTEX` or the exec).
+        let queue = OwnedQueue::new_per_cpu(c"tcgroup_release")?;
+        RELEASES.as_mut(&mut RELEASE_LIST.lock()).queue = Some(queue);
         Ok(Self(()))
     }
 }
 
 impl Drop for Releaser {
     fn drop(&mut self) {
-        // Nothing queues the drain work once this is taken: events see no machinery.
-        let machinery = RELEASES.as_mut(&mut RELEASE_LIST.lock()).machinery.take();
-        if let Some(m) = machinery {
-            m.drain.cancel_sync();
-            // Destroyed outside the spinlock: it waits for the agent calls.
-            drop(m.queue);
+        // Nothing queues an item or lists a group once this is taken: releases and retries see
+        // no queue.
+        let queue = RELEASES.as_mut(&mut RELEASE_LIST.lock()).queue.take();
+        if let Some(queue) = queue {
+            // A waiting item's timer would outlive the workqueue: run each at once and wait
+            // for it (no hierarchy is left, so its group is removed and gets no call).
+            loop {
+                let entry = RELEASES.as_mut(&mut RELEASE_LIST.lock()).retry.pop_front();
+                let Some(entry) = entry else {
+                    break;
+                };
+                let group = entry.into_arc();
+                ArcDelayedWork::flush(&*group);
+            }
+            // Destroyed outside the spinlock: it waits for the queued items and their calls.
+            drop(queue);
         }
     }
 }

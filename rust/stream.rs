@@ -8,7 +8,7 @@
 //! `release.stream` is a [`Subscription`]: a [`Reader`] on the stream's reader list, with a
 //! ring of record slots allocated at open.
 //!
-//! A release is the event that lists a group on the release list ([`crate::release::check`]):
+//! A release is the event that queues a group's agent call ([`crate::release::check`]):
 //! under [`static@RELEASE_LIST`], the same section gives it the next sequence number of the
 //! hierarchy and puts the number and a reference on the group into a free slot of every
 //! reader's ring ([`Stream::record`]). Nothing is allocated: the slots exist already, and the

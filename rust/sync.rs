@@ -7,12 +7,13 @@
 //! lock, taken only in process context. `CSS_SET_LOCK` is tcgroup's `css_set_lock`: a spinlock,
 //! since the fork and exit probes take it in atomic context, protecting the css_sets, the task
 //! table and the groups' task counts. `RELEASE_LIST` is a spinlock taken under both, protecting
-//! the release list and the release machinery. See `Documentation/design.rst` for the lock
+//! the release machinery (the release workqueue and the retry list) and the release streams'
+//! counters. See `Documentation/design.rst` for the lock
 //! order.
 //!
 //! The locks hold nothing themselves: what each protects is declared next to the code that owns
 //! it, as a [`GlobalLockedBy`] of the lock (the hierarchy list in `crate::hierarchy`, the css_set
-//! table in `crate::membership`, the release list in `crate::release`, a group's fields in
+//! table in `crate::membership`, the retry list in `crate::release`, a group's fields in
 //! `crate::group`). So this module names no type of the model, and sits below it.
 //!
 //! Like [`crate::vfs`], this is an abstraction file: declaring a lock that is initialised at

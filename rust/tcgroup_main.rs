@@ -20,10 +20,10 @@
 //! - [`task`]: tasks: keys, flags, ids, finding one by pid, walking threads.
 //! - [`tracepoint`]: the fork and exit tracepoint probes.
 //! - [`umh`]: the usermode helper that runs the release agent.
-//! - [`workqueue`]: the module's workqueues and static delayed work.
+//! - [`workqueue`]: the module's workqueues and the groups' delayed work items.
 //! - [`rcu`]: frees after a grace period.
 //! - [`task_map`]: the RCU-read task map.
-//! - [`list`]: the release list's list type, whose removal is safe.
+//! - [`list`]: the retry list's list type, whose removal is safe.
 //! - [`sync`]: the global locks, which hold no data of their own.
 //! - [`compat`]: the kernel-API differences between the supported kernel lines.
 //!
@@ -32,7 +32,7 @@
 //! - [`agent`]: release agent calls and their counts.
 //! - [`group`]: groups, the directories of a hierarchy.
 //! - [`hierarchy`]: the hierarchy list and its release agents.
-//! - [`release`]: releasable groups, the release list and the drain work.
+//! - [`release`]: releasable groups and their agent calls.
 //! - [`tree`]: `mkdir`, `rmdir` and `rename` of groups.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
 //!
@@ -86,8 +86,8 @@ module! {
 /// The module: owns the filesystem type registration and its `/sys/fs/tcgroup` mount point.
 ///
 /// Fields are dropped in declaration order: the type is unregistered before its mount point
-/// goes, then the fork and exit probes, the release machinery (the drain work cancelled or
-/// waited for, the workqueue drained), and the global state last. `init` sets them up in the
+/// goes, then the fork and exit probes, the release machinery (the items waiting to retry
+/// run at once, the workqueue drained), and the global state last. `init` sets them up in the
 /// opposite order, so no task can be moved before the probes track forks and exits, and
 /// registers the type last of all: a mount can start as soon as the type is registered, even
 /// while `init` still runs (the VFS's `try_module_get()` accepts a module that is coming), and

@@ -3,10 +3,11 @@
 //! Changes of a group tree: `mkdir`, `rmdir` and `rename`.
 //!
 //! The shape of every tree is under [`static@TCGROUP_MUTEX`]. A group created by `mkdir` inherits
-//! its parent's flags; `rmdir` refuses a group with a child, a task or a reference (`EBUSY`), takes
-//! it off the release list and lists its parent, which lost a child; `rename` moves a group to
-//! another name under the same parent. The user ABI ([`crate::fs`]) checks what only it knows
-//! (the names of the control files) before calling these.
+//! its parent's flags; `rmdir` refuses a group with a child, a task or a reference (`EBUSY`),
+//! marks it removed (its pending agent call is then dropped) and checks its parent, which lost a
+//! child; `rename` moves a group to another name under the same parent. The user ABI
+//! ([`crate::fs`]) checks what only it knows (the names of the control files) before calling
+//! these.
 
 use crate::{
     compat::{
@@ -75,8 +76,7 @@ pub(crate) fn rmdir(parent: &Group, victim: &Group) -> Result {
     }
     victim.tree.as_mut(&mut guard).removed = true;
     victim.removed.store(true, atomic::Relaxed);
-    // A removed group gets no agent call: off the release list if it is on it.
-    crate::release::unlist(victim);
+    // A removed group gets no agent call: its pending work item, if any, finds it removed.
     let name = victim.tree.as_ref(&guard).name.clone();
     let removed = parent.tree.as_mut(&mut guard).remove(victim, &name);
     if let Some(parent) = victim.parent.as_ref().filter(|_| removed.is_some()) {

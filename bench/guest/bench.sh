@@ -201,9 +201,10 @@ profile_setup() {
 	echo 8192 >$T/buffer_size_kb
 	kprobe p umh_in call_usermodehelper_exec
 	kprobe r1024 umh_out call_usermodehelper_exec
-	# tcgroup: each run of the release work (the work item of the old
-	# release path, or the release list's drain work), and each release check.
-	work='try_spawn.*7release3run|7release5DrainE10trampoline'
+	# tcgroup: each run of the release work (a group's work item, or the
+	# release list's drain work of older builds), and each release check.
+	work=' _RNvX.*7release.*15DelayedWorkItem3run|try_spawn.*7release3run'
+	work="$work|7release5DrainE10trampoline"
 	sym=$(awk "/$work/ { print \$3; exit }" /proc/kallsyms)
 	[ -n "$sym" ] && kprobe p tcgroup_release_runs "$sym"
 	sym=$(awk '/tcgroup_main7release5check[[:space:]]/ { print $3; exit }' /proc/kallsyms)

@@ -35,7 +35,7 @@ if [ ! -w "$FS/require-start" ] || [ ! -d /sys/module/tcgroup/sections ]; then
 	ktap_skip_all "needs failslab with the stacktrace filter and tcgroup loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 7
+ktap_set_plan 9
 
 work=$(mktemp -d /tmp/tcgflt.XXXXXX)
 mnt=$work/mnt
@@ -157,9 +157,9 @@ else
 fi
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
-# A release whose agent call cannot be prepared (the drain work's allocations
-# fail) goes back on the release list and the drain work retries it after a
-# growing delay: once allocations succeed again, every group released in the
+# A release whose agent call cannot be prepared (the allocations of the
+# group's work item fail) is retried by that item after a growing delay:
+# once allocations succeed again, every group released in the
 # meantime gets exactly one call, with no other group's event to start it.
 desc="releases during allocation failures get their calls once they stop"
 NGROUPS=4
@@ -193,7 +193,7 @@ if [ $ok -eq 1 ]; then
 	# shellcheck disable=SC2086 # one word per pid
 	kill -KILL $pids
 	wait
-	# Five failed runs of the drain work: it was retried, four times at least.
+	# Five failed runs of the work items: they were retried.
 	if ! poll_until 20 failures_seen 5; then
 		ktap_print_msg "only $((1000000 - $(cat "$FS/times"))) failures injected"
 		ok=0
@@ -227,6 +227,102 @@ for i in $(seq $NGROUPS); do
 	rmdir "$mnt/r$i" 2>/dev/null
 done
 umount "$mnt" 2>/dev/null
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+# The code of the kernel function $1, as "0xSTART 0xEND" from /proc/kallsyms
+# (its address and the next symbol's); nothing if it is not listed. The
+# addresses all have 16 hex digits, so they compare as strings.
+function_range() {
+	awk -v f="$1" '
+		$3 == f { start = $1 }
+		{ a[NR] = $1 }
+		END {
+			if (start == "") exit
+			for (i in a)
+				if ((a[i] "") > (start "") && (end == "" || (a[i] "") < (end "")))
+					end = a[i]
+			if (end != "") print "0x" start, "0x" end
+		}' /proc/kallsyms
+}
+
+# The group work item's function, whose frame is in the stack of every
+# allocation that builds an agent call: failing only those leaves mkdir,
+# rename and moves working.
+run_sym=$(awk '$3 ~ /^_RNvX.*7release.*15DelayedWorkItem3run$/ { print $3; exit }' \
+	/proc/kallsyms)
+run_range=$(function_range "$run_sym")
+
+# A group whose call waits for its retry and is released again, after a
+# rename, gets one call, with the path it has when the call is built (v1's
+# schedule_work() on a pending release_agent_work); a group removed while its
+# call waits gets none.
+desc="a call waiting for its retry: one call with the newer path, none once removed"
+ok=1
+: >"$work/agent.log"
+called() {
+	grep -qx "$1" "$work/agent.log"
+}
+if [ -z "$run_range" ]; then
+	ktap_print_msg "no work item function in /proc/kallsyms"
+	ok=0
+elif mount -t tcgroup -o "none,name=tcgmerge,release_agent=$work/agent" none "$mnt"; then
+	for g in a q; do
+		{ mkdir "$mnt/$g" && echo 1 >"$mnt/$g/notify_on_release"; } || ok=0
+	done
+	# shellcheck disable=SC2086 # two words: the range
+	faults_on 100 N $run_range
+	for g in a q; do
+		sh -c "echo 0 >$mnt/$g/tasks" || ok=0
+	done
+	# Both items failed at least once each: their calls wait for a retry.
+	poll_until 10 failures_seen 4 || { ktap_print_msg "no failed call build"; ok=0; }
+	mv "$mnt/a" "$mnt/b" || ok=0
+	sh -c "echo 0 >$mnt/b/tasks" || ok=0
+	rmdir "$mnt/q" || ok=0
+	faults_off
+	poll_until 20 calls_logged 1 || { ktap_print_msg "no call after the faults"; ok=0; }
+	# q's item retries at most 1 s (the longest delay) after the faults
+	# stopped: a call for it would be logged within 2 s.
+	if poll_until 2 called /q; then
+		ktap_print_msg "the removed group got a call"
+		ok=0
+	fi
+	log=$(tr '\n' ' ' <"$work/agent.log")
+	stats=$(tr '\n' ' ' <"$mnt/release_agent.stats")
+	ktap_print_msg "calls: $log; $stats"
+	[ "$log" = "/b " ] || ok=0
+	[ "$stats" = "launched 1 failed 0 last_error 0 " ] || ok=0
+	rmdir "$mnt/b" || ok=0
+	umount "$mnt" || ok=0
+else
+	ok=0
+fi
+faults_off
+[ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
+
+# rmmod while the call of a removed group waits for its retry: the module's
+# exit runs the waiting item at once (its timer would fire after the
+# workqueue is gone) and waits for it; the harness fails the run on any
+# kernel report.
+desc="rmmod while a removed group's call waits for its retry"
+ok=1
+if [ -n "$run_range" ] &&
+	mount -t tcgroup -o "none,name=tcgwait,release_agent=$work/agent" none "$mnt"; then
+	{ mkdir "$mnt/w" && echo 1 >"$mnt/w/notify_on_release"; } || ok=0
+	# shellcheck disable=SC2086 # two words: the range
+	faults_on 100 N $run_range
+	sh -c "echo 0 >$mnt/w/tasks" || ok=0
+	# Four failures: the item now waits 80 ms or more.
+	poll_until 10 failures_seen 4 || { ktap_print_msg "no failed call build"; ok=0; }
+	rmdir "$mnt/w" || ok=0
+	umount "$mnt" || ok=0
+	rmmod tcgroup || { ktap_print_msg "rmmod refused"; ok=0; }
+	faults_off
+	grep -q "^tcgroup " /proc/modules || load_module || ok=0
+else
+	ok=0
+fi
+faults_off
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
 
 group_empty() {
@@ -272,22 +368,6 @@ else
 	ktap_print_msg "cannot mount tcgroup or create the group"
 fi
 [ $ok -eq 1 ] && ktap_test_pass "$desc" || ktap_test_fail "$desc"
-
-# The code of the kernel function $1, as "0xSTART 0xEND" from /proc/kallsyms
-# (its address and the next symbol's); nothing if it is not listed. The
-# addresses all have 16 hex digits, so they compare as strings.
-function_range() {
-	awk -v f="$1" '
-		$3 == f { start = $1 }
-		{ a[NR] = $1 }
-		END {
-			if (start == "") exit
-			for (i in a)
-				if ((a[i] "") > (start "") && (end == "" || (a[i] "") < (end "")))
-					end = a[i]
-			if (end != "") print "0x" start, "0x" end
-		}' /proc/kallsyms
-}
 
 tcgroup_mounted() {
 	grep -q " tcgroup " /proc/mounts
