@@ -12,7 +12,7 @@
 //! Who may use it: only the abstraction files of the kernel-facing layer, which give the rest
 //! of the crate a safe API -- [`crate::vfs`], [`crate::task`], [`crate::tracepoint`],
 //! [`crate::workqueue`], [`crate::slab`] and [`crate::compat`] (and [`kernel::bindings`]
-//! directly, [`crate::umh`], [`crate::rcu`], [`crate::task_map`] and [`crate::list`]'s
+//! directly, [`crate::umh`], [`crate::rcu_free`], [`crate::task_map`] and [`crate::list`]'s
 //! kernel-crate types). The model (`group`, `hierarchy`, `release`, `membership`), the user
 //! ABI (`files`, `fs`) and `globals` never do (they read a constant such as `PATH_MAX` at
 //! most, with no `unsafe`).

@@ -458,7 +458,7 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
             Ok(())
         }
         CFile::Procs | CFile::Tasks => {
-            for id in membership::list(node.hier.id, group, node.file == CFile::Procs)?.iter() {
+            for id in membership::task_ids(node.hier.id, group, node.file == CFile::Procs)?.iter() {
                 let line = CString::try_from_fmt(fmt!("{id}\n"))?;
                 out.extend_from_slice(line.to_bytes(), GFP_KERNEL)?;
             }

@@ -7,7 +7,7 @@
 //! `clone_children`, the subsystem names) as cgroup v1's `cgroup1_parse_param()` and
 //! `check_cgroupfs_options()` do, and finds the hierarchy they name or creates one
 //! (`cgroup1_get_tree()`). Directory operations check what only the ABI knows (the control
-//! files' names) and leave the tree changes to [`crate::tree`].
+//! files' names) and leave the tree changes to [`crate::dir_ops`].
 
 use crate::{
     compat::{
@@ -15,6 +15,7 @@ use crate::{
         prelude::*,
         CString, //
     },
+    dir_ops,
     files::{
         self,
         CFile,
@@ -32,7 +33,6 @@ use crate::{
         SUBSYS_DEBUG, //
     },
     sync::TCGROUP_MUTEX,
-    tree,
     vfs::{
         self,
         Context,
@@ -388,22 +388,22 @@ impl vfs::FileSystem for TcgroupFs {
         attrs: DirAttrs,
     ) -> Result<Arc<Group>> {
         // A control file of the parent has the name: the user ABI's check, before the model's
-        // (a name with a newline, which `tree::mkdir` refuses, is no control file's).
+        // (a name with a newline, which `dir_ops::mkdir` refuses, is no control file's).
         if CFile::ALL
             .iter()
             .any(|file| file.exists_in(hier, parent) && file.is_named(hier, name))
         {
             return Err(EEXIST);
         }
-        tree::mkdir(hier.id, parent, name, attrs)
+        dir_ops::mkdir(hier.id, parent, name, attrs)
     }
 
     fn rmdir(_hier: &Hierarchy, parent: &Group, victim: &Group) -> Result {
-        tree::rmdir(parent, victim)
+        dir_ops::rmdir(parent, victim)
     }
 
     fn rename(_hier: &Hierarchy, parent: &Group, dir: &Group, name: &[u8]) -> Result {
-        tree::rename(parent, dir, name)
+        dir_ops::rename(parent, dir, name)
     }
 
     fn open(node: &Arc<Node>, write: bool, cred: &FileCred<'_>) -> Result<Open> {

@@ -82,7 +82,7 @@ impl Drop for Globals {
         // Every css_set was freed with its last task (no hierarchy, so no non-root group, is
         // left): wait for the frees still in flight, whose callbacks are module code, and for
         // the task map's entries going back to its pool.
-        crate::rcu::barrier();
+        crate::rcu_free::barrier();
         if let Some(writer) = writer {
             // SAFETY: `new` initialised the map (it made the writer); the probes and the
             // refill work (its workqueue destroyed above) are gone, so nothing uses it any

@@ -21,7 +21,7 @@
 //! - [`migration`]: moving tasks (`tasks`, `cgroup.procs`);
 //! - [`listing`]: the ids of a group's tasks.
 //!
-//! [`drop_after_gp`]: crate::rcu::drop_after_gp
+//! [`drop_after_gp`]: crate::rcu_free::drop_after_gp
 //! [`static@TCGROUP_MUTEX`]: static@crate::sync::TCGROUP_MUTEX
 
 use crate::{
@@ -59,7 +59,7 @@ pub(crate) use css_set::{
 };
 pub(crate) use listing::{
     count,
-    list, //
+    task_ids, //
 };
 pub(crate) use migration::attach;
 pub(crate) use tracker::{

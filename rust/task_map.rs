@@ -60,7 +60,7 @@ use table::{
     batch_rcu_callback,
     table_rcu_callback,
     wanted_bits,
-    Entry,
+    Mapping,
     Table, //
 };
 
@@ -117,7 +117,7 @@ pub(crate) struct Writer<T: 'static> {
 /// `head` is a chain (through `next`) of `len` entries of `map` that only this value owns.
 pub(crate) struct Spare<T: 'static> {
     map: &'static TaskMap<T>,
-    head: *mut Entry<T>,
+    head: *mut Mapping<T>,
     len: usize,
     /// Made by [`TaskMap::spare_within`]: once `head` is empty, new mappings take entries
     /// from the map's pool until it is low ([`TaskMap::reserve_low`]), and never allocate;
@@ -129,7 +129,7 @@ pub(crate) struct Spare<T: 'static> {
 
 impl<T: 'static> Spare<T> {
     /// Takes one entry.
-    fn take(&mut self) -> Option<*mut Entry<T>> {
+    fn take(&mut self) -> Option<*mut Mapping<T>> {
         if self.head.is_null() {
             return None;
         }
@@ -169,8 +169,8 @@ pub(crate) struct MapEntry<'w, 'r, T: 'static> {
     map: &'static TaskMap<T>,
     w: &'w mut Writer<T>,
     key: usize,
-    link: *const AtomicPtr<Entry<T>>,
-    entry: *const Entry<T>,
+    link: *const AtomicPtr<Mapping<T>>,
+    entry: *const Mapping<T>,
     _rcu: PhantomData<&'r rcu::Guard>,
 }
 
@@ -253,27 +253,27 @@ impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
 /// [`TaskMap::init`]). Every entry is an object of `entries`, made while `table` is not
 /// null. `pool` is a chain of entries
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
-/// (through `Entry::sib_next`) of entries that no table holds, which
+/// (through `Mapping::sib_next`) of entries that no table holds, which
 /// readers may still be on, owned by the writer until it hands them to `call_rcu()`;
 /// `nr_retired` counts it.
 ///
-/// [`drop_after_gp`]: crate::rcu::drop_after_gp
+/// [`drop_after_gp`]: crate::rcu_free::drop_after_gp
 pub(crate) struct TaskMap<T: 'static> {
     table: AtomicPtr<Table<T>>,
     /// The number of buckets of `table`, for [`TaskMap::wants_refill`] without the writer.
     bits: AtomicUsize,
     /// The mappings, changed by the writer only.
     count: AtomicUsize,
-    pool: AtomicPtr<Entry<T>>,
+    pool: AtomicPtr<Mapping<T>>,
     nr_free: AtomicUsize,
     /// Entries unmapped ([`TaskMap::retire`]) since the last [`TaskMap::flush`], chained
     /// through `sib_next`; changed by the writer only.
-    retired: AtomicPtr<Entry<T>>,
+    retired: AtomicPtr<Mapping<T>>,
     /// The length of `retired`; changed by the writer only.
     nr_retired: AtomicUsize,
     /// The slab cache of the entries, made by [`TaskMap::init`], destroyed by
     /// [`TaskMap::destroy`].
-    entries: slab::Cache<Entry<T>>,
+    entries: slab::Cache<Mapping<T>>,
 }
 
 // SAFETY: The map hands out `&T` to readers on any thread and stores pointers given by any
@@ -341,7 +341,7 @@ impl<T: HasMembers> TaskMap<T> {
     /// of its entries and replaced tables has run ([`barrier`]), and only if
     /// [`TaskMap::init`] succeeded.
     ///
-    /// [`barrier`]: crate::rcu::barrier
+    /// [`barrier`]: crate::rcu_free::barrier
     pub(crate) unsafe fn destroy(&'static self, _w: Writer<T>) {
         let t = self.table.swap(core::ptr::null_mut(), Relaxed);
         if !t.is_null() {
@@ -485,7 +485,7 @@ impl<T: HasMembers> TaskMap<T> {
             s.short += 1;
             return Err(ENOMEM);
         } else {
-            (Entry::alloc_atomic(&self.entries)?, Source::Allocated)
+            (Mapping::alloc_atomic(&self.entries)?, Source::Allocated)
         };
         // The writer's borrow was released by `pop`: look the table up again (unchanged).
         let b = self.table_mut(w).bucket(key);
@@ -543,7 +543,7 @@ impl<T: HasMembers> TaskMap<T> {
 
     /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
     /// gives back to the pool after a grace period. The caller is the writer.
-    fn retire(&self, link: &AtomicPtr<Entry<T>>, entry: &Entry<T>) {
+    fn retire(&self, link: &AtomicPtr<Mapping<T>>, entry: &Mapping<T>) {
         // SAFETY: The caller is the writer; the entry is mapped, so on the list of its
         // object, live while stored (the map's invariant).
         unsafe { unlink_member(entry, entry.val.load(Relaxed)) };
@@ -563,7 +563,7 @@ impl<T: HasMembers> TaskMap<T> {
         &self,
         w: &'a mut Writer<T>,
         key: usize,
-    ) -> (&'a AtomicPtr<Entry<T>>, Option<&'a Entry<T>>) {
+    ) -> (&'a AtomicPtr<Mapping<T>>, Option<&'a Mapping<T>>) {
         let mut link = self.table_mut(w).bucket(key);
         loop {
             let e = link.load(Relaxed);

@@ -21,7 +21,7 @@
 //! - [`tracepoint`]: the fork and exit tracepoint probes.
 //! - [`umh`]: the usermode helper that runs the release agent.
 //! - [`workqueue`]: the module's workqueues and the groups' delayed work items.
-//! - [`rcu`]: frees after a grace period.
+//! - [`rcu_free`]: frees after a grace period.
 //! - [`task_map`]: the RCU-read task map.
 //! - [`list`]: the retry list's list type, whose removal is safe.
 //! - [`sync`]: the global locks, which hold no data of their own.
@@ -33,7 +33,7 @@
 //! - [`group`]: groups, the directories of a hierarchy.
 //! - [`hierarchy`]: the hierarchy list and its release agents.
 //! - [`release`]: releasable groups and their agent calls.
-//! - [`tree`]: `mkdir`, `rmdir` and `rename` of groups.
+//! - [`dir_ops`]: `mkdir`, `rmdir` and `rename` of groups.
 //! - [`membership`]: css_sets, attaching and listing tasks, fork and exit.
 //!
 //! The user ABI, safe Rust, and the set-up:
@@ -50,6 +50,7 @@ use crate::compat::prelude::*;
 
 mod agent;
 mod compat;
+mod dir_ops;
 mod ffi;
 mod files;
 mod fs;
@@ -59,7 +60,7 @@ mod hierarchy;
 mod kill;
 mod list;
 mod membership;
-mod rcu;
+mod rcu_free;
 mod release;
 mod slab;
 mod stream;
@@ -67,7 +68,6 @@ mod sync;
 mod task;
 mod task_map;
 mod tracepoint;
-mod tree;
 mod umh;
 mod vfs;
 mod workqueue;

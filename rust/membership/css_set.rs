@@ -16,7 +16,7 @@ use crate::{
         prelude::*, //
     },
     group::Group,
-    rcu::{
+    rcu_free::{
         drop_after_gp,
         RcuHead, //
     },
@@ -62,7 +62,7 @@ pub(crate) struct CssSet {
     rcu: RcuHead,
 }
 
-crate::rcu::impl_has_rcu_head! {
+crate::rcu_free::impl_has_rcu_head! {
     impl HasRcuHead for CssSet { self.rcu }
 }
 
@@ -270,7 +270,7 @@ impl Membership {
         groups: impl Iterator<Item = &'g Arc<Group>> + Clone,
     ) -> Option<&'a Arc<CssSet>> {
         let m = MEMBERSHIP.as_ref(guard);
-        Table::of(m).find(hash, groups)
+        CssSetTable::of(m).find(hash, groups)
     }
 
     /// The bucket of `hash` among `n` (a power of two, or 0 with no css_set).
@@ -577,13 +577,13 @@ pub(super) fn reserve_links<'a>(groups: impl Iterator<Item = &'a Arc<Group>> + C
 
 /// The css_set table of a [`Membership`], borrowed apart from its other fields: a move looks
 /// css_sets up while it holds the task map's writer.
-pub(super) struct Table<'a> {
+pub(super) struct CssSetTable<'a> {
     pub(super) csets: &'a KVec<Option<Arc<CssSet>>>,
     pub(super) next: &'a KVec<usize>,
     pub(super) buckets: &'a KVec<usize>,
 }
 
-impl<'a> Table<'a> {
+impl<'a> CssSetTable<'a> {
     /// The table of `m`.
     pub(super) fn of(m: &'a Membership) -> Self {
         Self {
@@ -633,7 +633,7 @@ impl<'a> Table<'a> {
     }
 }
 
-/// What [`Table::destination`] found.
+/// What [`CssSetTable::destination`] found.
 pub(super) enum Destination<'a> {
     /// The root groups only: no css_set.
     Root,

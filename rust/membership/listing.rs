@@ -24,7 +24,7 @@ use kernel::sync::Arc;
 ///
 /// A group other than a root visits its css_sets and their tasks only (O(its tasks)); a root
 /// group, which lists the tasks without an entry in the task map, walks every thread.
-pub(crate) fn list(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
+pub(crate) fn task_ids(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
     let mut ids = if group.is_root() {
         list_root(hier, group, tgid)?
     } else {
@@ -125,7 +125,7 @@ pub(super) fn list_root(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVe
 /// The number of tasks in `group` of `hier`.
 pub(crate) fn count(hier: u64, group: &Arc<Group>) -> Result<usize> {
     if group.is_root() {
-        return Ok(list(hier, group, false)?.len());
+        return Ok(task_ids(hier, group, false)?.len());
     }
     Ok(*group.nr_tasks.as_ref(&CSS_SET_LOCK.lock()))
 }

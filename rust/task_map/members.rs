@@ -3,7 +3,7 @@
 //! The member lists of a [`TaskMap`]: the entries that map to one object.
 
 use super::{
-    Entry,
+    Mapping,
     TaskMap, //
 };
 use core::sync::atomic::{
@@ -18,13 +18,13 @@ use core::sync::atomic::{
 /// # Invariants
 ///
 /// While the object is live, `first` is null or the first of a chain (through
-/// `Entry::sib_next`, with `Entry::sib_prev` pointing back) of the mapped entries of the map's
+/// `Mapping::sib_next`, with `Mapping::sib_prev` pointing back) of the mapped entries of the map's
 /// current table whose object is this one, and of no other entry; an object no entry maps to
 /// has an empty list.
 ///
 /// [`Writer`]: super::Writer
 pub(crate) struct Members<T: 'static> {
-    pub(super) first: AtomicPtr<Entry<T>>,
+    pub(super) first: AtomicPtr<Mapping<T>>,
 }
 
 impl<T: 'static> Members<T> {
@@ -95,7 +95,7 @@ pub(super) unsafe fn members_of<'a, T: HasMembers>(obj: *const T) -> &'a Members
 ///
 /// The caller is the map's writer; `e` is a live entry of the current table on no member
 /// list, and `obj` is a live object.
-pub(super) unsafe fn link_member<T: HasMembers>(e: *mut Entry<T>, obj: *const T) {
+pub(super) unsafe fn link_member<T: HasMembers>(e: *mut Mapping<T>, obj: *const T) {
     // SAFETY: `obj` is live (the function's contract).
     let m = unsafe { members_of(obj) };
     let first = m.first.load(Relaxed);
@@ -118,7 +118,7 @@ pub(super) unsafe fn link_member<T: HasMembers>(e: *mut Entry<T>, obj: *const T)
 ///
 /// The caller is the map's writer; `e` is a live entry on the member list of `obj`, a live
 /// object.
-pub(super) unsafe fn unlink_member<T: HasMembers>(e: *const Entry<T>, obj: *const T) {
+pub(super) unsafe fn unlink_member<T: HasMembers>(e: *const Mapping<T>, obj: *const T) {
     // SAFETY: `e` is live (the function's contract).
     let (prev, next) = unsafe { ((*e).sib_prev.load(Relaxed), (*e).sib_next.load(Relaxed)) };
     // SAFETY: `prev` and `next`, if not null, are live entries of the same list (the
@@ -144,8 +144,8 @@ pub(super) unsafe fn unlink_member<T: HasMembers>(e: *const Entry<T>, obj: *cons
 /// The caller is the map's writer; `old` is a live entry on the member list of `obj`, a live
 /// object, and `new` a live entry on no list.
 pub(super) unsafe fn replace_member<T: HasMembers>(
-    old: *const Entry<T>,
-    new: *mut Entry<T>,
+    old: *const Mapping<T>,
+    new: *mut Mapping<T>,
     obj: *const T,
 ) {
     // SAFETY: `old` is live (the function's contract).

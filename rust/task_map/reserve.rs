@@ -7,8 +7,8 @@ use super::{
     replace_member,
     table_rcu_callback,
     wanted_bits,
-    Entry,
     HasMembers,
+    Mapping,
     Spare,
     Table,
     TaskMap,
@@ -42,7 +42,7 @@ use kernel::{
 impl<T: HasMembers> TaskMap<T> {
     /// Takes an entry from the pool. The writer is the pool's only consumer, so the entry at
     /// its head cannot be taken by anyone else between the load and the exchange.
-    pub(super) fn pop(&self, _w: &mut Writer<T>) -> Option<*mut Entry<T>> {
+    pub(super) fn pop(&self, _w: &mut Writer<T>) -> Option<*mut Mapping<T>> {
         let mut head = self.pool.load(Acquire);
         while !head.is_null() {
             // SAFETY: By the type invariant pool entries are live; only this consumer takes
@@ -87,7 +87,7 @@ impl<T: HasMembers> TaskMap<T> {
         // In bulk: a process of a thousand threads leaving the root groups needs as many.
         self.entries.alloc_bulk(n, |p| {
             // SAFETY: `p` was just allocated from the cache of entries and is owned here.
-            let e = unsafe { Entry::init(p) };
+            let e = unsafe { Mapping::init(p) };
             // SAFETY: As above.
             unsafe { (*e).next.store(s.head, Relaxed) };
             s.head = e;
@@ -119,7 +119,7 @@ impl<T: HasMembers> TaskMap<T> {
         let n = RESERVE.saturating_sub(self.nr_free.load(Relaxed));
         self.entries.alloc_bulk(n, |p| {
             // SAFETY: `p` was just allocated from the cache of entries and is owned here.
-            let e = unsafe { Entry::init(p) };
+            let e = unsafe { Mapping::init(p) };
             // SAFETY: As above.
             unsafe { self.recycle(e) };
         })
@@ -223,7 +223,7 @@ impl<T: 'static> TaskMap<T> {
     ///
     /// `e` must be an entry of this map (of its cache) that the caller owns: in no chain, and
     /// unreachable to readers.
-    pub(super) unsafe fn recycle(&self, e: *mut Entry<T>) {
+    pub(super) unsafe fn recycle(&self, e: *mut Mapping<T>) {
         if self.nr_free.load(Relaxed) >= POOL_MAX {
             // SAFETY: Per the function's contract the caller owns the entry, of the cache.
             unsafe { self.entries.free(NonNull::new_unchecked(e)) };
@@ -252,7 +252,7 @@ impl<T: 'static> TaskMap<T> {
 /// `buf[..len]` are entries of `map`'s cache that only this value owns.
 pub(super) struct Recycler<'a, T: 'static> {
     map: &'a TaskMap<T>,
-    buf: [*mut Entry<T>; slab::BULK],
+    buf: [*mut Mapping<T>; slab::BULK],
     len: usize,
 }
 
@@ -273,7 +273,7 @@ impl<'a, T: 'static> Recycler<'a, T> {
     ///
     /// As for [`TaskMap::recycle`]: `e` is an entry of the map that the caller owns, in no
     /// chain and unreachable to readers.
-    pub(super) unsafe fn put(&mut self, e: *mut Entry<T>) {
+    pub(super) unsafe fn put(&mut self, e: *mut Mapping<T>) {
         if self.map.nr_free.load(Relaxed) < POOL_MAX {
             // SAFETY: Per the function's contract.
             unsafe { self.map.recycle(e) };
@@ -295,7 +295,7 @@ impl<'a, T: 'static> Recycler<'a, T> {
         // none of them is null.
         unsafe {
             let objs = core::slice::from_raw_parts_mut(
-                self.buf.as_mut_ptr().cast::<NonNull<Entry<T>>>(),
+                self.buf.as_mut_ptr().cast::<NonNull<Mapping<T>>>(),
                 n,
             );
             self.map.entries.free_bulk(objs);
@@ -351,11 +351,11 @@ impl RefillWork {
 }
 
 #[cfg(tcgroup_kunit_tests)]
-#[kunit_tests(tcgroup_rcu)]
+#[kunit_tests(tcgroup_task_map)]
 mod tests {
     use super::*;
     use crate::compat::rcu;
-    use crate::rcu::barrier;
+    use crate::rcu_free::barrier;
     use crate::task_map::{
         impl_has_members,
         Members,

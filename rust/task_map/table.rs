@@ -33,9 +33,9 @@ use kernel::{
 ///
 /// [`Members`]: super::Members
 /// [`TaskMap`]: super::TaskMap
-pub(super) struct Entry<T: 'static> {
+pub(super) struct Mapping<T: 'static> {
     /// The next entry of the chain or of the pool.
-    pub(super) next: AtomicPtr<Entry<T>>,
+    pub(super) next: AtomicPtr<Mapping<T>>,
     /// The key; changed only while no reader can reach the entry (in the pool).
     pub(super) key: AtomicUsize,
     /// The object.
@@ -46,17 +46,17 @@ pub(super) struct Entry<T: 'static> {
     pub(super) owner: AtomicPtr<bindings::task_struct>,
     /// The entry before this one on its object's member list (null: the first), while
     /// mapped; the writer's only.
-    pub(super) sib_prev: AtomicPtr<Entry<T>>,
+    pub(super) sib_prev: AtomicPtr<Mapping<T>>,
     /// While mapped, the entry after this one on its object's member list (null: the last),
     /// the writer's only; once retired ([`TaskMap::retire`]), off that list, the next entry
     /// retired in the same batch (`next` stays as it was for the readers still on the entry).
     /// Eight words in all: a task in a group costs one 64-byte slab object.
     ///
     /// [`TaskMap::retire`]: super::TaskMap::retire
-    pub(super) sib_next: AtomicPtr<Entry<T>>,
+    pub(super) sib_next: AtomicPtr<Mapping<T>>,
 }
 
-impl<T: 'static> Entry<T> {
+impl<T: 'static> Mapping<T> {
     /// A free entry, allocated from `cache` with `GFP_ATOMIC`.
     pub(super) fn alloc_atomic(cache: &slab::Cache<Self>) -> Result<*mut Self> {
         // SAFETY: Just allocated from the cache of entries, and owned here.
@@ -72,7 +72,7 @@ impl<T: 'static> Entry<T> {
         let e = p.as_ptr();
         // SAFETY: Per the function's contract `p` is owned, writable memory for an entry.
         unsafe {
-            e.write(Entry {
+            e.write(Mapping {
                 next: AtomicPtr::new(core::ptr::null_mut()),
                 key: AtomicUsize::new(0),
                 val: AtomicPtr::new(core::ptr::null_mut()),
@@ -99,9 +99,9 @@ impl<T: 'static> Entry<T> {
 pub(super) unsafe extern "C" fn batch_rcu_callback<T: HasMembers>(
     head: *mut bindings::callback_head,
 ) {
-    let off = core::mem::offset_of!(Entry<T>, rcu);
-    // SAFETY: Per the function's contract `head` is at `off` in an `Entry<T>`.
-    let mut e = unsafe { head.cast::<u8>().sub(off).cast::<Entry<T>>() };
+    let off = core::mem::offset_of!(Mapping<T>, rcu);
+    // SAFETY: Per the function's contract `head` is at `off` in a `Mapping<T>`.
+    let mut e = unsafe { head.cast::<u8>().sub(off).cast::<Mapping<T>>() };
     // What the pool has no room for goes back to the cache in bulk: a 1 001-thread process
     // moved to the root groups frees about 500 entries here.
     let mut back = Recycler::new(T::map());
@@ -144,7 +144,7 @@ pub(super) struct Table<T: 'static> {
     /// `usize::BITS` minus the log2 of the number of buckets: a hash's top bits pick one.
     pub(super) shift: u32,
     /// The chains' first entries.
-    pub(super) buckets: KVVec<AtomicPtr<Entry<T>>>,
+    pub(super) buckets: KVVec<AtomicPtr<Mapping<T>>>,
     /// For the grace period between its replacement and its free ([`table_rcu_callback`]).
     pub(super) rcu: Opaque<bindings::callback_head>,
 }
@@ -190,7 +190,7 @@ impl<T: HasMembers> Table<T> {
     }
 
     /// The bucket of `key` (a multiplicative hash: the keys of neighbouring tasks spread).
-    pub(super) fn bucket(&self, key: usize) -> &AtomicPtr<Entry<T>> {
+    pub(super) fn bucket(&self, key: usize) -> &AtomicPtr<Mapping<T>> {
         let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> self.shift;
         &self.buckets[h]
     }

@@ -68,7 +68,7 @@ mod tests {
         let only_a = listed(&[&a])?;
         {
             let guard = CSS_SET_LOCK.lock();
-            let table = Table::of(MEMBERSHIP.as_ref(&guard));
+            let table = CssSetTable::of(MEMBERSHIP.as_ref(&guard));
             assert!(matches!(
                 table.destination(Some(&only_a), b.hier, &b),
                 Destination::Unused

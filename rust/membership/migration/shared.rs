@@ -6,8 +6,8 @@
 use crate::membership::{
     css_set::{
         reserve_links,
+        CssSetTable, //
         Destination,
-        Table, //
     },
     migration::{
         replaced,
@@ -146,7 +146,7 @@ pub(super) fn try_move_shared(
         }
         // The css_set of the groups wanted: found in use by their hash (no allocation), or the
         // one allocated on a previous turn, or allocated now, outside the lock.
-        let found = Table::of(MEMBERSHIP.as_ref(&guard)).destination(old, hier, group);
+        let found = CssSetTable::of(MEMBERSHIP.as_ref(&guard)).destination(old, hier, group);
         // `new` was listed by this attempt: unlisted again below if it gets no user.
         let mut listed = false;
         let new = match found {
@@ -325,8 +325,8 @@ fn walk<'r>(
         let Some(w) = m.tasks.as_mut() else {
             return Err(ENODEV);
         };
-        // Not `Table::of(m)`: `w` borrows another field of `m`.
-        let table = Table {
+        // Not `CssSetTable::of(m)`: `w` borrows another field of `m`.
+        let table = CssSetTable {
             csets: &m.csets,
             next: &m.next,
             buckets: &m.buckets,

@@ -56,13 +56,13 @@ pub(crate) unsafe trait HasRcuHead: Send + Sync + Sized + 'static {
 macro_rules! impl_has_rcu_head {
     (impl HasRcuHead for $t:ty { self.$field:ident }) => {
         // SAFETY: `OFFSET` is the offset of `$field`, which `field_type` proves an `RcuHead`.
-        unsafe impl $crate::rcu::HasRcuHead for $t {
+        unsafe impl $crate::rcu_free::HasRcuHead for $t {
             const OFFSET: usize = {
                 /// Compiles only if the field is an `RcuHead`.
-                fn field_type(obj: &$t) -> &$crate::rcu::RcuHead {
+                fn field_type(obj: &$t) -> &$crate::rcu_free::RcuHead {
                     &obj.$field
                 }
-                let _: fn(&$t) -> &$crate::rcu::RcuHead = field_type;
+                let _: fn(&$t) -> &$crate::rcu_free::RcuHead = field_type;
                 ::core::mem::offset_of!($t, $field)
             };
         }

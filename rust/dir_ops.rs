@@ -120,7 +120,7 @@ pub(crate) fn rename(parent: &Group, dir: &Group, name: &[u8]) -> Result {
 }
 
 #[cfg(tcgroup_kunit_tests)]
-#[kunit_tests(tcgroup_tree)]
+#[kunit_tests(tcgroup_dir_ops)]
 mod tests {
     use super::*;
 
