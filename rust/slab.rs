@@ -53,8 +53,9 @@ pub(crate) struct Cache<T> {
 
 // SAFETY: The slab allocator may be used from any thread; the cache hands out memory, not `T`s.
 unsafe impl<T> Send for Cache<T> {}
-// SAFETY: As above: every method may run on any thread at the same time as the others, but
-// `create` and `destroy`, whose contracts order them before and after every other use.
+// SAFETY: The slab allocator's calls are thread-safe, and the cache pointer is an atomic:
+// every method may run on any thread at the same time as the others, but `create` and
+// `destroy`, whose contracts order them before and after every other use.
 unsafe impl<T> Sync for Cache<T> {}
 
 impl<T> Cache<T> {
@@ -116,8 +117,9 @@ impl<T> Cache<T> {
         let mut left = n;
         while left > 0 {
             let k = left.min(BULK);
-            // SAFETY: `c` is live (as in `alloc`); `buf` has room for `k` pointers. Process
-            // context, interrupts enabled, as the bulk allocator needs.
+            // SAFETY: By the type invariant `c` is a live cache (`destroy`'s contract keeps it
+            // so while allocations may run); `buf` has room for `k` pointers. Process context,
+            // interrupts enabled, as the bulk allocator needs.
             if !unsafe {
                 ffi::tcgroup_kmem_cache_alloc_bulk(c, bindings::GFP_KERNEL, k, buf.as_mut_ptr())
             } {
@@ -159,8 +161,10 @@ impl<T> Cache<T> {
             return;
         }
         let c = self.cache.load(Relaxed);
-        // SAFETY: As in `free`, for each pointer; `NonNull<T>` has the layout of `*mut T`, so
-        // the slice is an array of `objs.len()` object pointers.
+        // SAFETY: Every pointer came from this cache, which by the function's contract was
+        // made and is live (its objects exist); the caller owns them and gives them up.
+        // `NonNull<T>` has the layout of `*mut T`, so the slice is an array of `objs.len()`
+        // object pointers.
         unsafe { bindings::kmem_cache_free_bulk(c, objs.len(), objs.as_mut_ptr().cast()) };
     }
 

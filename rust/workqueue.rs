@@ -136,7 +136,8 @@ pub(crate) struct ArcDelayedWork<T: DelayedWorkItem> {
 
 // SAFETY: The work item is only touched through the workqueue API, which is thread-safe.
 unsafe impl<T: DelayedWorkItem> Send for ArcDelayedWork<T> {}
-// SAFETY: As above.
+// SAFETY: Shared references only reach the item through the workqueue API, which may be called
+// on the same item from several threads at once.
 unsafe impl<T: DelayedWorkItem> Sync for ArcDelayedWork<T> {}
 
 impl<T: DelayedWorkItem> ArcDelayedWork<T> {

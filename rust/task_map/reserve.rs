@@ -85,15 +85,24 @@ impl<T: HasMembers> TaskMap<T> {
             short: 0,
         };
         // In bulk: a process of a thousand threads leaving the root groups needs as many.
-        self.entries.alloc_bulk(n, |p| {
-            // SAFETY: `p` was just allocated from the cache of entries and is owned here.
-            let e = unsafe { Mapping::init(p) };
-            // SAFETY: As above.
+        self.alloc_entries(n, |e| {
+            // SAFETY: `e` is a free entry just made and owned here (`alloc_entries`).
             unsafe { (*e).next.store(s.head, Relaxed) };
             s.head = e;
             s.len += 1;
         })?;
         Ok(s)
+    }
+
+    /// Makes `n` free entries, [`slab::BULK`] at a time from the map's cache with
+    /// `GFP_KERNEL`, and hands each to `f`, which owns it from then on: in no chain and
+    /// unreachable to readers. Process context. `ENOMEM` if a batch cannot be had; the entries
+    /// handed out before stay handed out.
+    fn alloc_entries(&self, n: usize, mut f: impl FnMut(*mut Mapping<T>)) -> Result {
+        self.entries.alloc_bulk(n, |p| {
+            // SAFETY: `p` was just allocated from the cache of entries and is owned here.
+            f(unsafe { Mapping::init(p) })
+        })
     }
 
     /// Whether the reserve is low or the table's size no longer fits its entries: then a
@@ -117,10 +126,9 @@ impl<T: HasMembers> TaskMap<T> {
     /// Tops the reserve up to [`RESERVE`] with `GFP_KERNEL` allocations.
     pub(super) fn refill_pool(&'static self) -> Result {
         let n = RESERVE.saturating_sub(self.nr_free.load(Relaxed));
-        self.entries.alloc_bulk(n, |p| {
-            // SAFETY: `p` was just allocated from the cache of entries and is owned here.
-            let e = unsafe { Mapping::init(p) };
-            // SAFETY: As above.
+        self.alloc_entries(n, |e| {
+            // SAFETY: `e` is an entry of this map's cache just made and owned here, in no chain
+            // and unreachable to readers (`alloc_entries`).
             unsafe { self.recycle(e) };
         })
     }
