@@ -7,16 +7,32 @@
 # say(), which prints a line where the host's checks read it.
 
 # trace_sched_events: traces the fork and exit events, which gives those
-# tracepoints a second probe beside tcgroup's, so that they call their probes
+# tracepoints more probes beside tcgroup's, so that they call their probes
 # through the iterator, an indirect call that kCFI checks, rather than through
 # a static call (a direct one) as with a single probe: a probe whose type does
 # not match its tracepoint's then traps (a splat) instead of going unnoticed.
+# Each event is enabled twice, in the top-level buffer and in a second trace
+# instance (its own probe, with the instance as data), so that each
+# tracepoint has two probes without tcgroup: its load and unload then take it
+# from two probes to three and back, which rewrites no static call and no
+# jump label while other CPUs run through them (Documentation/testing.rst).
+# The instance does not record (tracing_on 0); its probe still runs.
 trace_sched_events() {
-	mountpoint -q /sys/kernel/tracing ||
-		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	_t=/sys/kernel/tracing
+	mountpoint -q $_t || mount -t tracefs tracefs $_t 2>/dev/null
+	_i=$_t/instances/tcgroup-kcfi
+	if mkdir -p $_i 2>/dev/null && [ -d $_i/events ]; then
+		echo 0 >$_i/tracing_on
+		echo 4 >$_i/buffer_size_kb
+	else
+		say "cannot make the trace instance $_i: tcgroup's loads rewrite static calls"
+		_i=
+	fi
 	for e in task/task_newtask sched/sched_process_exit; do
-		echo 1 >"/sys/kernel/tracing/events/$e/enable" ||
+		echo 1 >"$_t/events/$e/enable" ||
 			say "cannot trace $e: kCFI does not check tcgroup's probe of it"
+		[ -z "$_i" ] || echo 1 >"$_i/events/$e/enable" ||
+			say "cannot trace $e in $_i: tcgroup's loads rewrite its static call"
 	done
 }
 

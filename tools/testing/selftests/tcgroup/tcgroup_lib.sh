@@ -27,36 +27,6 @@ kill_wait() {
 	wait "$@" 2>/dev/null
 }
 
-# The fork and exit trace events the guest's init enables (see testing.rst,
-# kCFI).
-SCHED_EVENTS="/sys/kernel/tracing/events/task/task_newtask/enable
-/sys/kernel/tracing/events/sched/sched_process_exit/enable"
-sched_events_were=
-
-# Turns the fork and exit trace events off, recording which were on, for a
-# test that loads and unloads tcgroup while tasks fork and exit. With a trace
-# event beside tcgroup's probe, each load and unload rewrites the
-# tracepoint's static call while other CPUs run through it; under QEMU's
-# multi-threaded TCG that oopses ("Oops: int3" at the call site, within
-# seconds of such a loop), while with the events off (no live static-call
-# rewrite) or with single-threaded TCG the same loop ran clean for 150 s.
-sched_events_off() {
-	sched_events_were=
-	for _e in $SCHED_EVENTS; do
-		[ "$(cat "$_e" 2>/dev/null)" = 1 ] || continue
-		sched_events_were="$sched_events_were $_e"
-		echo 0 >"$_e"
-	done
-}
-
-# Turns back on the trace events sched_events_off() turned off.
-sched_events_restore() {
-	for _e in $sched_events_were; do
-		echo 1 >"$_e"
-	done
-	sched_events_were=
-}
-
 # Whether tcgroup.ko is loaded.
 mod_loaded() {
 	grep -q '^tcgroup ' /proc/modules

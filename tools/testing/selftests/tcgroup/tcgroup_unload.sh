@@ -69,15 +69,11 @@ restore() {
 		tmp=
 	fi
 	restore_module
-	sched_events_restore
 }
 trap restore EXIT
 trap 'exit "$KSFT_FAIL"' HUP INT TERM
 
 unload_first
-# The fork and exit trace events off while the module comes and goes under
-# the fork load (tcgroup_lib.sh says why); restore() turns them back on.
-sched_events_off
 tmp=$(mktemp -d /tmp/tcgunload.XXXXXX) || ktap_exit_fail_msg "mktemp -d failed"
 mkdir "$tmp/mnt"
 # The agent runs in the initial mount namespace, as this test: it removes
