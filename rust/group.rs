@@ -293,6 +293,22 @@ impl Group {
         *self.nr_tasks.as_ref(&CSS_SET_LOCK.lock()) != 0
     }
 
+    /// The names on the group's path from its hierarchy's root, the group's own first (none
+    /// for a root): the one walk up the tree that the agent's argument and the stream's
+    /// records are built from. O(depth).
+    pub(crate) fn names_up<'a>(
+        &'a self,
+        tree: &'a GlobalGuard<TCGROUP_MUTEX>,
+    ) -> impl Iterator<Item = &'a Name> + 'a {
+        let mut cur = Some(self);
+        core::iter::from_fn(move || {
+            let g = cur?;
+            let parent = g.parent.as_deref()?;
+            cur = Some(parent);
+            Some(&g.tree.as_ref(tree).name)
+        })
+    }
+
     /// Finds the child `name`.
     pub(crate) fn child(
         &self,
@@ -307,10 +323,8 @@ impl Released for Group {
     /// The group's path from its hierarchy's root, `/a/b`: O(depth).
     fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
         let mut names = KVec::new();
-        let mut cur = self;
-        while let Some(parent) = &cur.parent {
-            names.push(cur.tree.as_ref(tree).name.clone(), GFP_KERNEL)?;
-            cur = parent;
+        for name in self.names_up(tree) {
+            names.push(name, GFP_KERNEL)?;
         }
         for name in names.iter().rev() {
             buf.push(b'/', GFP_KERNEL)?;

@@ -252,13 +252,11 @@ pub(crate) fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<
     // not built at all; the walk stops at the ancestor that takes it to the bound, however
     // deep the tree goes above.
     let mut len = 0usize;
-    let mut cur = group;
-    while let Some(parent) = &cur.parent {
-        len += 1 + cur.tree.as_ref(guard).name.as_bytes().len();
+    for name in group.names_up(guard) {
+        len += 1 + name.as_bytes().len();
         if len >= bindings::PATH_MAX as usize {
             return Err(ENAMETOOLONG);
         }
-        cur = parent;
     }
     let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
     for _ in 0..len {
@@ -267,14 +265,12 @@ pub(crate) fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<
     }
     // Filled from the end, the group's own name last.
     let mut end = len;
-    let mut cur = group;
-    while let Some(parent) = &cur.parent {
-        let name = cur.tree.as_ref(guard).name.as_bytes();
+    for name in group.names_up(guard) {
+        let name = name.as_bytes();
         let start = end - name.len();
         buf[start..end].copy_from_slice(name);
         buf[start - 1] = b'/';
         end = start - 1;
-        cur = parent;
     }
     cstring(&buf)
 }
