@@ -35,6 +35,11 @@
 #                         release.stream and cgroup v2's cgroup.events under
 #                         inotify, at each release count, as many times as
 #                         the release runs); 0: none (1)
+#   TCGROUP_BENCH_BURST   1: the burst rows (N groups emptied by one write of
+#                         a process's tgid to the root's cgroup.procs,
+#                         observed by tcgroup's release.stream, cgroup v1's
+#                         agent and cgroup v2's inotify, at each release
+#                         count, as many times as the release runs); 0: none (1)
 #   TCGROUP_BENCH_STREAM_PROFILE groups of one traced stream run, where the
 #                         time of tcgroup's release path goes (0: none; 0)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
@@ -60,6 +65,7 @@ LOOKUP=${TCGROUP_BENCH_LOOKUP:-10000}
 READS=${TCGROUP_BENCH_READS:-51}
 STREAM=${TCGROUP_BENCH_STREAM:-1}
 STREAM_PROFILE=${TCGROUP_BENCH_STREAM_PROFILE:-0}
+BURST=${TCGROUP_BENCH_BURST:-1}
 case $PIN in
 0 | 1) ;;
 *)
@@ -267,6 +273,39 @@ stream_bench() {
 	umount $V2 || fail "umount $V2"
 }
 
+# burst_bench N REPS J: the burst rows at N groups (issue 28): N groups, a
+# thread of one process in each, emptied by one write of its tgid to the
+# root's cgroup.procs, observed by tcgroup's release.stream ($TC, agent
+# emptied for the run), cgroup v1's agent ($V1) and cgroup v2's
+# cgroup.events under inotify (threaded groups under a domain group, v2
+# mounted at $V2 for it); REPS times, the order rotated every repetition (J,
+# the count's index, shifts it).
+burst_bench() {
+	mkdir -p $V2
+	if ! mount -t cgroup2 none $V2; then
+		fail "mount -t cgroup2"
+		return
+	fi
+	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+	r=1
+	while [ $r -le "$2" ]; do
+		case $((($3 + r) % 3)) in
+		0) order="stream agent inotify" ;;
+		1) order="agent inotify stream" ;;
+		*) order="inotify stream agent" ;;
+		esac
+		for via in $order; do
+			case $via in
+			stream) run burst stream $TC "$1" ;;
+			agent) run burst agent $V1 "$1" ;;
+			inotify) run burst inotify $V2 "$1" ;;
+			esac
+		done
+		r=$((r + 1))
+	done
+	umount $V2 || fail "umount $V2"
+}
+
 # phase_profile KIND FUNCS -- ARGS...: runs the workload ARGS with a kprobe and
 # a kretprobe on each of FUNCS (suffixes of the module's mangled symbols, or
 # kernel functions named "k:NAME"), and prints each one's calls and total time
@@ -383,7 +422,7 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"listing\": $(jstr "$LISTING")," \
 	"\"lookup_groups\": $LOOKUP, \"reads\": $READS," \
 	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS," \
-	"\"stream\": $STREAM, \"stream_profile\": $STREAM_PROFILE," \
+	"\"stream\": $STREAM, \"stream_profile\": $STREAM_PROFILE, \"burst\": $BURST," \
 	"\"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
@@ -493,6 +532,11 @@ for n in $NS; do
 	if [ "$STREAM" = 1 ]; then
 		note "stream: $n groups, release.stream and v2 inotify, $reps repetitions"
 		stream_bench "$n" "$reps" $j
+	fi
+	if [ "$BURST" = 1 ]; then
+		note "burst: $n groups emptied by one cgroup.procs write, stream, v1 agent" \
+			"and v2 inotify, $reps repetitions"
+		burst_bench "$n" "$reps" $j
 	fi
 	j=$((j + 1))
 done
