@@ -1817,6 +1817,8 @@ static int cmd_rootmove(int argc, char **argv)
 struct notify_run {
 	int n, got, dup, other, wakeups;
 	long long t0, first, last, *seen, *lat;
+	/* Set once the operation that releases the groups has returned (burst). */
+	long long quiet_from;
 	struct worker *w;
 };
 
@@ -1851,16 +1853,31 @@ static void notify_seen(struct notify_run *nr, int i, long long t)
 }
 
 /*
- * Waits until @fd is readable or NOTIFY_QUIET_MS passed since the last
- * observation (or the wake-up); false then.
+ * Where the quiet bound counts from: the last observation, or the wake-up,
+ * or the end of the operation that releases the groups if that is later (a
+ * burst's write may take longer than the bound, and nothing need come
+ * before it returns).
+ */
+static long long notify_quiet_since(struct notify_run *nr)
+{
+	long long since = nr->last ? nr->last : nr->t0;
+	long long end = __atomic_load_n(&nr->quiet_from, __ATOMIC_ACQUIRE);
+
+	return end > since ? end : since;
+}
+
+/*
+ * Waits until @fd is readable or NOTIFY_QUIET_MS passed since
+ * notify_quiet_since(); false then.
  */
 static bool notify_wait(struct notify_run *nr, int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	long long since = nr->last ? nr->last : nr->t0, left;
+	long long since, left;
 	int r;
 
 	for (;;) {
+		since = notify_quiet_since(nr);
 		left = NOTIFY_QUIET_MS - (now_ns() - since) / 1000000;
 		if (left <= 0)
 			return false;
@@ -2277,6 +2294,7 @@ struct burst_write {
 	int fd, go;
 	pid_t pid;
 	long long t0, t1;
+	struct notify_run *nr;
 };
 
 static void *burst_write_fn(void *arg)
@@ -2291,6 +2309,7 @@ static void *burst_write_fn(void *arg)
 	if (pwrite(bw->fd, v, strlen(v), 0) != (ssize_t)strlen(v))
 		die("write %d to the root's cgroup.procs", bw->pid);
 	bw->t1 = now_ns();
+	__atomic_store_n(&bw->nr->quiet_from, bw->t1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -2330,7 +2349,7 @@ static struct burst_child *burst_child(int n, pid_t *pid)
 /* Polls the agent's log until @n calls or NOTIFY_QUIET_MS without a new one. */
 static void burst_agent_observe(struct notify_run *nr, const char *fs)
 {
-	long long *agent = calloc(nr->n, sizeof(*agent)), since = nr->t0;
+	long long *agent = calloc(nr->n, sizeof(*agent)), since;
 	int seen = 0, c, i;
 	size_t len;
 	char *buf;
@@ -2340,6 +2359,7 @@ static void burst_agent_observe(struct notify_run *nr, const char *fs)
 	for (;;) {
 		buf = read_log(fs, &len);
 		c = buf ? count_lines(buf, len) : 0;
+		since = notify_quiet_since(nr);
 		if (c >= nr->n || (c == seen && now_ns() - since > NOTIFY_QUIET_MS * 1000000LL)) {
 			if (buf)
 				parse_log(buf, agent, nr->n);
@@ -2349,14 +2369,20 @@ static void burst_agent_observe(struct notify_run *nr, const char *fs)
 		free(buf);
 		if (c > seen) {
 			seen = c;
-			since = now_ns();
+			nr->last = now_ns();
 		}
 		/* As wait_log(): the calls' times are the agent's own. */
 		nap(POLL_STEP_NS * 4);
 	}
-	for (i = 0; i < nr->n; i++)
-		if (agent[i])
+	/* Until here the time of the last new line; now the last call's. */
+	nr->last = 0;
+	for (i = 0; i < nr->n; i++) {
+		/* A call logged before the run started is an earlier run's. */
+		if (agent[i] && agent[i] < nr->t0)
+			nr->other++;
+		else if (agent[i])
 			notify_seen(nr, i, agent[i]);
+	}
 	free(agent);
 }
 
@@ -2365,10 +2391,10 @@ static int cmd_burst(int argc, char **argv)
 	const char *via = argv[0], *mnt = argv[1], *fs;
 	int n = atoi(argv[2]), fd = -1, i, k = 0;
 	char p[PATH_BUF], v[16], agent[PATH_BUF + 2], base[PATH_BUF / 4];
-	struct burst_write bw = { 0 };
 	struct stream_counts sc;
 	struct burst_child *bc;
 	struct notify_run nr;
+	struct burst_write bw = { .nr = &nr };
 	struct watches ws;
 	long long t_place;
 
