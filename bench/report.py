@@ -574,6 +574,9 @@ def notify_paths(src, counts):
                 for k in ("exits_ms", "write_ms"):
                     if all(k in r for r in timed):
                         e[k] = figure(r[k] for r in timed)
+                if "write_ms" in e:
+                    # What the delivery adds once the write has returned (negative: all before it).
+                    e["after_write_ms"] = figure(r["total_ms"] - r["write_ms"] for r in timed)
             if all("wakeups" in r for r in rn):
                 e["wakeups"] = figure(r["wakeups"] for r in rn)
             if path == "v2":
@@ -757,10 +760,12 @@ def burst_markdown(s):
                "the write; a latency is from t0 to a group's notification, notifications/s the groups observed over "
                "t0 to the last one; a run stops once every group was observed or nothing came for 10 s (the agent's "
                "log is polled with the same bound), and the groups not observed are *missed*. *write* is the time the "
-               "`cgroup.procs` write itself took: the releases all happen within it.\n")
+               "`cgroup.procs` write itself took: the releases all happen within it, so the rate can be no higher "
+               "than N over it unless notifications come before it returns; *after* is t0 -> last minus the write, "
+               "what the delivery adds once the write has returned.\n")
     out.append("| N | path | runs | notifications/s | latency p50 (ms) | latency p99 (ms) | first (ms) | "
-               "t0 -> last (ms) | write (ms) | wake-ups | missed per run |")
-    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+               "t0 -> last (ms) | write (ms) | after (ms) | wake-ups | missed per run |")
+    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
         for path, name in NOTIFY_PATHS:
             e = nt["paths"].get(path, {}).get(n)
@@ -768,9 +773,10 @@ def burst_markdown(s):
                 continue
             if "rate_per_s" in e:
                 cells = " | ".join(fig_cell(e[k]) if k in e else "-" for k in (
-                    "rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms", "write_ms"))
+                    "rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms", "write_ms",
+                    "after_write_ms"))
             else:
-                cells = " | ".join(["nothing observed"] * 6)
+                cells = " | ".join(["nothing observed"] * 7)
             wk = "one exec per call" if path == "v1" else fig_cell(e["wakeups"]) if "wakeups" in e else "-"
             out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
                        f"{', '.join(str(v) for v in e['counts']['missed'])} |")

@@ -169,6 +169,8 @@ def test_burst(raw, s, md):
             timed = [r for r in rs if r["lat_us"]]
             check(e["rate_per_s"]["all"] == [r["rate_per_s"] for r in timed], f"burst {via} N={n}: every rate kept")
             check(e["write_ms"]["all"] == [r["write_ms"] for r in timed], f"burst {via} N={n}: the write's time kept")
+            check(e["after_write_ms"]["all"] == [r["total_ms"] - r["write_ms"] for r in timed],
+                  f"burst {via} N={n}: the time after the write, per run")
             p50 = [report.percentile(r["lat_us"], 50) / 1e3 for r in timed]
             check(e["lat_p50_ms"]["all"] == p50, f"burst {via} N={n}: p50 from the raw latencies")
     for n, c in bt["cmp"].items():
