@@ -759,7 +759,8 @@ def burst_markdown(s):
                "watches with a read of `cgroup.events` per event, v1's agent (its call logged). t0 is just before "
                "the write; a latency is from t0 to a group's notification, notifications/s the groups observed over "
                "t0 to the last one; a run stops once every group was observed or nothing came for 10 s (the agent's "
-               "log is polled with the same bound), and the groups not observed are *missed*. *write* is the time the "
+               "log: 60 s, the release runs' bound), counted from the end of the write at the earliest, and the "
+               "groups not observed are *missed*. *write* is the time the "
                "`cgroup.procs` write itself took: the releases all happen within it, so the rate can be no higher "
                "than N over it unless notifications come before it returns; *after* is t0 -> last minus the write, "
                "what the delivery adds once the write has returned.\n")

@@ -2281,8 +2281,9 @@ static int cmd_inotify(int argc, char **argv)
  * before it, and the write's own duration) while the main thread is already
  * waiting for the notifications as the other workloads do; a latency is from
  * t0 to a group's notification, the rate N observed over the time from t0 to
- * the last. The agent's calls are waited for with the same quiet bound as
- * the readers' (NOTIFY_QUIET_MS): groups without a call by then are missed.
+ * the last. The agent's calls are waited for with the release runs' bound
+ * (POLL_STALL_NS without a new call): groups without a call by then are
+ * missed. Each bound counts from the end of the write at the earliest.
  */
 struct burst_child {
 	int ready;
@@ -2346,7 +2347,12 @@ static struct burst_child *burst_child(int n, pid_t *pid)
 	return bc;
 }
 
-/* Polls the agent's log until @n calls or NOTIFY_QUIET_MS without a new one. */
+/*
+ * Polls the agent's log until @n calls or POLL_STALL_NS without a new one, the
+ * release runs' bound (wait_log()): after a burst of 10 000, v1's first call
+ * came more than 10 s after the write had returned, its 10 000 work items
+ * having queued behind cgroup_mutex during the write.
+ */
 static void burst_agent_observe(struct notify_run *nr, const char *fs)
 {
 	long long *agent = calloc(nr->n, sizeof(*agent)), since;
@@ -2360,7 +2366,7 @@ static void burst_agent_observe(struct notify_run *nr, const char *fs)
 		buf = read_log(fs, &len);
 		c = buf ? count_lines(buf, len) : 0;
 		since = notify_quiet_since(nr);
-		if (c >= nr->n || (c == seen && now_ns() - since > NOTIFY_QUIET_MS * 1000000LL)) {
+		if (c >= nr->n || (c == seen && now_ns() - since > POLL_STALL_NS)) {
 			if (buf)
 				parse_log(buf, agent, nr->n);
 			free(buf);
