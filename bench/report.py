@@ -416,6 +416,7 @@ def summarise(results):
                 p.setdefault(k, []).append(r[k])
     s["kill"] = summarise_kill(results)
     s["notify"] = notify_summary(results)
+    s["burst"] = burst_summary(results)
     s["index"] = index_summary(results)
     return s
 
@@ -549,21 +550,16 @@ NOTIFY_COUNTS = {"stream": ("missed", "lost_records", "lost", "seq_gaps", "seq_b
                  "v1": ("missed",)}
 
 
-def notify_summary(results):
-    """Per path and N: the release rows' figures (rate, first, latency p50 and
-    p99 per run), the events missed in each run, and per N the stream's
-    ratios against v1's agent and v2 with the issue's targets."""
-    src = {"stream": [r for r in results if r["kind"] == "stream"],
-           "v2": [r for r in results if r["kind"] == "inotify"],
-           "v1": [r for r in results if r["kind"] == "release" and r.get("fs") == "cgroup"]}
-    if not src["stream"] and not src["v2"]:
-        return {}
-    out = {"paths": {}, "cmp": {}}
+def notify_paths(src, counts):
+    """Per path and N of @src (path -> results): the rows' figures (rate,
+    first, latency p50 and p99 per run, and the times each workload adds) and
+    the events missed in each run (@counts: path -> the counts kept)."""
+    out = {}
     for path, rs in src.items():
         for n in sorted({r["n"] for r in rs}):
             rn = [r for r in rs if r["n"] == n]
             timed = [r for r in rn if r["lat_us"]]
-            e = {"runs": len(rn), "counts": {k: [r.get(k, 0) for r in rn] for k in NOTIFY_COUNTS[path]}}
+            e = {"runs": len(rn), "counts": {k: [r.get(k, 0) for r in rn] for k in counts[path]}}
             # A release run waits for every call (a missing one fails it): the groups without one.
             e["counts"]["missed"] = [r.get("missed", n - len(r["lat_us"])) for r in rn]
             if timed:
@@ -571,20 +567,32 @@ def notify_summary(results):
                 e.update({"rate_per_s": figure(r["rate_per_s"] for r in timed),
                           "total_ms": figure(r["total_ms"] for r in timed),
                           "first_call_ms": figure(r["first_call_ms"] for r in timed),
-                          "exits_ms": figure(r["exits_ms"] for r in timed),
                           "lat_p50_ms": figure(percentile(r["lat_us"], 50) / 1e3 for r in timed),
                           "lat_p99_ms": figure(percentile(r["lat_us"], 99) / 1e3 for r in timed),
                           "pooled_ms": {"p50": percentile(pooled, 50) / 1e3, "p99": percentile(pooled, 99) / 1e3,
                                         "max": pooled[-1] / 1e3}})
+                for k in ("exits_ms", "write_ms"):
+                    if all(k in r for r in timed):
+                        e[k] = figure(r[k] for r in timed)
+                if "write_ms" in e:
+                    # What the delivery adds once the write has returned (negative: all before it).
+                    e["after_write_ms"] = figure(r["total_ms"] - r["write_ms"] for r in timed)
             if all("wakeups" in r for r in rn):
                 e["wakeups"] = figure(r["wakeups"] for r in rn)
             if path == "v2":
                 e["max_queued_events"] = rn[0].get("max_queued_events")
-            out["paths"].setdefault(path, {})[str(n)] = e
-    for n, st in out["paths"].get("stream", {}).items():
+            out.setdefault(path, {})[str(n)] = e
+    return out
+
+
+def notify_cmp(paths):
+    """Per N: the stream's ratios against v1's agent and v2 with the issue's
+    targets, and whether the stream lost nothing."""
+    out = {}
+    for n, st in paths.get("stream", {}).items():
         c = {}
         for key, _, ref, target, hib in NOTIFY_TARGETS:
-            other = out["paths"].get(ref, {}).get(n)
+            other = paths.get(ref, {}).get(n)
             fig = "rate_per_s" if hib else "lat_p50_ms"
             if not other or fig not in st or fig not in other:
                 continue
@@ -594,13 +602,43 @@ def notify_summary(results):
                       "met_every_pair": ok(cm["min"] if hib else cm["max"])}
         c["stream_lost_nothing"] = all(sum(v) == 0 for k, v in st["counts"].items()
                                        if k in ("missed", "lost", "seq_gaps", "seq_backwards"))
-        out["cmp"][n] = c
+        out[n] = c
     return out
 
 
-def notify_rows(s):
-    """The summary table's rows of the release notification paths."""
-    nt = s.get("notify") or {}
+def notify_summary(results):
+    """The exit-driven rows: per path and N, notify_paths(); per N, notify_cmp()."""
+    src = {"stream": [r for r in results if r["kind"] == "stream"],
+           "v2": [r for r in results if r["kind"] == "inotify"],
+           "v1": [r for r in results if r["kind"] == "release" and r.get("fs") == "cgroup"]}
+    if not src["stream"] and not src["v2"]:
+        return {}
+    paths = notify_paths(src, NOTIFY_COUNTS)
+    return {"paths": paths, "cmp": notify_cmp(paths)}
+
+
+# The burst workload's observers (its "via") by path.
+BURST_VIA = (("stream", "stream"), ("v2", "inotify"), ("v1", "agent"))
+
+
+def burst_summary(results):
+    """The burst rows (kind "burst": N groups emptied by one `cgroup.procs`
+    write), with the exit-driven rows' figures and targets."""
+    rs = [r for r in results if r["kind"] == "burst"]
+    if not rs:
+        return {}
+    paths = notify_paths({p: [r for r in rs if r["via"] == via] for p, via in BURST_VIA}, NOTIFY_COUNTS)
+    return {"paths": paths, "cmp": notify_cmp(paths)}
+
+
+# What releases the groups, in the rows of each section of the summary.
+NOTIFY_CAUSE = {"notify": "released by N exits", "burst": "released by one `cgroup.procs` write"}
+
+
+def notify_rows(s, part="notify"):
+    """The summary table's rows of the release notification paths (@part:
+    "notify", the exit-driven rows, or "burst")."""
+    nt = s.get(part) or {}
     rows = []
     for n in by_int(nt.get("cmp", {})):
         st = nt["paths"]["stream"][n]
@@ -611,14 +649,14 @@ def notify_rows(s):
             fig = "rate_per_s" if hib else "lat_p50_ms"
             name = "v1's agent" if ref == "v1" else "v2 inotify on `cgroup.events`"
             goal = f"target at least {target}x" if hib else "target at most v2's"
-            rows.append((f"N={n}: {what}, tcgroup `release.stream` against {name} ({goal}; "
+            rows.append((f"N={n} ({NOTIFY_CAUSE[part]}): {what}, tcgroup `release.stream` against {name} ({goal}; "
                          f"{'met' if c['met'] else 'NOT met'})", st[fig], nt["paths"][ref][n][fig], c, hib))
     return rows
 
 
-def notify_missed_lines(s):
-    """The summary's lines on the events each path missed."""
-    nt = s.get("notify") or {}
+def notify_missed_lines(s, part="notify"):
+    """The summary's lines on the events each path missed (@part as notify_rows())."""
+    nt = s.get(part) or {}
     if not nt:
         return []
     out = []
@@ -640,14 +678,14 @@ def notify_missed_lines(s):
         v2 = nt["paths"].get("v2", {}).get(n)
         if v2:
             extra += f"; v2's `IN_Q_OVERFLOW` {sum(v2['counts']['overflows'])}"
-        out.append(f"- N={n}: groups whose release was never observed, per run: " + "; ".join(cells) + extra + ".")
+        out.append(f"- N={n} ({NOTIFY_CAUSE[part]}): groups whose release was never observed, per run: " + "; ".join(cells) + extra + ".")
     return out + [""]
 
 
 def notify_markdown(s):
     """The lines of the release notification section."""
     nt = s.get("notify") or {}
-    out = ["### Release notification: the stream, v2's inotify and v1's agent\n"]
+    out = ["### Release notification, N groups released by N exits: the stream, v2's inotify and v1's agent\n"]
     if not nt:
         return out + ["Not collected in this run (`BENCH_STREAM=0`, or the workloads failed).\n"]
     v2q = next((e.get("max_queued_events") for e in nt["paths"].get("v2", {}).values()), None)
@@ -692,7 +730,69 @@ def notify_markdown(s):
                 parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
                              + ("met" if c["met"] else "NOT met")
                              + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
-        out.append(f"- N={n}: the stream's " + "; ".join(parts) + ".")
+        out.append(f"- N={n}, released by N exits: the stream's " + "; ".join(parts) + ".")
+    out.append("")
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        for path, name in NOTIFY_PATHS[:2]:
+            e = nt["paths"].get(path, {}).get(n)
+            if e:
+                out.append(f"- N={n}, {name}, per run: " + "; ".join(
+                    f"{k.replace('_', ' ')} {', '.join(str(v) for v in vals)}" for k, vals in e["counts"].items()
+                    if k != "missed") + ".")
+    out.append("")
+    return out
+
+
+def burst_markdown(s):
+    """The lines of the burst section."""
+    nt = s.get("burst") or {}
+    out = ["### Release notification, N groups released by one write: the stream, v2's inotify and v1's agent\n"]
+    if not nt:
+        return out + ["Not collected in this run (`BENCH_BURST=0`, or the workloads failed).\n"]
+    out.append("Here no exit releases the groups: one process of N threads, each thread in a group of its own (placed "
+               "by the thread-granular files: `tasks` on tcgroup and v1, `cgroup.threads` on v2) and its main thread "
+               "in the root, then one write of its tgid to the root's `cgroup.procs`, which moves every thread of it "
+               "and so empties the N groups in that one write. On v2 the N groups are threaded groups under a domain "
+               "group that holds the process; the write to the root's `cgroup.procs` migrates the whole thread group "
+               "out of that threaded subtree. A thread of the bench makes the write while its main thread already "
+               "waits for the notifications, as above: one `release.stream` reader (agent emptied), v2's inotify "
+               "watches with a read of `cgroup.events` per event, v1's agent (its call logged). t0 is just before "
+               "the write; a latency is from t0 to a group's notification, notifications/s the groups observed over "
+               "t0 to the last one; a run stops once every group was observed or nothing came for 10 s (the agent's "
+               "log: 60 s, the release runs' bound), counted from the end of the write at the earliest, and the "
+               "groups not observed are *missed*. *write* is the time the "
+               "`cgroup.procs` write itself took: the releases all happen within it, so the rate can be no higher "
+               "than N over it unless notifications come before it returns; *after* is t0 -> last minus the write, "
+               "what the delivery adds once the write has returned.\n")
+    out.append("| N | path | runs | notifications/s | latency p50 (ms) | latency p99 (ms) | first (ms) | "
+               "t0 -> last (ms) | write (ms) | after (ms) | wake-ups | missed per run |")
+    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        for path, name in NOTIFY_PATHS:
+            e = nt["paths"].get(path, {}).get(n)
+            if not e:
+                continue
+            if "rate_per_s" in e:
+                cells = " | ".join(fig_cell(e[k]) if k in e else "-" for k in (
+                    "rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms", "write_ms",
+                    "after_write_ms"))
+            else:
+                cells = " | ".join(["nothing observed"] * 7)
+            wk = "one exec per call" if path == "v1" else fig_cell(e["wakeups"]) if "wakeups" in e else "-"
+            out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
+                       f"{', '.join(str(v) for v in e['counts']['missed'])} |")
+    out.append("")
+    for n in by_int(nt["cmp"]):
+        parts = []
+        for key, what, ref, target, hib in NOTIFY_TARGETS:
+            c = nt["cmp"][n].get(key)
+            if c:
+                goal = f"at least {target}x" if hib else "at most 1"
+                parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
+                             + ("met" if c["met"] else "NOT met")
+                             + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
+        parts.append("nothing lost: " + ("met" if nt["cmp"][n]["stream_lost_nothing"] else "NOT met"))
+        out.append(f"- N={n}, released by one write: the stream's " + "; ".join(parts) + ".")
     out.append("")
     for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
         for path, name in NOTIFY_PATHS[:2]:
@@ -983,6 +1083,7 @@ def markdown(doc):
         rows.append((f"N={n}: notifications/s, tcgroup `cgroup.events` poll against v1's agent",
                      rel["events"][n]["rate_per_s"], rel["cgroup"][n]["rate_per_s"], s["events_cmp"][n], True))
     rows.extend(notify_rows(s))
+    rows.extend(notify_rows(s, "burst"))
     if rows or s["memory_cmp"]:
         w("## Summary\n")
         w("| figure | tcgroup | cgroup v1, or the reference named | ratio tcgroup / reference | tcgroup is |")
@@ -1004,6 +1105,7 @@ def markdown(doc):
         if s["idle_growth"]:
             w("")
         out.extend(notify_missed_lines(s))
+        out.extend(notify_missed_lines(s, "burst"))
     else:
         w("No workload measured both filesystems in this run: no summary.\n")
 
@@ -1107,6 +1209,7 @@ def markdown(doc):
         w("")
 
     out.extend(notify_markdown(s))
+    out.extend(burst_markdown(s))
 
     cx = s["complexity"]
     if cx:

@@ -24,6 +24,8 @@
  *   tcgroup-bench stream FS MNT N           as release, observed by a release.stream reader
  *   tcgroup-bench inotify FS MNT N          as release on cgroup v2 (MNT), observed by
  *                                           inotify on every group's cgroup.events
+ *   tcgroup-bench burst VIA MNT N           N groups emptied by one cgroup.procs write,
+ *                                           observed by VIA: stream, agent or inotify
  *
  * The fork loops, attach and the moves of depth run pinned to one vCPU
  * (pin_sequential()) unless TCGROUP_BENCH_PIN=0.
@@ -1815,6 +1817,8 @@ static int cmd_rootmove(int argc, char **argv)
 struct notify_run {
 	int n, got, dup, other, wakeups;
 	long long t0, first, last, *seen, *lat;
+	/* Set once the operation that releases the groups has returned (burst). */
+	long long quiet_from;
 	struct worker *w;
 };
 
@@ -1849,16 +1853,31 @@ static void notify_seen(struct notify_run *nr, int i, long long t)
 }
 
 /*
- * Waits until @fd is readable or NOTIFY_QUIET_MS passed since the last
- * observation (or the wake-up); false then.
+ * Where the quiet bound counts from: the last observation, or the wake-up,
+ * or the end of the operation that releases the groups if that is later (a
+ * burst's write may take longer than the bound, and nothing need come
+ * before it returns).
+ */
+static long long notify_quiet_since(struct notify_run *nr)
+{
+	long long since = nr->last ? nr->last : nr->t0;
+	long long end = __atomic_load_n(&nr->quiet_from, __ATOMIC_ACQUIRE);
+
+	return end > since ? end : since;
+}
+
+/*
+ * Waits until @fd is readable or NOTIFY_QUIET_MS passed since
+ * notify_quiet_since(); false then.
  */
 static bool notify_wait(struct notify_run *nr, int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	long long since = nr->last ? nr->last : nr->t0, left;
+	long long since, left;
 	int r;
 
 	for (;;) {
+		since = notify_quiet_since(nr);
 		left = NOTIFY_QUIET_MS - (now_ns() - since) / 1000000;
 		if (left <= 0)
 			return false;
@@ -1925,32 +1944,120 @@ static void read_str(const char *path, char *buf, size_t size)
 	close(fd);
 }
 
+/* What a release.stream reader counted besides the groups it observed. */
+struct stream_counts {
+	long long records, reads, lost_records, lost, gaps, backwards;
+};
+
+/*
+ * Reads the release.stream @fd (O_NONBLOCK; @p its path) into @nr until
+ * every group was observed or nothing came for NOTIFY_QUIET_MS: every line
+ * of a read is observed when that read returns. Besides the groups: the
+ * "lost N" records (and their sum), and the sequence numbers skipped that no
+ * loss record covered (gaps) or that went backwards.
+ */
+static void stream_observe(struct notify_run *nr, int fd, const char *p, struct stream_counts *c)
+{
+	char *buf = malloc(NOTIFY_BUF + 1), *line, *nl;
+	long long seq, next = -1, t;
+	size_t have = 0;
+	ssize_t r;
+	int i, k;
+
+	if (!buf)
+		die("malloc");
+	memset(c, 0, sizeof(*c));
+	while (nr->got < nr->n) {
+		r = read(fd, buf + have, NOTIFY_BUF - have);
+		if (r < 0 && errno == EAGAIN) {
+			if (!notify_wait(nr, fd))
+				break;
+			continue;
+		}
+		if (r <= 0)
+			die("read %s", p);
+		t = now_ns();
+		nr->wakeups++;
+		c->reads++;
+		have += r;
+		buf[have] = 0;
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = 0;
+			if (sscanf(line, "lost %lld", &seq) == 1) {
+				c->lost_records++;
+				c->lost += seq;
+				if (next >= 0)
+					next += seq;
+				continue;
+			}
+			c->records++;
+			k = sscanf(line, "%lld /g%d", &seq, &i);
+			if (k < 1) {
+				nr->other++;
+				continue;
+			}
+			if (k < 2)
+				i = -1;
+			if (next >= 0 && seq > next)
+				c->gaps += seq - next;
+			else if (next >= 0 && seq < next)
+				c->backwards++;
+			next = seq + 1;
+			notify_seen(nr, i, t);
+		}
+		/* A line not read whole yet stays for the next read. */
+		have = strlen(line);
+		memmove(buf, line, have);
+	}
+	free(buf);
+}
+
+static void stream_json(const struct stream_counts *c)
+{
+	json_int("records", c->records);
+	json_int("reads", c->reads);
+	json_int("lost_records", c->lost_records);
+	json_int("lost", c->lost);
+	json_int("seq_gaps", c->gaps);
+	json_int("seq_backwards", c->backwards);
+}
+
+/* The release agent of @mnt, saved in @agent, emptied for a stream run. */
+static void agent_empty(const char *mnt, char *agent, size_t size)
+{
+	char p[PATH_BUF];
+
+	snprintf(p, sizeof(p), "%s/release_agent", mnt);
+	read_str(p, agent, size);
+	write_file(p, "\n");
+}
+
+static void agent_restore(const char *mnt, const char *agent)
+{
+	char p[PATH_BUF];
+
+	snprintf(p, sizeof(p), "%s/release_agent", mnt);
+	write_file(p, agent[0] ? agent : "\n");
+}
+
 /*
  * stream FS MNT N: tcgroup's release stream. The release agent emptied for
  * the run (restored after), notify_on_release on; one reader opens MNT's
  * release.stream (its default queue) once the workers are in their groups,
- * and reads, O_NONBLOCK, with poll() when nothing is there. Every line of a
- * read is observed when that read returns. Besides the groups missed: the
- * "lost N" records (and their sum), and the sequence numbers skipped that no
- * loss record covered (gaps) or that went backwards.
+ * and reads, O_NONBLOCK, with poll() when nothing is there
+ * (stream_observe()).
  */
 static int cmd_stream(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
-	int n = atoi(argv[2]), fd, i, k;
-	long long lost_records = 0, lost = 0, gaps = 0, backwards = 0, records = 0, reads = 0;
-	long long t_mkdir, t_place, seq, next = -1, t;
-	char p[PATH_BUF], agent[PATH_BUF + 2], *buf = malloc(NOTIFY_BUF + 1), *line, *nl;
-	size_t have = 0;
+	int n = atoi(argv[2]), fd;
+	long long t_mkdir, t_place;
+	char p[PATH_BUF], agent[PATH_BUF + 2];
+	struct stream_counts c;
 	struct notify_run nr;
-	ssize_t r;
 
-	if (!buf)
-		die("malloc");
 	notify_start(&nr, n);
-	snprintf(p, sizeof(p), "%s/release_agent", mnt);
-	read_str(p, agent, sizeof(agent));
-	write_file(p, "\n");
+	agent_empty(mnt, agent, sizeof(agent));
 	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
 	write_file(p, "1");
 	nr.w = populate(mnt, n, &t_mkdir, &t_place);
@@ -1960,66 +2067,151 @@ static int cmd_stream(int argc, char **argv)
 		die("open %s", p);
 
 	nr.t0 = release_workers();
-	while (nr.got < n) {
-		r = read(fd, buf + have, NOTIFY_BUF - have);
-		if (r < 0 && errno == EAGAIN) {
-			if (!notify_wait(&nr, fd))
-				break;
-			continue;
-		}
-		if (r <= 0)
-			die("read %s", p);
-		t = now_ns();
-		nr.wakeups++;
-		reads++;
-		have += r;
-		buf[have] = 0;
-		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
-			*nl = 0;
-			if (sscanf(line, "lost %lld", &seq) == 1) {
-				lost_records++;
-				lost += seq;
-				if (next >= 0)
-					next += seq;
-				continue;
-			}
-			records++;
-			k = sscanf(line, "%lld /g%d", &seq, &i);
-			if (k < 1) {
-				nr.other++;
-				continue;
-			}
-			if (k < 2)
-				i = -1;
-			if (next >= 0 && seq > next)
-				gaps += seq - next;
-			else if (next >= 0 && seq < next)
-				backwards++;
-			next = seq + 1;
-			notify_seen(&nr, i, t);
-		}
-		/* A line not read whole yet stays for the next read. */
-		have = strlen(line);
-		memmove(buf, line, have);
-	}
+	stream_observe(&nr, fd, p, &c);
 	close(fd);
 	notify_json(&nr, "stream", fs);
-	json_int("records", records);
-	json_int("reads", reads);
-	json_int("lost_records", lost_records);
-	json_int("lost", lost);
-	json_int("seq_gaps", gaps);
-	json_int("seq_backwards", backwards);
+	stream_json(&c);
 	json_end();
 
 	snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
 	write_file(p, "0");
 	remove_groups(mnt, n);
-	snprintf(p, sizeof(p), "%s/release_agent", mnt);
-	write_file(p, agent[0] ? agent : "\n");
+	agent_restore(mnt, agent);
 	notify_free(&nr);
-	free(buf);
 	return 0;
+}
+
+/* cgroup v2's groups g0..g(n-1) of @base under inotify, one watch each. */
+struct watches {
+	int n, ino, *fds, *by_wd, max_wd;
+	long long events, reads, overflows;
+};
+
+/*
+ * Opens every group's cgroup.events and watches it (IN_MODIFY), checking
+ * that each group is populated.
+ */
+static void watches_add(struct watches *ws, const char *base, int n)
+{
+	char p[PATH_BUF], ev_buf[64];
+	int i, wd;
+	ssize_t r;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->n = n;
+	ws->fds = calloc(n, sizeof(*ws->fds));
+	if (!ws->fds)
+		die("calloc");
+	ws->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ws->ino < 0)
+		die("inotify_init1");
+	for (i = 0; i < n; i++) {
+		group_path(p, base, i, "cgroup.events");
+		ws->fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (ws->fds[i] < 0)
+			die("open %s", p);
+		wd = inotify_add_watch(ws->ino, p, IN_MODIFY);
+		if (wd < 0)
+			die("inotify_add_watch %s", p);
+		if (wd >= ws->max_wd) {
+			ws->by_wd = realloc(ws->by_wd, (wd + 1024) * sizeof(*ws->by_wd));
+			if (!ws->by_wd)
+				die("realloc");
+			memset(ws->by_wd + ws->max_wd, 0xff,
+			       (wd + 1024 - ws->max_wd) * sizeof(*ws->by_wd));
+			ws->max_wd = wd + 1024;
+		}
+		ws->by_wd[wd] = i;
+		r = pread(ws->fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
+		if (r < 0)
+			die("read %s", p);
+		ev_buf[r] = 0;
+		if (!strstr(ev_buf, "populated 1"))
+			die("%s: not populated", p);
+	}
+}
+
+/*
+ * Reads the inotify events into @nr until every group was observed or
+ * nothing came for NOTIFY_QUIET_MS: after each wake-up, for every event
+ * read, the cgroup.events of the group it names is read (pread of a
+ * descriptor held open: cheaper than systemd's open, read and close) and the
+ * group observed at "populated 0". Counted: IN_Q_OVERFLOW events (the queue
+ * is the instance's default, /proc/sys/fs/inotify/max_queued_events),
+ * inotify events and file reads.
+ */
+static void watches_observe(struct notify_run *nr, struct watches *ws)
+{
+	char *buf = malloc(NOTIFY_BUF), ev_buf[64], *e;
+	const struct inotify_event *ie;
+	ssize_t r, len;
+	int i;
+
+	if (!buf)
+		die("malloc");
+	while (nr->got < nr->n) {
+		r = read(ws->ino, buf, NOTIFY_BUF);
+		if (r < 0 && errno == EAGAIN) {
+			if (!notify_wait(nr, ws->ino))
+				break;
+			continue;
+		}
+		if (r <= 0)
+			die("read inotify");
+		nr->wakeups++;
+		for (e = buf; e < buf + r; e += sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)e;
+			ws->events++;
+			if (ie->mask & IN_Q_OVERFLOW) {
+				ws->overflows++;
+				continue;
+			}
+			if (ie->wd < 0 || ie->wd >= ws->max_wd || ws->by_wd[ie->wd] < 0) {
+				nr->other++;
+				continue;
+			}
+			i = ws->by_wd[ie->wd];
+			len = pread(ws->fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
+			if (len < 0)
+				die("read cgroup.events");
+			ws->reads++;
+			ev_buf[len] = 0;
+			if (strstr(ev_buf, "populated 0"))
+				notify_seen(nr, i, now_ns());
+		}
+	}
+	free(buf);
+}
+
+static void watches_json(const struct watches *ws)
+{
+	char v[32];
+
+	json_int("events", ws->events);
+	json_int("reads", ws->reads);
+	json_int("overflows", ws->overflows);
+	read_str("/proc/sys/fs/inotify/max_queued_events", v, sizeof(v));
+	json_int("max_queued_events", atoll(v));
+}
+
+static void watches_free(struct watches *ws)
+{
+	int i;
+
+	close(ws->ino);
+	for (i = 0; i < ws->n; i++)
+		close(ws->fds[i]);
+	free(ws->fds);
+	free(ws->by_wd);
+}
+
+/* Raises the open files limit for @n descriptors and a few more. */
+static void nofile_for(int n)
+{
+	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
 }
 
 /*
@@ -2027,28 +2219,18 @@ static int cmd_stream(int argc, char **argv)
  * does it: N threaded groups under the root (cgroup v2 puts threads, not
  * processes, only into threaded groups), a worker thread moved into each by
  * cgroup.threads, one inotify watch (IN_MODIFY) on each group's
- * cgroup.events; after each wake-up, for every event read, the file of the
- * group it names is read (pread of a descriptor held open: cheaper than
- * systemd's open, read and close) and the group observed at "populated 0".
- * Counted: IN_Q_OVERFLOW events (the queue is the instance's default,
- * /proc/sys/fs/inotify/max_queued_events), inotify events and file reads.
+ * cgroup.events, and a read of the file per event (watches_observe()).
  */
 static int cmd_inotify(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
-	int n = atoi(argv[2]), ino, i, wd, *by_wd = NULL, max_wd = 0;
-	int *fds = calloc(n, sizeof(*fds));
-	long long overflows = 0, events = 0, reads = 0, t0, t_mkdir, t_place;
-	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
-	char p[PATH_BUF], v[16], ev_buf[64], *buf = malloc(NOTIFY_BUF), *e;
-	const struct inotify_event *ie;
+	int n = atoi(argv[2]), i;
+	long long t0, t_mkdir, t_place;
+	char p[PATH_BUF], v[16];
 	struct notify_run nr;
-	ssize_t r, len;
+	struct watches ws;
 
-	if (!fds || !buf)
-		die("malloc");
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		die("setrlimit");
+	nofile_for(n);
 	notify_start(&nr, n);
 	t0 = now_ns();
 	make_groups(mnt, n);
@@ -2065,82 +2247,288 @@ static int cmd_inotify(int argc, char **argv)
 		write_file(p, v);
 	}
 	t_place = now_ns() - t0;
-	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ino < 0)
-		die("inotify_init1");
-	for (i = 0; i < n; i++) {
-		group_path(p, mnt, i, "cgroup.events");
-		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			die("open %s", p);
-		wd = inotify_add_watch(ino, p, IN_MODIFY);
-		if (wd < 0)
-			die("inotify_add_watch %s", p);
-		if (wd >= max_wd) {
-			by_wd = realloc(by_wd, (wd + 1024) * sizeof(*by_wd));
-			if (!by_wd)
-				die("realloc");
-			memset(by_wd + max_wd, 0xff, (wd + 1024 - max_wd) * sizeof(*by_wd));
-			max_wd = wd + 1024;
-		}
-		by_wd[wd] = i;
-		r = pread(fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
-		if (r < 0)
-			die("read %s", p);
-		ev_buf[r] = 0;
-		if (!strstr(ev_buf, "populated 1"))
-			die("%s: not populated", p);
-	}
+	watches_add(&ws, mnt, n);
 
 	nr.t0 = release_workers();
-	while (nr.got < n) {
-		r = read(ino, buf, NOTIFY_BUF);
-		if (r < 0 && errno == EAGAIN) {
-			if (!notify_wait(&nr, ino))
-				break;
-			continue;
-		}
-		if (r <= 0)
-			die("read inotify");
-		nr.wakeups++;
-		for (e = buf; e < buf + r; e += sizeof(*ie) + ie->len) {
-			ie = (const struct inotify_event *)e;
-			events++;
-			if (ie->mask & IN_Q_OVERFLOW) {
-				overflows++;
-				continue;
-			}
-			if (ie->wd < 0 || ie->wd >= max_wd || by_wd[ie->wd] < 0) {
-				nr.other++;
-				continue;
-			}
-			i = by_wd[ie->wd];
-			len = pread(fds[i], ev_buf, sizeof(ev_buf) - 1, 0);
-			if (len < 0)
-				die("read cgroup.events");
-			reads++;
-			ev_buf[len] = 0;
-			if (strstr(ev_buf, "populated 0"))
-				notify_seen(&nr, i, now_ns());
-		}
-	}
-	close(ino);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	watches_observe(&nr, &ws);
+	watches_free(&ws);
 	notify_json(&nr, "inotify", fs);
-	json_int("events", events);
-	json_int("reads", reads);
-	json_int("overflows", overflows);
-	read_str("/proc/sys/fs/inotify/max_queued_events", ev_buf, sizeof(ev_buf));
-	json_int("max_queued_events", atoll(ev_buf));
+	watches_json(&ws);
 	json_num("mkdir_per_s", n * 1e9 / t_mkdir);
 	json_num("place_per_s", n * 1e9 / t_place);
 	json_end();
 	remove_groups(mnt, n);
 	notify_free(&nr);
-	free(by_wd);
-	free(fds);
-	free(buf);
+	return 0;
+}
+
+/*
+ * burst VIA MNT N: N groups released at once by one operation, so that what
+ * is timed is the delivery, not N exits. One process (a child) of N threads,
+ * each thread in a group of its own, the child's main thread in the root;
+ * then one write of the child's tgid to the root's cgroup.procs, which moves
+ * every thread of it, and so empties the N groups in that one write. VIA:
+ *   stream   tcgroup (MNT), the agent emptied, one release.stream reader;
+ *   agent    a cgroup v1 hierarchy (MNT), its agent logging to
+ *            /run/bench/cgroup.log (the v1 path, via "cgroup");
+ *   inotify  cgroup v2 (MNT a cgroup2 mount): a domain group MNT/burst, the
+ *            child in it, N threaded groups under it with a thread each
+ *            (cgroup.threads), and one watch per group's cgroup.events; the
+ *            write to the root's cgroup.procs moves the whole process out of
+ *            the threaded subtree.
+ * The placing is done with thread-granular files: tasks (tcgroup, v1) or
+ * cgroup.threads (v2). A thread of this process makes the write (t0 just
+ * before it, and the write's own duration) while the main thread is already
+ * waiting for the notifications as the other workloads do; a latency is from
+ * t0 to a group's notification, the rate N observed over the time from t0 to
+ * the last. The agent's calls are waited for with the release runs' bound
+ * (POLL_STALL_NS without a new call): groups without a call by then are
+ * missed. Each bound counts from the end of the write at the earliest.
+ */
+struct burst_child {
+	int ready;
+	pid_t tid[];
+};
+
+struct burst_write {
+	pthread_t thread;
+	int fd, go;
+	pid_t pid;
+	long long t0, t1;
+	struct notify_run *nr;
+};
+
+static void *burst_write_fn(void *arg)
+{
+	struct burst_write *bw = arg;
+	char v[16];
+
+	while (!__atomic_load_n(&bw->go, __ATOMIC_ACQUIRE))
+		futex_wait(&bw->go, 0);
+	snprintf(v, sizeof(v), "%d", bw->pid);
+	bw->t0 = now_ns();
+	if (pwrite(bw->fd, v, strlen(v), 0) != (ssize_t)strlen(v))
+		die("write %d to the root's cgroup.procs", bw->pid);
+	bw->t1 = now_ns();
+	__atomic_store_n(&bw->nr->quiet_from, bw->t1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Starts the child of @n threads; returns its shared page of tids, once ready. */
+static struct burst_child *burst_child(int n, pid_t *pid)
+{
+	size_t size = sizeof(struct burst_child) + n * sizeof(pid_t);
+	struct burst_child *bc = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long long last;
+	struct worker *w;
+	int i;
+
+	if (bc == MAP_FAILED)
+		die("mmap");
+	*pid = fork();
+	if (*pid < 0)
+		die("fork");
+	if (!*pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		w = start_workers(n);
+		for (i = 0; i < n; i++)
+			bc->tid[i] = w[i].tid;
+		__atomic_store_n(&bc->ready, 1, __ATOMIC_RELEASE);
+		for (;;)
+			pause();
+	}
+	last = now_ns();
+	while (!__atomic_load_n(&bc->ready, __ATOMIC_ACQUIRE)) {
+		if (now_ns() - last > POLL_STALL_NS)
+			die("burst child not ready");
+		nap(POLL_STEP_NS);
+	}
+	return bc;
+}
+
+/*
+ * Polls the agent's log until @n calls or POLL_STALL_NS without a new one, the
+ * release runs' bound (wait_log()): after a burst of 10 000, v1's first call
+ * came more than 10 s after the write had returned, its 10 000 work items
+ * having queued behind cgroup_mutex during the write.
+ */
+static void burst_agent_observe(struct notify_run *nr, const char *fs)
+{
+	long long *agent = calloc(nr->n, sizeof(*agent)), since;
+	int seen = 0, c, i;
+	size_t len;
+	char *buf;
+
+	if (!agent)
+		die("calloc");
+	for (;;) {
+		buf = read_log(fs, &len);
+		c = buf ? count_lines(buf, len) : 0;
+		since = notify_quiet_since(nr);
+		if (c >= nr->n || (c == seen && now_ns() - since > POLL_STALL_NS)) {
+			if (buf)
+				parse_log(buf, agent, nr->n);
+			free(buf);
+			break;
+		}
+		free(buf);
+		if (c > seen) {
+			seen = c;
+			nr->last = now_ns();
+		}
+		/* As wait_log(): the calls' times are the agent's own. */
+		nap(POLL_STEP_NS * 4);
+	}
+	/* Until here the time of the last new line; now the last call's. */
+	nr->last = 0;
+	for (i = 0; i < nr->n; i++) {
+		/* A call logged before the run started is an earlier run's. */
+		if (agent[i] && agent[i] < nr->t0)
+			nr->other++;
+		else if (agent[i])
+			notify_seen(nr, i, agent[i]);
+	}
+	free(agent);
+}
+
+static int cmd_burst(int argc, char **argv)
+{
+	const char *via = argv[0], *mnt = argv[1], *fs;
+	int n = atoi(argv[2]), fd = -1, i, k = 0;
+	char p[PATH_BUF], v[16], agent[PATH_BUF + 2], base[PATH_BUF / 4];
+	struct stream_counts sc;
+	struct burst_child *bc;
+	struct notify_run nr;
+	struct burst_write bw = { .nr = &nr };
+	struct watches ws;
+	long long t_place;
+
+	if (!strcmp(via, "stream")) {
+		fs = "tcgroup";
+	} else if (!strcmp(via, "agent")) {
+		fs = "cgroup";
+	} else if (!strcmp(via, "inotify")) {
+		fs = "cgroup2";
+	} else {
+		errno = 0;
+		die("burst: VIA is stream, agent or inotify, not %s", via);
+	}
+	if (strlen(mnt) + sizeof("/burst") > sizeof(base)) {
+		errno = ENAMETOOLONG;
+		die("burst: %s", mnt);
+	}
+	nofile_for(n);
+	notify_start(&nr, n);
+	snprintf(base, sizeof(base), "%s", mnt);
+	if (!strcmp(via, "inotify")) {
+		snprintf(base, sizeof(base), "%s/burst", mnt);
+		if (mkdir(base, 0755))
+			die("mkdir %s", base);
+		make_groups(base, n);
+		for (i = 0; i < n; i++) {
+			group_path(p, base, i, "cgroup.type");
+			write_file(p, "threaded");
+		}
+	} else {
+		if (!strcmp(via, "stream"))
+			agent_empty(mnt, agent, sizeof(agent));
+		else
+			clear_log(fs);
+		/* Children inherit it; the root itself is never released. */
+		snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+		write_file(p, "1");
+		make_groups(base, n);
+	}
+	bc = burst_child(n, &bw.pid);
+	t_place = now_ns();
+	if (!strcmp(via, "inotify")) {
+		snprintf(p, sizeof(p), "%s/cgroup.procs", base);
+		snprintf(v, sizeof(v), "%d", bw.pid);
+		write_file(p, v);
+	}
+	for (i = 0; i < n; i++) {
+		group_path(p, base, i, strcmp(via, "inotify") ? "tasks" : "cgroup.threads");
+		snprintf(v, sizeof(v), "%d", bc->tid[i]);
+		write_file(p, v);
+	}
+	t_place = now_ns() - t_place;
+	if (!strcmp(via, "inotify"))
+		watches_add(&ws, base, n);
+	snprintf(p, sizeof(p), "%s/release.stream", mnt);
+	if (!strcmp(via, "stream")) {
+		fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			die("open %s", p);
+	}
+	snprintf(p, sizeof(p), "%s/cgroup.procs", mnt);
+	bw.fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (bw.fd < 0)
+		die("open %s", p);
+	snprintf(p, sizeof(p), "%s/release.stream", mnt);
+	errno = pthread_create(&bw.thread, NULL, burst_write_fn, &bw);
+	if (errno)
+		die("pthread_create");
+
+	/* Until the writer's own t0: the quiet bound only. */
+	nr.t0 = now_ns();
+	__atomic_store_n(&bw.go, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &bw.go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	if (!strcmp(via, "stream"))
+		stream_observe(&nr, fd, p, &sc);
+	else if (!strcmp(via, "inotify"))
+		watches_observe(&nr, &ws);
+	else
+		burst_agent_observe(&nr, fs);
+	pthread_join(bw.thread, NULL);
+	nr.t0 = bw.t0;
+	kill(bw.pid, SIGKILL);
+	if (waitpid(bw.pid, NULL, 0) != bw.pid)
+		die("waitpid");
+	close(bw.fd);
+
+	for (i = 0; i < n; i++)
+		if (nr.seen[i])
+			nr.lat[k++] = nr.seen[i] - nr.t0;
+	json_begin("burst");
+	json_str("via", via);
+	json_str("fs", fs);
+	json_int("n", n);
+	json_int("observed", nr.got);
+	json_int("missed", n - nr.got);
+	json_int("duplicates", nr.dup);
+	json_int("unknown", nr.other);
+	json_int("wakeups", nr.wakeups);
+	json_num("write_ms", (bw.t1 - bw.t0) / 1e6);
+	if (nr.got) {
+		json_num("total_ms", (nr.last - nr.t0) / 1e6);
+		json_num("rate_per_s", nr.got * 1e9 / (nr.last - nr.t0));
+		json_num("first_call_ms", (nr.first - nr.t0) / 1e6);
+	}
+	json_num("place_per_s", n * 1e9 / t_place);
+	json_sorted_us("lat_us", nr.lat, k);
+	if (!strcmp(via, "stream"))
+		stream_json(&sc);
+	else if (!strcmp(via, "inotify"))
+		watches_json(&ws);
+	json_end();
+
+	if (!strcmp(via, "stream")) {
+		close(fd);
+		agent_restore(mnt, agent);
+	} else if (!strcmp(via, "inotify")) {
+		watches_free(&ws);
+	}
+	if (strcmp(via, "inotify")) {
+		snprintf(p, sizeof(p), "%s/notify_on_release", mnt);
+		write_file(p, "0");
+	}
+	remove_groups(base, n);
+	if (!strcmp(via, "inotify") && rmdir(base))
+		die("rmdir %s", base);
+	munmap(bc, sizeof(*bc) + n * sizeof(pid_t));
+	nr.w = NULL;
+	notify_free(&nr);
 	return 0;
 }
 
@@ -2165,6 +2553,7 @@ static const struct {
 	{ "rootmove", 3, cmd_rootmove },
 	{ "stream", 3, cmd_stream },
 	{ "inotify", 3, cmd_inotify },
+	{ "burst", 3, cmd_burst },
 };
 
 int main(int argc, char **argv)

@@ -103,6 +103,7 @@ def test_log(log):
             rs = [r for r in raw if r["kind"] == "idle" and r["fs"] == fs]
             check(sorted(by_n, key=int) == [str(r["n"]) for r in rs], f"idle {fs}: one figure per N")
         test_notify(raw, s, md)
+        test_burst(raw, s, md)
         wanted = {"idle": "One group released among many idle ones", "attach": "## Attach",
                   "depth": "## Depth", "memory": "## Memory", "fork": "## Fork",
                   "profile": "## Profile"}
@@ -118,7 +119,7 @@ def test_log(log):
 
 def test_notify(raw, s, md):
     """The release notification rows (issue 28) against the raw results."""
-    title = "### Release notification: the stream, v2's inotify and v1's agent"
+    title = "### Release notification, N groups released by N exits: the stream, v2's inotify and v1's agent"
     check(title in md, f"section {title!r} present")
     nt = s.get("notify") or {}
     if not any(r["kind"] in ("stream", "inotify") for r in raw):
@@ -138,7 +139,7 @@ def test_notify(raw, s, md):
             ratio = st["rate_per_s"]["median"] / v1["rate_per_s"]["median"]
             check(abs(c["rate_v1"]["ratio"] - ratio) < 1e-12 and c["rate_v1"]["met"] == (ratio >= 30),
                   f"N={n}: the stream's rate against v1's agent, and its target")
-            check(f"N={n}: notifications/s, tcgroup `release.stream` against v1's agent" in md,
+            check(f"N={n} (released by N exits): notifications/s, tcgroup `release.stream` against v1's agent" in md,
                   f"N={n}: the summary has the stream / v1 row")
         if "p50_v2" in c:
             ratio = st["lat_p50_ms"]["median"] / nt["paths"]["v2"][n]["lat_p50_ms"]["median"]
@@ -146,6 +147,70 @@ def test_notify(raw, s, md):
                   f"N={n}: the stream's p50 against v2's, and its target")
         lost = sum(sum(st["counts"][k]) for k in ("missed", "lost", "seq_gaps", "seq_backwards"))
         check(c["stream_lost_nothing"] == (lost == 0), f"N={n}: 'lost nothing' from the counts")
+
+
+def test_burst(raw, s, md):
+    """The burst rows (N groups released by one `cgroup.procs` write) against
+    the raw results, and their place beside the exit-driven ones."""
+    title = "### Release notification, N groups released by one write"
+    check(title in md, f"section {title!r} present")
+    sec = md.split(title, 1)[1].split("\n#", 1)[0]
+    bt = s.get("burst") or {}
+    if not any(r["kind"] == "burst" for r in raw):
+        check(not bt and "Not collected" in sec, "no burst run: the section says it was not collected")
+        return
+    check(md.index("### Release notification, N groups released by N exits") < md.index(title),
+          "the burst section follows the exit-driven one, which stays")
+    for path, via in report.BURST_VIA:
+        for n, e in bt["paths"].get(path, {}).items():
+            rs = [r for r in raw if r["kind"] == "burst" and r["via"] == via and str(r["n"]) == n]
+            check(e["runs"] == len(rs) and e["counts"]["missed"] == [r["missed"] for r in rs],
+                  f"burst {via} N={n}: every run and its missed groups")
+            timed = [r for r in rs if r["lat_us"]]
+            check(e["rate_per_s"]["all"] == [r["rate_per_s"] for r in timed], f"burst {via} N={n}: every rate kept")
+            check(e["write_ms"]["all"] == [r["write_ms"] for r in timed], f"burst {via} N={n}: the write's time kept")
+            check(e["after_write_ms"]["all"] == [r["total_ms"] - r["write_ms"] for r in timed],
+                  f"burst {via} N={n}: the time after the write, per run")
+            p50 = [report.percentile(r["lat_us"], 50) / 1e3 for r in timed]
+            check(e["lat_p50_ms"]["all"] == p50, f"burst {via} N={n}: p50 from the raw latencies")
+    for n, c in bt["cmp"].items():
+        st, v1, v2 = bt["paths"]["stream"][n], bt["paths"].get("v1", {}).get(n), bt["paths"].get("v2", {}).get(n)
+        if v1:
+            ratio = st["rate_per_s"]["median"] / v1["rate_per_s"]["median"]
+            met = ratio >= 30
+            check(abs(c["rate_v1"]["ratio"] - ratio) < 1e-12 and c["rate_v1"]["met"] == met,
+                  f"burst N={n}: the stream's rate against v1's agent, and its target")
+            check(f"N={n} (released by one `cgroup.procs` write): notifications/s, tcgroup `release.stream` against "
+                  f"v1's agent (target at least 30x; {'met' if met else 'NOT met'})" in md,
+                  f"burst N={n}: the summary has the stream / v1 row, its verdict said plainly")
+        if v2:
+            ratio = st["rate_per_s"]["median"] / v2["rate_per_s"]["median"]
+            check(abs(c["rate_v2"]["ratio"] - ratio) < 1e-12 and c["rate_v2"]["met"] == (ratio >= 2),
+                  f"burst N={n}: the stream's rate against v2's, and its target")
+            ratio = st["lat_p50_ms"]["median"] / v2["lat_p50_ms"]["median"]
+            check(c["p50_v2"]["met"] == (ratio <= 1), f"burst N={n}: the stream's p50 against v2's, and its target")
+        lost = sum(sum(st["counts"][k]) for k in ("missed", "lost", "seq_gaps", "seq_backwards"))
+        check(c["stream_lost_nothing"] == (lost == 0), f"burst N={n}: 'lost nothing' from the counts")
+        line = next((ln for ln in sec.splitlines() if ln.startswith(f"- N={n}, released by one write:")), "")
+        check(line.count("met") >= 4, f"burst N={n}: every target's verdict is in the section")
+
+
+def test_burst_missed():
+    """A burst whose stream lost records and missed groups: 'NOT met', from the counts."""
+    lat = list(range(1000, 1100))
+    rs = [{"kind": "burst", "via": via, "fs": fs, "n": 100, "observed": 100 - miss, "missed": miss,
+           "duplicates": 0, "unknown": 0, "wakeups": 3, "write_ms": 5.0, "total_ms": 10.0,
+           "rate_per_s": rate, "first_call_ms": 1.0, "lat_us": lat[:100 - miss], "lost": miss, "seq_gaps": 0,
+           "seq_backwards": 0, "lost_records": 1 if miss else 0}
+          for via, fs, rate, miss in (("stream", "tcgroup", 9000.0, 2), ("agent", "cgroup", 100.0, 0),
+                                      ("inotify", "cgroup2", 3000.0, 0))]
+    b = report.burst_summary(rs)
+    c = b["cmp"]["100"]
+    check(c["rate_v1"]["met"] and c["rate_v2"]["met"], "burst: 90x v1's and 3x v2's rate meet the targets")
+    check(not c["stream_lost_nothing"], "burst: a stream run that missed groups has lost something")
+    check(b["paths"]["stream"]["100"]["counts"]["missed"] == [2], "burst: the missed groups of the run")
+    check(report.burst_summary([r for r in rs if r["via"] != "stream"])["cmp"] == {},
+          "burst: no stream run, no comparison")
 
 
 def test_c_escaping():
@@ -180,7 +245,7 @@ def test_partial(log):
     """The same log without some workloads, as if they had failed."""
     fd, part = tempfile.mkstemp(prefix="tcgroup-partial-", suffix=".log")
     gone = ('"kind": "idle"', '"kind": "attach"', '"kind": "memory"', '"kind": "profile"', '"kind": "stream"',
-            '"kind": "inotify"')
+            '"kind": "inotify"', '"kind": "burst"')
     with os.fdopen(fd, "w") as out, open(log) as f:
         for line in f:
             if not any(g in line for g in gone):
@@ -195,6 +260,7 @@ def test_partial(log):
 def main():
     log = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "tests", "bench-small.log")
     test_compare()
+    test_burst_missed()
     test_log(log)
     test_partial(log)
     test_c_escaping()

@@ -152,6 +152,8 @@ impl Hierarchy {
         let root = Group::new(id, Name::new(b"")?, None, root_attrs, clone_children)?;
         let module = vfs::ModuleRef::new(this_module()?);
         let stats = Stats::new()?;
+        // Nothing can write `release_agent` or release a group before the hierarchy is listed.
+        root.stream.set_has_agent(!release_agent.is_empty());
         let hier = Arc::pin_init(
             try_pin_init!(Hierarchy {
                 id,
@@ -190,8 +192,13 @@ impl Hierarchy {
 
     /// Replaces the release agent's path with `path`, whose length the caller checked.
     pub(crate) fn replace_release_agent(&self, path: KVec<u8>) {
+        let mut agent = self.release_agent.lock();
+        // Under the lock, so that the releases' flag follows the writes in their order.
+        self.root.stream.set_has_agent(!path.is_empty());
+        let old = core::mem::replace(&mut *agent, path);
+        drop(agent);
         // The old path is freed after the lock is dropped.
-        let _old = core::mem::replace(&mut *self.release_agent.lock(), path);
+        drop(old);
     }
 
     /// Replaces the release agent's path with a copy of `path`.

@@ -11,7 +11,12 @@
 //! - At each of those events, [`check`] queues the group's own work item
 //!   (`Group::release_work`, v1's `release_agent_work`) on the module's release workqueue if
 //!   the group is releasable, has `notify_on_release`, no task, no child, no reference and is
-//!   not removed, as v1's `cgroup1_check_for_release()` does with `schedule_work()`. The events
+//!   not removed, as v1's `cgroup1_check_for_release()` does with `schedule_work()`, but only
+//!   if the hierarchy has a release agent when the release happens (the stream's flag, read
+//!   under [`static@RELEASE_LIST`]): v1 queues the item anyway and reads the agent when it
+//!   runs, so a release made with no agent, followed at once by setting one, gets a call in v1
+//!   and none here; with an emptied agent and a stream reader, a release costs no work item,
+//!   mutex or copy of the agent. The events
 //!   happen in atomic context too (the exit probe): the item is embedded in the group and takes
 //!   a reference to it (an atomic increment), so queueing allocates nothing, visits no other
 //!   group, cannot fail and waits for no other group's event.
@@ -130,10 +135,14 @@ pub(crate) fn check(guard: &mut GlobalGuard<CSS_SET_LOCK>, group: &Arc<Group>) {
     // reference that the event then lost.
     let key = (group.events_seq.load(Relaxed), group.busy_seq.load(Relaxed));
     let new = group.stream_key.as_mut(&mut guard).replace(key) != Some(key);
-    if let Some(queue) = &RELEASES.as_ref(&guard).queue {
-        // Pending already: one agent call for both releases (as v1), but a record each. The
-        // reference that comes back is not the last one: the caller holds `group`.
-        let _ = ArcDelayedWork::queue(group.clone(), queue, 0);
+    // No item for a hierarchy without an agent: it would only find the agent empty (unlike
+    // v1, where the item is queued anyway and reads the agent when it runs).
+    if group.stream.has_agent(&guard) {
+        if let Some(queue) = &RELEASES.as_ref(&guard).queue {
+            // Pending already: one agent call for both releases (as v1), but a record each.
+            // The reference that comes back is not the last one: the caller holds `group`.
+            let _ = ArcDelayedWork::queue(group.clone(), queue, 0);
+        }
     }
     if new {
         group.stream.record(&mut guard, group);

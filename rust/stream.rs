@@ -80,6 +80,12 @@ pub(crate) struct Stream<T: Released> {
     /// Where readers block and pollers wait.
     #[pin]
     queue: PollQueue,
+    /// Whether the hierarchy has a release agent: written by [`Stream::set_has_agent`] under
+    /// `Hierarchy::release_agent`'s lock, with the path, so that it follows the writes of
+    /// `release_agent` in their order; read by a release under [`static@RELEASE_LIST`], which
+    /// then queues no agent call for a hierarchy that has none. Kept here because the stream
+    /// is what every group of the hierarchy reaches without the hierarchy list.
+    has_agent: Atomic<bool>,
 }
 
 /// The part of a [`Stream`] under [`static@RELEASE_LIST`].
@@ -101,9 +107,22 @@ impl<T: Released> Stream<T> {
                     readers: KVec::new(),
                 }),
                 queue <- PollQueue::new(),
+                has_agent: Atomic::new(false),
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Records whether the hierarchy has a release agent; called with the agent's path locked,
+    /// each time it is set (mount and `release_agent` writes).
+    pub(crate) fn set_has_agent(&self, set: bool) {
+        self.has_agent.store(set, Relaxed);
+    }
+
+    /// Whether the hierarchy has a release agent, as last set; a release reads it under
+    /// [`static@RELEASE_LIST`] (`_guard`), without allocating.
+    pub(crate) fn has_agent(&self, _guard: &GlobalGuard<RELEASE_LIST>) -> bool {
+        self.has_agent.load(Relaxed)
     }
 
     /// Records the release of `group`, which the caller has just listed, for every reader:

@@ -406,7 +406,7 @@ do_check() {
 # BENCH_NS, BENCH_REPS, BENCH_REPEAT, BENCH_FORK, BENCH_ROUNDS, BENCH_ATTACH,
 # BENCH_MEMORY, BENCH_PROFILE, BENCH_DEPTHS, BENCH_IDLE, BENCH_IDLE_REPS, BENCH_PIN,
 # BENCH_KILL, BENCH_KILL_REPS, BENCH_LISTING, BENCH_LOOKUP, BENCH_READS and
-# BENCH_STREAM override bench/guest/bench.sh's settings. BENCH_TAG names the report files
+# BENCH_STREAM, BENCH_STREAM_PROFILE and BENCH_BURST override bench/guest/bench.sh's settings. BENCH_TAG names the report files
 # between the date and the kernel (<date>-<tag>-<kernel>), so that a second
 # run of the day keeps the first's report. The host's load average before
 # and after the boot, the boot's duration and the module's commit go to the
@@ -448,7 +448,7 @@ do_bench() {
 	cp "$build/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
 	"$gen" "$out/initramfs.list" | gzip -1 >>"$out/initramfs.cpio.gz"
 	for v in NS REPS REPEAT FORK ROUNDS ATTACH MEMORY PROFILE DEPTHS IDLE IDLE_REPS PIN KILL KILL_REPS \
-		LISTING LOOKUP READS STREAM; do
+		LISTING LOOKUP READS STREAM STREAM_PROFILE BURST; do
 		eval "val=\${BENCH_$v:-}"
 		if [ -n "$val" ]; then
 			append="$append TCGROUP_BENCH_$v=$val"

@@ -35,6 +35,13 @@
 #                         release.stream and cgroup v2's cgroup.events under
 #                         inotify, at each release count, as many times as
 #                         the release runs); 0: none (1)
+#   TCGROUP_BENCH_BURST   1: the burst rows (N groups emptied by one write of
+#                         a process's tgid to the root's cgroup.procs,
+#                         observed by tcgroup's release.stream, cgroup v1's
+#                         agent and cgroup v2's inotify, at each release
+#                         count, as many times as the release runs); 0: none (1)
+#   TCGROUP_BENCH_STREAM_PROFILE groups of one traced stream run, where the
+#                         time of tcgroup's release path goes (0: none; 0)
 # A quick look: TCGROUP_BENCH_NS=100 TCGROUP_BENCH_REPS=1 ... (`make bench`
 # passes BENCH_NS and the others on as these).
 
@@ -57,6 +64,8 @@ LISTING=${TCGROUP_BENCH_LISTING:-100,10000}
 LOOKUP=${TCGROUP_BENCH_LOOKUP:-10000}
 READS=${TCGROUP_BENCH_READS:-51}
 STREAM=${TCGROUP_BENCH_STREAM:-1}
+STREAM_PROFILE=${TCGROUP_BENCH_STREAM_PROFILE:-0}
+BURST=${TCGROUP_BENCH_BURST:-1}
 case $PIN in
 0 | 1) ;;
 *)
@@ -264,32 +273,75 @@ stream_bench() {
 	umount $V2 || fail "umount $V2"
 }
 
-# profile_rootmove: R moves of a 1001-thread process from the root groups into
-# a group and back on tcgroup (the rootmove workload), with a kprobe and a
-# kretprobe on each phase of a move; prints each phase's calls and total time
-# (not part of the figures).
-profile_rootmove() {
+# burst_bench N REPS J: the burst rows at N groups (issue 28): N groups, a
+# thread of one process in each, emptied by one write of its tgid to the
+# root's cgroup.procs, observed by tcgroup's release.stream ($TC, agent
+# emptied for the run), cgroup v1's agent ($V1) and cgroup v2's
+# cgroup.events under inotify (threaded groups under a domain group, v2
+# mounted at $V2 for it); REPS times, the order rotated every repetition (J,
+# the count's index, shifts it).
+burst_bench() {
+	mkdir -p $V2
+	if ! mount -t cgroup2 none $V2; then
+		fail "mount -t cgroup2"
+		return
+	fi
+	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+	r=1
+	while [ $r -le "$2" ]; do
+		case $((($3 + r) % 3)) in
+		0) order="stream agent inotify" ;;
+		1) order="agent inotify stream" ;;
+		*) order="inotify stream agent" ;;
+		esac
+		for via in $order; do
+			case $via in
+			stream) run burst stream $TC "$1" ;;
+			agent) run burst agent $V1 "$1" ;;
+			inotify) run burst inotify $V2 "$1" ;;
+			esac
+		done
+		r=$((r + 1))
+	done
+	umount $V2 || fail "umount $V2"
+}
+
+# phase_profile KIND FUNCS -- ARGS...: runs the workload ARGS with a kprobe and
+# a kretprobe on each of FUNCS (suffixes of the module's mangled symbols, or
+# kernel functions named "k:NAME"), and prints each one's calls and total time
+# as one "BENCH {"kind": KIND}" line (not part of the figures). Time in a
+# function is from its entry to its return on the same task, nested calls
+# included.
+phase_profile() {
 	[ -d $T/events ] || mount -t tracefs nodev $T || return 1
 	echo mono >$T/trace_clock
-	echo 8192 >$T/buffer_size_kb
-	# attach (with the one-pass move inlined), the general path, a thread's
-	# look-up by the re-walk, the entries allocated before the lock, the
-	# refill work (reserve and resize), a batch of entries back to the pool
-	# and an old table's free, both a grace period later.
-	for f in 10membership6attach 10membership10move_tasks 10membership9is_member \
-		CssSetE10spare_with 10membership6refill CssSetE11refill_pool \
-		18batch_rcu_callbackNtNtB4_10membership CssSetE4free; do
-		sym=$(awk -v f="$f" '$3 ~ ("12tcgroup_main.*" f "B?[0-9A-Za-z_]*$") &&
-			$3 !~ /thread_trampoline|NC/ { print $3; exit }' /proc/kallsyms)
+	echo 16384 >$T/buffer_size_kb
+	kind=$1
+	shift
+	while [ "$1" != -- ]; do
+		f=$1
+		shift
+		case $f in
+		k:*)
+			f=${f#k:}
+			sym=$f
+			;;
+		*)
+			sym=$(awk -v f="$f" '$3 ~ ("12tcgroup_main.*" f "B?[0-9A-Za-z_]*$") &&
+				$3 !~ /thread_trampoline|NC|__cfi/ { print $3; exit }' \
+				/proc/kallsyms)
+			;;
+		esac
 		[ -n "$sym" ] || continue
 		kprobe p "in_$f" "$sym"
-		kprobe r "out_$f" "$sym"
+		kprobe r4096 "out_$f" "$sym"
 	done
+	shift
 	echo >$T/trace
 	echo 1 >$T/events/bench/enable
-	$B rootmove tcgroup $TC "$1" >/dev/null || fail "profiled rootmove"
+	$B "$@" >/tmp/phase_profile.out || fail "profiled $*"
 	echo 0 >$T/events/bench/enable
-	awk -v r="$1" '
+	awk -v kind="$kind" '
 	/ (in|out)_[A-Za-z0-9_]+: / {
 		for (i = 2; i <= NF; i++)
 			if ($i ~ /^(in|out)_[A-Za-z0-9_]+:$/) {
@@ -304,24 +356,57 @@ profile_rootmove() {
 		k = $1 SUBSEP f
 		if (ev ~ /^in_/) {
 			start[k] = ts
+			if (first == "" || ts < first)
+				first = ts
 		} else if (k in start) {
 			calls[f]++
 			us[f] += (ts - start[k]) * 1e6
+			if (ts > last[f])
+				last[f] = ts
 			delete start[k]
 		}
 	}
 	END {
-		printf "BENCH {\"kind\": \"rootmove_profile\", \"fs\": \"tcgroup\""
-		printf ", \"moves\": %d", r
+		printf "BENCH {\"kind\": \"%s\", \"fs\": \"tcgroup\"", kind
 		for (f in calls)
-			printf ", \"%s_calls\": %d, \"%s_us\": %.1f", f, calls[f], f, us[f]
+			printf ", \"%s_calls\": %d, \"%s_us\": %.1f, \"%s_last_ms\": %.1f", \
+				f, calls[f], f, us[f], f, (last[f] - first) * 1e3
 		printf "}\n"
 	}' $T/trace
+	awk '{ printf "# kprobe_profile %s %s missed %s\n", $1, $2, $3 }' $T/kprobe_profile
+	# The workload's own line, for the figures of the traced run.
+	sed 's/^BENCH /# traced: /' /tmp/phase_profile.out
 	echo 0 >$T/events/bench/enable
 	grep -v '^#' $T/kprobe_events | sed 's/^\([pr]\)[0-9]*:\([^ ]*\).*/-:\2/' >/tmp/kprobe_del
 	while read -r del; do
 		echo "$del" >>$T/kprobe_events
 	done </tmp/kprobe_del
+}
+
+# profile_rootmove: R moves of a 1001-thread process from the root groups into
+# a group and back on tcgroup (the rootmove workload), with a kprobe and a
+# kretprobe on each phase of a move; prints each phase's calls and total time
+# (not part of the figures).
+profile_rootmove() {
+	# attach (with the one-pass move inlined), the general path, a thread's
+	# look-up by the re-walk, the entries allocated before the lock, the
+	# refill work (reserve and resize), a batch of entries back to the pool
+	# and an old table's free, both a grace period later.
+	phase_profile rootmove_profile 10membership6attach 10membership10move_tasks \
+		10membership9is_member CssSetE10spare_with 10membership6refill \
+		CssSetE11refill_pool 18batch_rcu_callbackNtNtB4_10membership CssSetE4free \
+		-- rootmove tcgroup $TC "$1"
+}
+
+# profile_stream N: one stream run of N groups on tcgroup, traced: the exit
+# probe, the release check, the group's release work item and what it does
+# (the agent's copy), the exits, new kworkers and mutex waits (issue 28:
+# where the stream run's time goes).
+profile_stream() {
+	phase_profile stream_profile 10exit_probe 7release5check \
+		DelayedWorkItem3run Hierarchy13release_agent \
+		k:do_exit k:create_worker k:__mutex_lock_slowpath \
+		-- stream tcgroup $TC "$1"
 }
 
 mkdir -p /run/bench
@@ -337,7 +422,7 @@ echo "BENCH {\"kind\": \"conditions\", \"kernel\": $(jstr "$(uname -r)"), \"cpus
 	"\"profile_n\": $PROFILE, \"pin\": $PIN, \"listing\": $(jstr "$LISTING")," \
 	"\"lookup_groups\": $LOOKUP, \"reads\": $READS," \
 	"\"kill_procs\": $KILL, \"kill_reps\": $KILL_REPS," \
-	"\"stream\": $STREAM," \
+	"\"stream\": $STREAM, \"stream_profile\": $STREAM_PROFILE, \"burst\": $BURST," \
 	"\"uptime_s\": $(cut -d' ' -f1 /proc/uptime)}"
 
 note "fork/exit and thread create/exit: $ROUNDS rounds of $FORK"
@@ -448,8 +533,18 @@ for n in $NS; do
 		note "stream: $n groups, release.stream and v2 inotify, $reps repetitions"
 		stream_bench "$n" "$reps" $j
 	fi
+	if [ "$BURST" = 1 ]; then
+		note "burst: $n groups emptied by one cgroup.procs write, stream, v1 agent" \
+			"and v2 inotify, $reps repetitions"
+		burst_bench "$n" "$reps" $j
+	fi
 	j=$((j + 1))
 done
+
+if [ "$STREAM_PROFILE" -gt 0 ]; then
+	note "stream: $STREAM_PROFILE groups, traced"
+	profile_stream "$STREAM_PROFILE" || fail "no tracefs"
+fi
 
 note "depth: release and attach at depth $DEPTHS, $REPEAT rounds"
 for d in $DEPTHS; do
