@@ -722,16 +722,29 @@ def notify_markdown(s):
                        f"{', '.join(str(v) for v in e['counts']['missed'])} |")
     out.append("")
     for n in by_int(nt["cmp"]):
-        parts = []
-        for key, what, ref, target, hib in NOTIFY_TARGETS:
-            c = nt["cmp"][n].get(key)
-            if c:
-                goal = f"at least {target}x" if hib else "at most 1"
-                parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
-                             + ("met" if c["met"] else "NOT met")
-                             + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
+        parts = notify_target_parts(nt["cmp"][n])
         out.append(f"- N={n}, released by N exits: the stream's " + "; ".join(parts) + ".")
     out.append("")
+    out += notify_count_lines(nt)
+    return out
+
+
+def notify_target_parts(cmp_n):
+    """The stream's targets at one N (NOTIFY_TARGETS), each as a clause: ratio, target, verdict."""
+    parts = []
+    for key, what, ref, target, hib in NOTIFY_TARGETS:
+        c = cmp_n.get(key)
+        if c:
+            goal = f"at least {target}x" if hib else "at most 1"
+            parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
+                         + ("met" if c["met"] else "NOT met")
+                         + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
+    return parts
+
+
+def notify_count_lines(nt):
+    """Per N, the stream's and v2's counts of every run (lost, gaps, overflows, ...), then a blank line."""
+    out = []
     for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
         for path, name in NOTIFY_PATHS[:2]:
             e = nt["paths"].get(path, {}).get(n)
@@ -783,25 +796,11 @@ def burst_markdown(s):
                        f"{', '.join(str(v) for v in e['counts']['missed'])} |")
     out.append("")
     for n in by_int(nt["cmp"]):
-        parts = []
-        for key, what, ref, target, hib in NOTIFY_TARGETS:
-            c = nt["cmp"][n].get(key)
-            if c:
-                goal = f"at least {target}x" if hib else "at most 1"
-                parts.append(f"{what} / {'v1' if ref == 'v1' else 'v2'} {ratio_cell(c)}, target {goal}: "
-                             + ("met" if c["met"] else "NOT met")
-                             + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
+        parts = notify_target_parts(nt["cmp"][n])
         parts.append("nothing lost: " + ("met" if nt["cmp"][n]["stream_lost_nothing"] else "NOT met"))
         out.append(f"- N={n}, released by one write: the stream's " + "; ".join(parts) + ".")
     out.append("")
-    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
-        for path, name in NOTIFY_PATHS[:2]:
-            e = nt["paths"].get(path, {}).get(n)
-            if e:
-                out.append(f"- N={n}, {name}, per run: " + "; ".join(
-                    f"{k.replace('_', ' ')} {', '.join(str(v) for v in vals)}" for k, vals in e["counts"].items()
-                    if k != "missed") + ".")
-    out.append("")
+    out += notify_count_lines(nt)
     return out
 
 

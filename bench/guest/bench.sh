@@ -245,20 +245,26 @@ kill_bench() {
 	umount $V2 || fail "umount $V2"
 }
 
+# v2_watchable: mounts cgroup v2 at $V2 for the inotify observers, with one
+# watch per group allowed: more than the default of a 1 GiB guest at 10 000
+# groups. The queue (max_queued_events) keeps its default. Fails (reported)
+# if v2 cannot be mounted.
+v2_watchable() {
+	mkdir -p $V2
+	if ! mount -t cgroup2 none $V2; then
+		fail "mount -t cgroup2"
+		return 1
+	fi
+	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+}
+
 # stream_bench N REPS J: the release notification rows at N groups (issue 28),
 # REPS times in an order reversed every repetition (J, the count's index,
 # shifts it as the release runs'): tcgroup's release.stream ($TC, agent
 # emptied for the run) and cgroup v2's cgroup.events under inotify (mounted
 # at $V2 for it). cgroup v1's agent is the release runs' of the same N.
 stream_bench() {
-	mkdir -p $V2
-	if ! mount -t cgroup2 none $V2; then
-		fail "mount -t cgroup2"
-		return
-	fi
-	# One watch per group: more than the default of a 1 GiB guest at 10 000
-	# groups. The queue (max_queued_events) keeps its default.
-	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+	v2_watchable || return
 	r=1
 	while [ $r -le "$2" ]; do
 		for p in $(alternate $(($3 + r)) stream inotify); do
@@ -281,12 +287,7 @@ stream_bench() {
 # mounted at $V2 for it); REPS times, the order rotated every repetition (J,
 # the count's index, shifts it).
 burst_bench() {
-	mkdir -p $V2
-	if ! mount -t cgroup2 none $V2; then
-		fail "mount -t cgroup2"
-		return
-	fi
-	echo 1048576 >/proc/sys/fs/inotify/max_user_watches
+	v2_watchable || return
 	r=1
 	while [ $r -le "$2" ]; do
 		case $((($3 + r) % 3)) in
