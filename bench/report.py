@@ -389,7 +389,9 @@ def summarise(results):
         if not rs:
             continue
         m = {"runs": len(rs), "k": rs[0]["k"]}
-        for part in ("per_group", "per_file_lookup", "per_css_set", "left_after_rmdir"):
+        for part in ("per_group", "per_file_lookup", "per_css_set", "left_after_rmdir", "left_after_exit"):
+            if any(part not in r for r in rs):
+                continue
             m[part] = {k: figure(r[part][k] for r in rs) for k in
                        ("slabinfo_bytes", "meminfo_slab_bytes", "percpu_bytes", "memavailable_bytes")}
             m[part]["total_bytes"] = figure(r[part]["slabinfo_bytes"] + r[part]["percpu_bytes"] for r in rs)
@@ -506,6 +508,9 @@ def index_summary(results):
             f"`/proc/self/cgroup` (µs)", "lookup", "read_us", depth=d)
     row("1001 threads from the root into a group, `cgroup.procs` open+write+close (µs)", "rootmove", "into_us")
     row("1001 threads from a group back to the root, `cgroup.procs` open+write+close (µs)", "rootmove", "back_us")
+    if all("fresh_us" in r for r in results if r["kind"] == "rootmove"):
+        row("a just-started process of 1001 threads from the root into a group, written by its parent (µs)",
+            "rootmove", "fresh_us")
     return {"rows": rows, "growth": growth}
 
 
@@ -520,7 +525,10 @@ def index_markdown(s, w):
       "median, and the table gives the median and range of the runs. Listing: a group with one thread while the "
       "other threads wait in the root groups. Lookup: the calling process in a chain of groups, beside other "
       "groups; tcgroup reads its `membership.lookup`, v1 `/proc/self/cgroup`. Root moves: a process of 1001 "
-      "threads, all in the root groups, into a group and back.\n")
+      "threads, all in the root groups, into a group and back, again and again (from the second round on, "
+      "tcgroup's threads have task-map entries, kept parked while they are in the root groups); and a process "
+      "of 1001 threads just started by the bench, never in a group, moved in by its parent (the first "
+      "placement, where every thread needs a new entry: `BENCH_READS` / 5 times, rounded up).\n")
     w("| figure | tcgroup | cgroup v1 | ratio tcgroup / v1 | tcgroup is |")
     w("| --- | ---: | ---: | ---: | --- |")
     for r in ix["rows"]:
@@ -1358,11 +1366,14 @@ def markdown(doc):
           "cache shrunk through `/sys/kernel/slab/*/shrink` before each reading), and `Percpu` of "
           f"`/proc/meminfo`; `Slab` of `/proc/meminfo` (whole pages) as a cross-check. Each is the delta over {k} "
           "objects divided by their number. A css_set figure is the cost of moving one existing task into an "
-          "existing group of its own. The caches are those of the last run.\n")
+          "existing group of its own. *Left after rmdir*: with the tasks moved back to the root groups, still "
+          "alive (tcgroup keeps each one's task-map entry, parked, for its next move out, until it exits); *left "
+          "once the tasks exited*: after that. The caches are those of the last run.\n")
         w("| figure | fs | slabinfo (B) | percpu (B) | meminfo Slab (B) | largest caches (B per object) |")
         w("| --- | --- | ---: | ---: | ---: | --- |")
         for part, what in (("per_group", "empty group"), ("per_file_lookup", "first lookup of its `tasks` file"),
-                           ("per_css_set", "task in a group of its own"), ("left_after_rmdir", "left after rmdir")):
+                           ("per_css_set", "task in a group of its own"), ("left_after_rmdir", "left after rmdir"),
+                           ("left_after_exit", "left once the tasks exited")):
             for fs in FS:
                 m = mem.get(fs, {}).get(part)
                 if m:

@@ -20,7 +20,8 @@
  *                                           each group's fork loop running
  *   tcgroup-bench listing FS MNT T R        tasks, cgroup.procs of a 1-member group, T others
  *   tcgroup-bench lookup FS MNT G R DEPTHS  a task's groups at each depth, G other groups
- *   tcgroup-bench rootmove FS MNT R         1001 threads root -> group -> root, cgroup.procs
+ *   tcgroup-bench rootmove FS MNT R         1001 threads root -> group -> root, cgroup.procs;
+ *                                           a just-started process's, (R + 4) / 5 times
  *   tcgroup-bench stream FS MNT N           as release, observed by a release.stream reader
  *   tcgroup-bench inotify FS MNT N          as release on cgroup v2 (MNT), observed by
  *                                           inotify on every group's cgroup.events
@@ -769,7 +770,7 @@ static int cmd_memory(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
 	int k = atoi(argv[2]);
-	struct mem_snap *s = calloc(5, sizeof(*s));
+	struct mem_snap *s = calloc(6, sizeof(*s));
 	char p[PATH_BUF], v[16];
 	struct worker *w;
 	struct stat st;
@@ -802,6 +803,8 @@ static int cmd_memory(int argc, char **argv)
 	release_workers();
 	join_workers(w, k);
 	free(w);
+	/* tcgroup keeps a task's entry, parked, until its exit. */
+	settled_snap(&s[5]);
 
 	json_begin("memory");
 	json_str("fs", fs);
@@ -810,6 +813,7 @@ static int cmd_memory(int argc, char **argv)
 	json_mem("per_file_lookup", &s[1], &s[2], k);
 	json_mem("per_css_set", &s[2], &s[3], k);
 	json_mem("left_after_rmdir", &s[0], &s[4], k);
+	json_mem("left_after_exit", &s[0], &s[5], k);
 	json_end();
 	free(s);
 	return 0;
@@ -1752,20 +1756,69 @@ static int cmd_lookup(int argc, char **argv)
 }
 
 /*
+ * A just-started process of 1 + ATTACH_TASKS threads, all in the root groups
+ * (its parent's), moved into the group whose cgroup.procs is @into by its
+ * parent, as a supervisor places the process it has just started: the time
+ * of the write (open, write, close). The process is moved back to the root
+ * (@root) and ends before the return.
+ */
+static long long fresh_move(const char *into, const char *root)
+{
+	int ready[2], go[2], status;
+	long long t0, t;
+	char v[16], c = 0;
+	struct worker *w;
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+		die("pipe2");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		w = start_workers(ATTACH_TASKS);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		release_workers();
+		join_workers(w, ATTACH_TASKS);
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		die("fresh: the child's threads did not start");
+	snprintf(v, sizeof(v), "%d", pid);
+	t0 = now_ns();
+	write_file(into, v);
+	t = now_ns() - t0;
+	write_file(root, v);
+	if (write(go[1], &c, 1) != 1)
+		die("fresh: write to the child");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("fresh: child %d failed", pid);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	return t;
+}
+
+/*
  * rootmove: the calling process with 1000 worker threads, all in the root
  * groups, moved into a group and back by cgroup.procs, @r times each way,
- * each with open, write and close.
+ * each with open, write and close; then (r + 4) / 5 times a just-started
+ * process of as many threads, never in a group before, moved into the group
+ * by its parent (fresh_move()).
  */
 static int cmd_rootmove(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
-	int r = atoi(argv[2]), i;
+	int r = atoi(argv[2]), f = (atoi(argv[2]) + 4) / 5, i;
 	long long *into = calloc(r, sizeof(long long)), *back = calloc(r, sizeof(long long));
+	long long *fresh = calloc(f, sizeof(long long));
 	char p[PATH_BUF], root[PATH_BUF], v[16];
 	struct worker *w;
 	long long t0;
 
-	if (!into || !back)
+	if (!into || !back || !fresh)
 		die("calloc");
 	pin_sequential();
 	make_groups(mnt, 1);
@@ -1784,6 +1837,8 @@ static int cmd_rootmove(int argc, char **argv)
 	release_workers();
 	join_workers(w, ATTACH_TASKS);
 	free(w);
+	for (i = 0; i < f; i++)
+		fresh[i] = fresh_move(p, root);
 	remove_groups(mnt, 1);
 
 	json_begin("rootmove");
@@ -1791,9 +1846,11 @@ static int cmd_rootmove(int argc, char **argv)
 	json_int("threads", ATTACH_TASKS + 1);
 	index_json_us("into_us", into, r);
 	index_json_us("back_us", back, r);
+	index_json_us("fresh_us", fresh, f);
 	json_end();
 	free(into);
 	free(back);
+	free(fresh);
 	return 0;
 }
 

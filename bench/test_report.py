@@ -213,6 +213,27 @@ def test_burst_missed():
           "burst: no stream run, no comparison")
 
 
+def test_rootmove_fresh():
+    """The fresh-process row of the root moves: from `fresh_us` where every run has it, else none."""
+    def run(fs, into, fresh):
+        r = {"kind": "rootmove", "fs": fs, "threads": 1001, "into_us": [into] * 3, "back_us": [100.0] * 3}
+        if fresh is not None:
+            r["fresh_us"] = [fresh] * 3
+        return r
+
+    rs = [run("tcgroup", 200.0, 400.0), run("cgroup", 210.0, 200.0), run("tcgroup", 190.0, 420.0),
+          run("cgroup", 205.0, 190.0)]
+    rows = {r["what"]: r for r in report.index_summary(rs)["rows"]}
+    fresh = [r for w, r in rows.items() if w.startswith("a just-started process")]
+    check(len(fresh) == 1 and fresh[0]["cmp"]["verdict"] == "slower",
+          "rootmove: the fresh-process row, 2x v1's, is slower")
+    check(rows and all(r["cmp"]["verdict"] != "slower" for w, r in rows.items() if w.startswith("1001 threads")),
+          "rootmove: the round-trip rows are not slower")
+    rs.append(run("cgroup", 200.0, None))
+    check(not any(r["what"].startswith("a just-started") for r in report.index_summary(rs)["rows"]),
+          "rootmove: no fresh-process row when a run has no figure for it")
+
+
 def test_c_escaping():
     gcc = shutil.which("gcc")
     if not gcc:
@@ -261,6 +282,7 @@ def main():
     log = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "tests", "bench-small.log")
     test_compare()
     test_burst_missed()
+    test_rootmove_fresh()
     test_log(log)
     test_partial(log)
     test_c_escaping()

@@ -447,12 +447,16 @@ pub(crate) fn show(node: &Node, open: &Open, out: &mut KVec<u8>) -> Result {
         CFile::MembershipStats => {
             // Module-wide: the same in every hierarchy's root.
             let (allocated, failed, reserved) = membership::fork_stats();
+            let (entries, parked) = membership::entry_stats();
             let text = CString::try_from_fmt(fmt!(
-                "fork_reserve {}\nfork_allocated {}\nfork_failed {}\ncss_sets {}\n",
+                "fork_reserve {}\nfork_allocated {}\nfork_failed {}\ncss_sets {}\n\
+                 task_entries {}\ntask_entries_parked {}\n",
                 reserved,
                 allocated,
                 failed,
-                membership::css_sets()
+                membership::css_sets(),
+                entries,
+                parked
             ))?;
             out.extend_from_slice(text.to_bytes(), GFP_KERNEL)?;
             Ok(())

@@ -4,7 +4,8 @@
 //!
 //! Every task is in one group of each hierarchy. A [`CssSet`] is the tuple of a task's
 //! non-root groups, one per hierarchy at most; tasks with the same tuple share one. A task in
-//! root groups only has no entry and costs no memory.
+//! root groups only that never left them has no entry and costs no memory; one moved back to
+//! them keeps its entry, parked (readers find nothing), until it exits or moves out again.
 //!
 //! Readers find a task's css_set in [`TASKS`] under RCU, without locks. Writers -- the fork
 //! and exit probes, which run in atomic context, and moves -- hold [`static@CSS_SET_LOCK`], a
@@ -63,6 +64,7 @@ pub(crate) use listing::{
 };
 pub(crate) use migration::attach;
 pub(crate) use tracker::{
+    entry_stats,
     fork_stats,
     Tracker, //
 };
@@ -100,8 +102,8 @@ fn current_cset(task: &Task) -> Option<Arc<CssSet>> {
 
 /// Where a task is in one hierarchy, as the task map says ([`place_in`]).
 pub(crate) enum Place<'a> {
-    /// No task-map entry: the root group of every hierarchy, or, for a task that has not
-    /// started ([`task::is_started`]), not placed by its fork probe yet.
+    /// No task-map entry, or a parked one: the root group of every hierarchy, or, for a task
+    /// that has not started ([`task::is_started`]), not placed by its fork probe yet.
     NoEntry,
     /// The root group of this hierarchy; a group of another one.
     Root,

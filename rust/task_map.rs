@@ -6,7 +6,9 @@
 //! context cannot reserve for a key it does not know yet, so this abstraction file provides
 //! [`TaskMap`]: its entries readers load under [`rcu::Guard`] while writers, serialised by
 //! the map's [`Writer`], store and erase them, taking each new entry from a reserve that
-//! process context refills. Its parts:
+//! process context refills. A key unmapped by a change of its mapping ([`MapEntry::set`]) keeps
+//! its entry, *parked*: readers find nothing, and a later mapping of the key reuses it in place,
+//! with no entry to take; the entry goes when the key is erased or removed. Its parts:
 //!
 //! - [`members`]: the list of the entries that map to one object ([`Members`]);
 //! - [`table`]: the entries and the bucket tables;
@@ -161,15 +163,13 @@ impl<T: 'static> Drop for Spare<T> {
 ///
 /// # Invariants
 ///
-/// `link` is the link that holds `entry` (the key's bucket or the `next` of the entry before
-/// it), or the chain's last link if `entry` is null (the key is unmapped), in the table of
-/// `map`; `entry`, if not null, is the key's entry. Both stay valid while `w` is borrowed:
-/// only the writer unlinks entries or replaces the table.
+/// `entry`, if not null, is the key's entry (mapped or parked) in the table of `map`; null if
+/// the key has none. It stays valid while `w` is borrowed: only the writer unlinks entries or
+/// replaces the table.
 pub(crate) struct MapEntry<'w, 'r, T: 'static> {
     map: &'static TaskMap<T>,
     w: &'w mut Writer<T>,
     key: usize,
-    link: *const AtomicPtr<Mapping<T>>,
     entry: *const Mapping<T>,
     _rcu: PhantomData<&'r rcu::Guard>,
 }
@@ -182,15 +182,19 @@ impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
             return None;
         }
         // SAFETY: By the type invariant `entry` is the key's live entry; by the map's, its
-        // object lives at least until a grace period after its removal, so while `'r`.
-        Some(unsafe { &*(*self.entry).val.load(Relaxed) })
+        // object, unless it is parked (null), lives at least until a grace period after its
+        // removal, so while `'r`.
+        unsafe { (*self.entry).val.load(Relaxed).as_ref() }
     }
 
     /// Maps the key to `to` (`None`: unmaps it), which the caller keeps alive while it is
-    /// stored; `false` if it mapped it to `to` already. A new mapping takes its entry as
+    /// stored; `false` if it mapped it to `to` already. A key with no entry takes one as
     /// [`TaskMap::store`] does with `spare` (only that can fail, leaving the key as it was);
-    /// an unmapped entry is retired, and goes back to the pool a grace period after the
-    /// writer's next [`TaskMap::flush`]. `owner` is the task the key stands for. Never sleeps.
+    /// a key with an entry changes it in place. Unmapped, the key keeps its entry, parked
+    /// (readers find nothing), so that mapping it again takes no entry: a task moved back to
+    /// the root groups and out again costs no allocation. The entry goes when the key is
+    /// erased or removed ([`TaskMap::erase`], [`TaskMap::remove`]): the owner's exit. `owner`
+    /// is the task the key stands for. Never sleeps.
     pub(crate) fn set(
         self,
         to: Option<&T>,
@@ -205,25 +209,36 @@ impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
             self.map.insert(self.w, self.key, owner, to, spare)?;
             return Ok(true);
         }
-        // SAFETY: By the type invariant `entry` and `link` are live while `w` is borrowed,
-        // which it is for as long as `self`.
-        let (link, entry) = unsafe { (&*self.link, &*self.entry) };
-        if Some(entry.val.load(Relaxed).cast_const()) == to_ptr {
+        // SAFETY: By the type invariant `entry` is live while `w` is borrowed, which it is
+        // for as long as `self`.
+        let entry = unsafe { &*self.entry };
+        let now = entry.val.load(Relaxed);
+        if to_ptr.unwrap_or(core::ptr::null()) == now.cast_const() {
             return Ok(false);
+        }
+        let e = core::ptr::from_ref(entry).cast_mut();
+        if now.is_null() {
+            self.map.nr_parked.fetch_sub(1, Relaxed);
+        } else {
+            // SAFETY: `self` borrows the writer; the entry is mapped, so on the list of the
+            // object it maps to, which is live while stored (the map's invariant).
+            unsafe { unlink_member(e, now) };
         }
         match to_ptr {
             Some(p) => {
-                let e = core::ptr::from_ref(entry);
-                // SAFETY: `self` borrows the writer; the entry is mapped, so on the list of
-                // the object it maps to, which is live while stored (the map's invariant).
-                unsafe { unlink_member(e, entry.val.load(Relaxed)) };
-                // INVARIANT: The caller keeps `to` alive while it is stored.
-                entry.val.store(p.cast_mut(), Release);
                 // SAFETY: `self` borrows the writer; the entry, live, is off every list, and
-                // `p` is the caller's live object.
-                unsafe { link_member(e.cast_mut(), p) };
+                // `p` is the caller's live object. Readers find `p` only after the release
+                // store below, and the list is the writer's alone.
+                unsafe { link_member(e, p) };
+                // INVARIANT: The caller keeps `to` alive while it is stored; the entry is on
+                // its member list.
+                entry.val.store(p.cast_mut(), Release);
             }
-            None => self.map.retire(link, entry),
+            None => {
+                // INVARIANT: Parked: off every member list, its owner still the key's task.
+                entry.val.store(core::ptr::null_mut(), Release);
+                self.map.nr_parked.fetch_add(1, Relaxed);
+            }
         }
         Ok(true)
     }
@@ -247,9 +262,10 @@ impl<'w, 'r, T: HasMembers> MapEntry<'w, 'r, T> {
 /// `table` is null before [`TaskMap::init`] has run and from [`TaskMap::destroy`] on (the map
 /// holds nothing then); in between it points at a `Table` from `KBox::into_raw`, published
 /// with a release store, and every entry reachable from it, or from a table
-/// replaced less than a grace period ago, holds a key and points at a live `T` or one
-/// removed less than a grace period ago. Every entry of the current table is on the
-/// [`Members`] list of its object, and its `owner` is a live task (the contract of
+/// replaced less than a grace period ago, holds a key and points at a live `T`, one
+/// removed less than a grace period ago, or nothing (null: the key is parked, and readers find
+/// nothing). Every mapped entry of the current table is on the [`Members`] list of its object,
+/// a parked one on none, and the `owner` of each is a live task (the contract of
 /// [`TaskMap::init`]). Every entry is an object of `entries`, made while `table` is not
 /// null. `pool` is a chain of entries
 /// that no table holds and no reader can reach; `nr_free` counts it. `retired` is a chain
@@ -262,8 +278,10 @@ pub(crate) struct TaskMap<T: 'static> {
     table: AtomicPtr<Table<T>>,
     /// The number of buckets of `table`, for [`TaskMap::wants_refill`] without the writer.
     bits: AtomicUsize,
-    /// The mappings, changed by the writer only.
+    /// The entries of the table, mapped or parked; changed by the writer only.
     count: AtomicUsize,
+    /// The parked entries of the table; changed by the writer only.
+    nr_parked: AtomicUsize,
     pool: AtomicPtr<Mapping<T>>,
     nr_free: AtomicUsize,
     /// Entries unmapped ([`TaskMap::retire`]) since the last [`TaskMap::flush`], chained
@@ -291,6 +309,7 @@ impl<T: HasMembers> TaskMap<T> {
             table: AtomicPtr::new(core::ptr::null_mut()),
             bits: AtomicUsize::new(0),
             count: AtomicUsize::new(0),
+            nr_parked: AtomicUsize::new(0),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             nr_free: AtomicUsize::new(0),
             retired: AtomicPtr::new(core::ptr::null_mut()),
@@ -382,7 +401,27 @@ impl<T: HasMembers> TaskMap<T> {
 
     /// The object stored for `key`, valid while `_rcu` is held.
     /// `None` before [`TaskMap::init`] (the map holds nothing yet).
-    pub(crate) fn load<'a>(&self, _rcu: &'a rcu::Guard, key: usize) -> Option<&'a T> {
+    pub(crate) fn load<'a>(&self, rcu: &'a rcu::Guard, key: usize) -> Option<&'a T> {
+        let p = self.find(rcu, key)?.val.load(Acquire);
+        // SAFETY: By the type invariant the object, unless the key is parked (null), lives at
+        // least until a grace period after its removal, so for as long as `rcu` is held.
+        unsafe { p.as_ref() }
+    }
+
+    /// The entries of the map, and how many of them are parked: a snapshot, for statistics.
+    pub(crate) fn entries(&self) -> (usize, usize) {
+        (self.count.load(Relaxed), self.nr_parked.load(Relaxed))
+    }
+
+    /// Whether `key` has an entry, mapped or parked: a key that has none maps to nothing
+    /// without the writer's lock, and its task's exit has nothing to undo. Under `_rcu`, as
+    /// [`TaskMap::load`].
+    pub(crate) fn holds(&self, rcu: &rcu::Guard, key: usize) -> bool {
+        self.find(rcu, key).is_some()
+    }
+
+    /// The entry of `key`, mapped or parked, valid while `_rcu` is held.
+    fn find<'a>(&self, _rcu: &'a rcu::Guard, key: usize) -> Option<&'a Mapping<T>> {
         let t = self.table.load(Acquire);
         if t.is_null() {
             // Not initialised yet: nothing is mapped. (After `destroy` nothing calls this, by
@@ -400,10 +439,7 @@ impl<T: HasMembers> TaskMap<T> {
             // keeps its key) until a grace period after it became unreachable.
             let entry = unsafe { &*e };
             if entry.key.load(Relaxed) == key {
-                let p = entry.val.load(Acquire);
-                // SAFETY: By the type invariant the object lives at least until a grace
-                // period after its removal, so for as long as `_rcu` is held.
-                return Some(unsafe { &*p });
+                return Some(entry);
             }
             e = entry.next.load(Acquire);
         }
@@ -506,8 +542,8 @@ impl<T: HasMembers> TaskMap<T> {
         Ok(src)
     }
 
-    /// Unpublishes the entry of `key`, if any; its entry goes back to the pool after a grace
-    /// period. Never sleeps or allocates.
+    /// Unpublishes the entry of `key`, if any, mapped or parked; its entry goes back to the pool
+    /// after a grace period. Never sleeps or allocates.
     pub(crate) fn erase(&'static self, w: &mut Writer<T>, key: usize) {
         if let (link, Some(entry)) = self.lookup(w, key) {
             self.retire(link, entry);
@@ -515,10 +551,10 @@ impl<T: HasMembers> TaskMap<T> {
         }
     }
 
-    /// Unpublishes the entry of `key` and returns the object it held (which the caller keeps
-    /// alive for `_rcu`, as for a [`TaskMap::load`]), with one walk of its chain; `None` if
-    /// `key` is unmapped. The entry is retired, and goes back to the pool a grace period after
-    /// the flush of its batch: [`RETIRE_BATCH`] entries removed, or the writer's next
+    /// Unpublishes the entry of `key` and returns the object it held (which the caller keeps alive
+    /// for `_rcu`, as for a [`TaskMap::load`]), with one walk of its chain; `None` if `key` is
+    /// unmapped (a parked entry goes too). The entry is retired, and goes back to the pool a grace
+    /// period after the flush of its batch: [`RETIRE_BATCH`] entries removed, or the writer's next
     /// [`TaskMap::flush`], whichever comes first. Never sleeps or allocates.
     pub(crate) fn remove<'a>(
         &'static self,
@@ -526,27 +562,32 @@ impl<T: HasMembers> TaskMap<T> {
         _rcu: &'a rcu::Guard,
         key: usize,
     ) -> Option<&'a T> {
-        let obj: &'a T = {
+        let obj: Option<&'a T> = {
             let (link, entry) = self.lookup(w, key);
             let entry = entry?;
-            // SAFETY: By the map's invariant the object lives at least until a grace period
-            // after its removal, so while `_rcu` is held.
-            let obj = unsafe { &*entry.val.load(Relaxed) };
+            // SAFETY: By the map's invariant the object, unless the key is parked (null),
+            // lives at least until a grace period after its removal, so while `_rcu` is held.
+            let obj = unsafe { entry.val.load(Relaxed).as_ref() };
             self.retire(link, entry);
             obj
         };
         if self.nr_retired.load(Relaxed) >= RETIRE_BATCH {
             self.flush(w);
         }
-        Some(obj)
+        obj
     }
 
     /// Unlinks `entry`, which `link` holds, and adds it to the batch that [`TaskMap::flush`]
     /// gives back to the pool after a grace period. The caller is the writer.
     fn retire(&self, link: &AtomicPtr<Mapping<T>>, entry: &Mapping<T>) {
-        // SAFETY: The caller is the writer; the entry is mapped, so on the list of its
-        // object, live while stored (the map's invariant).
-        unsafe { unlink_member(entry, entry.val.load(Relaxed)) };
+        let obj = entry.val.load(Relaxed);
+        if obj.is_null() {
+            self.nr_parked.fetch_sub(1, Relaxed);
+        } else {
+            // SAFETY: The caller is the writer; the entry is mapped, so on the list of its
+            // object, live while stored (the map's invariant).
+            unsafe { unlink_member(entry, obj) };
+        }
         // Readers on the entry still find the rest of the chain through it.
         link.store(entry.next.load(Relaxed), Release);
         self.count.fetch_sub(1, Relaxed);
@@ -588,15 +629,13 @@ impl<T: HasMembers> TaskMap<T> {
         _rcu: &'r rcu::Guard,
         key: usize,
     ) -> MapEntry<'w, 'r, T> {
-        let (link, entry) = self.lookup(w, key);
-        let link = core::ptr::from_ref(link);
+        let (_, entry) = self.lookup(w, key);
         let entry = entry.map_or(core::ptr::null(), core::ptr::from_ref);
         // INVARIANT: Found by the writer, which the value borrows for its lifetime.
         MapEntry {
             map: self,
             w,
             key,
-            link,
             entry,
             _rcu: PhantomData,
         }

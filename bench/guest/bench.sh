@@ -393,9 +393,9 @@ profile_rootmove() {
 	# look-up by the re-walk, the entries allocated before the lock, the
 	# refill work (reserve and resize), a batch of entries back to the pool
 	# and an old table's free, both a grace period later.
-	phase_profile rootmove_profile 10membership6attach 10membership10move_tasks \
-		10membership9is_member CssSetE10spare_with 10membership6refill \
-		CssSetE11refill_pool 18batch_rcu_callbackNtNtB4_10membership CssSetE4free \
+	phase_profile rootmove_profile 9migration6attach 9migration10move_tasks \
+		10membership9is_member CssSetE10spare_with 7css_set6refill \
+		CssSetE11refill_pool 18batch_rcu_callbackNtNtNtB6_10membership CssSetE4free \
 		-- rootmove tcgroup $TC "$1"
 }
 

@@ -87,7 +87,8 @@ pub(super) fn list_members(group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> 
 }
 
 /// The ids of the tasks in the root group `group` of `hier`, in no order: every thread is
-/// walked, since a task in the root groups only has no entry in the task map.
+/// walked, since a task in the root groups only has no entry in the task map, or a parked one,
+/// on no css_set's list.
 pub(super) fn list_root(hier: u64, group: &Arc<Group>, tgid: bool) -> Result<KVec<i32>> {
     for _ in 0..LIST_RETRIES {
         let mut n = 0usize;

@@ -214,12 +214,16 @@ fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Pla
     // the address of a plan's `old` is sound: the plan holds a reference on it.
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
     let mut plans: KVec<Plan> = KVec::new();
-    // Tasks that have no entry in the task map and get one.
+    // Tasks that have no entry in the task map (not even a parked one) and get one.
     let mut entries = 0;
     for t in tasks.iter().cloned() {
-        let now = {
+        let (now, held) = {
             let rcu = rcu::read_lock();
-            TASKS.load(&rcu, task::key(&t)).map(core::ptr::from_ref)
+            let key = task::key(&t);
+            (
+                TASKS.load(&rcu, key).map(core::ptr::from_ref),
+                TASKS.holds(&rcu, key),
+            )
         };
         let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
             Some(i) => i,
@@ -228,8 +232,7 @@ fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Pla
                 plans.len() - 1
             }
         };
-        let now = now.is_some();
-        if !now && plans[plan].new.is_some() {
+        if !held && plans[plan].new.is_some() {
             entries += 1;
         }
         moves.push(
@@ -379,7 +382,11 @@ fn publish(
             for m in moves.iter_mut().filter(|m| !m.skip) {
                 let p = &mut plans[m.plan];
                 if p.new.is_none() {
-                    TASKS.erase(w, task::key(&m.task));
+                    // Back to the root groups: the entry stays, parked, for the next move out.
+                    let rcu = rcu::read_lock();
+                    let _ = TASKS
+                        .entry(w, &rcu, task::key(&m.task))
+                        .set(None, &m.task, None);
                 } else if p.old.is_none() && task::is_exiting_after_store(&m.task) {
                     // A first entry, for a task that started exiting after the test above: its
                     // exit probe may have looked without the lock and found none (see

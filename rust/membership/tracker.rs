@@ -42,6 +42,13 @@ pub(crate) fn fork_stats() -> (u64, u64, usize) {
     )
 }
 
+/// The task map's entries, for the root's `membership.stats`: all of them (one per task that
+/// is in a group, or was and has not exited), and those parked (of tasks moved back to the root
+/// groups).
+pub(crate) fn entry_stats() -> (usize, usize) {
+    TASKS.entries()
+}
+
 /// The fork and exit probes' side of membership.
 pub(crate) struct Tracker;
 
@@ -99,12 +106,14 @@ impl ForkExit for Tracker {
         // publishing it (`task::is_exiting_after_store`), and this probe runs after the flag
         // is set and issues the pairing barrier before its look-up: either the move sees the
         // flag and takes the entry back, or this sees the entry and waits for the move's lock.
-        // An entry that changes css_set stays in place, and a task's last entry is removed
-        // only here or by a move: the look-up below then finds what the lock protects.
+        // An entry that changes css_set stays in place, parked when its task goes back to the
+        // root groups (a task with a parked entry is in the root groups, but its entry is
+        // freed here), and a task's last entry is removed only here or by a move: the look-up
+        // below then finds what the lock protects.
         task::exit_barrier();
         let rcu = rcu::read_lock();
         let key = task::key(task);
-        if TASKS.load(&rcu, key).is_none() {
+        if !TASKS.holds(&rcu, key) {
             return;
         }
         let mut guard = CSS_SET_LOCK.lock();
@@ -112,8 +121,10 @@ impl ForkExit for Tracker {
             return;
         };
         // One walk of the entry's chain finds and unpublishes it; the entry goes back to the
-        // reserve with a batch of others (one `call_rcu()` per batch, not per exit).
+        // reserve with a batch of others (one `call_rcu()` per batch, not per exit). A parked
+        // entry goes too, with no css_set to put.
         let Some(cset) = TASKS.remove(w, &rcu, key) else {
+            MEMBERSHIP.as_ref(&guard).refill_if_low();
             return;
         };
         Membership::put(&mut guard, cset, 1);

@@ -175,8 +175,8 @@ impl<T: HasMembers> TaskMap<T> {
         Ok(())
     }
 
-    /// Replaces the table with `new`, holding a copy of every mapping in entries from
-    /// `spare`. Returns the old table (its entries still linked) for the caller to free after
+    /// Replaces the table with `new`, holding a copy of every entry (mapped or parked) in entries
+    /// from `spare`. Returns the old table (its entries still linked) for the caller to free after
     /// a grace period, or gives `new` back if `spare` is short.
     fn swap_table(
         &'static self,
@@ -206,10 +206,13 @@ impl<T: HasMembers> TaskMap<T> {
                 copy.val.store(entry.val.load(Relaxed), Relaxed);
                 copy.owner.store(entry.owner.load(Relaxed), Relaxed);
                 copy.next.store(nb.load(Relaxed), Relaxed);
-                // SAFETY: The writer is exclusive; `entry` is on the list of its object, live
-                // while stored, and the copy, free, on none. Readers of the lists hold the
-                // writer, so none sees the lists between these replacements.
-                unsafe { replace_member(e, n, entry.val.load(Relaxed)) };
+                let obj = entry.val.load(Relaxed);
+                if !obj.is_null() {
+                    // SAFETY: The writer is exclusive; `entry`, mapped, is on the list of its
+                    // object, live while stored, and the copy, free, on none. Readers of the
+                    // lists hold the writer, so none sees the lists between these replacements.
+                    unsafe { replace_member(e, n, obj) };
+                }
                 nb.store(n, Relaxed);
                 e = entry.next.load(Relaxed);
             }
@@ -426,6 +429,11 @@ mod tests {
         MAP.entry(w, &rcu::read_lock(), key).set(to, me(), spare)
     }
 
+    /// Whether `key` has an entry, mapped or parked.
+    fn held(key: usize) -> bool {
+        MAP.holds(&rcu::read_lock(), key)
+    }
+
     /// The object `key` maps to, by its number, as its entry reads it.
     fn got(w: &mut Writer<Obj>, key: usize) -> Option<u32> {
         MAP.entry(w, &rcu::read_lock(), key).get().map(|o| o.n)
@@ -451,12 +459,35 @@ mod tests {
         assert!(set(&mut w, 7, Some(&b), None)?);
         assert_eq!(loaded(7), Some(2));
         assert_eq!((members(&w, &a), members(&w, &b)), (1, 1));
-        // Unmapped: retired, back in the reserve a grace period after the flush.
+        // Unmapped: parked, readers find nothing, the entry stays the key's.
         assert!(set(&mut w, 7, None, None)?);
         assert!(set(&mut w, 8, None, None)?);
         assert!(!set(&mut w, 8, None, None)?);
         assert_eq!(loaded(7), None);
         assert_eq!(loaded(8), None);
+        assert_eq!(got(&mut w, 8), None);
+        assert!(held(7) && held(8));
+        assert_eq!(MAP.entries(), (2, 2));
+        assert_eq!((members(&w, &a), members(&w, &b)), (0, 0));
+        MAP.flush(&mut w);
+        barrier();
+        assert_eq!(MAP.reserved(), reserve - 2);
+        // Mapped again in place: no entry taken.
+        assert!(set(&mut w, 8, Some(&b), None)?);
+        assert_eq!(MAP.store(&mut w, 7, me(), &a, None)?, Source::Existing);
+        assert_eq!(MAP.reserved(), reserve - 2);
+        assert_eq!((loaded(7), loaded(8)), (Some(1), Some(2)));
+        assert_eq!(MAP.entries(), (2, 0));
+        assert_eq!((members(&w, &a), members(&w, &b)), (1, 1));
+        // Removed, parked or not: retired, back in the reserve a grace period after the flush.
+        assert!(set(&mut w, 7, None, None)?);
+        assert!(MAP.remove(&mut w, &rcu::read_lock(), 7).is_none());
+        assert_eq!(
+            MAP.remove(&mut w, &rcu::read_lock(), 8).map(|o| o.n),
+            Some(2)
+        );
+        assert!(!held(7) && !held(8));
+        assert_eq!(MAP.entries(), (0, 0));
         assert_eq!((members(&w, &a), members(&w, &b)), (0, 0));
         assert_eq!(MAP.reserved(), reserve - 2);
         MAP.flush(&mut w);
@@ -493,9 +524,8 @@ mod tests {
         assert_eq!(loaded(1000 + mapped), None);
         drop(spare);
         for key in 1000..1000 + mapped {
-            assert!(set(w, key, None, None)?);
+            MAP.erase(w, key);
         }
-        MAP.flush(w);
         barrier();
         Ok(())
     }
@@ -562,22 +592,30 @@ mod tests {
         for key in 0..n {
             assert!(MAP.store(w, 5000 + key, me(), &d, Some(&mut spare))? == Source::Spare);
         }
-        // Every other key on another object, to see that the resize keeps both lists.
+        // Every other key on another object, to see that the resize keeps both lists, and one
+        // key parked, to see that it keeps its entry.
         let d2 = obj(6);
         for key in (0..n).step_by(2) {
             assert!(MAP.store(w, 5000 + key, me(), &d2, None)? == Source::Existing);
         }
-        assert_eq!((members(w, &d), members(w, &d2)), (n / 2, n - n / 2));
+        assert!(set(w, 5003, None, None)?);
+        assert!(set(w, 5003, Some(&d), None)?);
+        assert!(set(w, 5003, None, None)?);
+        assert_eq!((members(w, &d), members(w, &d2)), (n / 2 - 1, n - n / 2));
         assert!(MAP.wants_refill());
         MAP.refill(|f| f(&mut *w))?;
         assert!(!MAP.wants_refill());
         assert_eq!(MAP.bits.load(Relaxed), MIN_BITS as usize + 1);
-        for key in 0..n {
+        for key in (0..n).filter(|&k| k != 3) {
             assert_eq!(loaded(5000 + key), Some(if key % 2 == 0 { 6 } else { 4 }));
         }
-        // The copies took the places of the old entries on the lists, which still unlink.
-        assert_eq!((members(w, &d), members(w, &d2)), (n / 2, n - n / 2));
+        assert!(loaded(5003).is_none() && held(5003));
+        assert_eq!(MAP.entries(), (n, 1));
+        // The copies took the places of the old entries on the lists, which still unlink; the
+        // parked key's copy is on none, and maps again in place.
+        assert_eq!((members(w, &d), members(w, &d2)), (n / 2 - 1, n - n / 2));
         assert!(set(w, 5001, Some(&d2), None)?);
+        assert!(set(w, 5003, Some(&d), None)?);
         assert_eq!(
             (members(w, &d), members(w, &d2)),
             (n / 2 - 1, n - n / 2 + 1)
@@ -586,7 +624,7 @@ mod tests {
         barrier();
         assert_eq!(MAP.reserved(), POOL_MAX);
         for key in 0..n {
-            assert!(set(w, 5000 + key, None, None)?);
+            assert!(MAP.remove(w, &rcu::read_lock(), 5000 + key).is_some());
         }
         assert_eq!((members(w, &d), members(w, &d2)), (0, 0));
         MAP.flush(w);

@@ -110,8 +110,11 @@ pub(super) fn try_move_shared(
     short: &mut usize,
 ) -> Result<Option<Shared>> {
     let key = task::key(task);
-    let rooted = TASKS.load(&rcu::read_lock(), key).is_none();
-    let first = entries_ahead(group, task, threadgroup, rooted, short);
+    let (rooted, entry_less) = {
+        let rcu = rcu::read_lock();
+        (TASKS.load(&rcu, key).is_none(), !TASKS.holds(&rcu, key))
+    };
+    let first = entries_ahead(group, task, threadgroup, entry_less, short);
     let mut spare = TASKS.spare_within(first)?;
     // A css_set allocated for the move, with the css_set it was planned from.
     let mut fresh: Option<(Arc<CssSet>, Option<Arc<CssSet>>)> = None;
@@ -223,31 +226,33 @@ pub(super) fn try_move_shared(
 
 /// How many task-map entries [`try_move_shared`] allocates before its lock: those the last
 /// attempt found short of (`short`, which it takes), one for the written task or the threads
-/// of a process leaving the root groups (`rooted`) as counted ahead.
+/// of a process leaving the root groups with no entry (`entry_less`) as counted ahead.
 fn entries_ahead(
     group: &Arc<Group>,
     task: &Task,
     threadgroup: bool,
-    rooted: bool,
+    entry_less: bool,
     short: &mut usize,
 ) -> usize {
-    // Threads in the root groups only have no entry in the task map: each one moved out of
-    // them needs one. They are not counted ahead (that was a walk of the thread group, as
-    // long as the move's own): the entries come from the reserve until it is low, and the
-    // threads that find none are counted and left for the next attempt, which allocates that
-    // many here, before the lock. The written task, if it is in the root groups, is known to
-    // need one: allocated at once if the reserve is low, rather than found short of by a
-    // first attempt, which would make a process that moves itself out of the root walk its
-    // threads twice (the reserve stays low until the refill work has run). Nothing is
-    // allocated under the lock.
-    let own = rooted && !group.is_root() && TASKS.reserve_low();
+    // Threads in the root groups only that were never out of them have no entry in the task map:
+    // each one moved out of them needs one. A thread that was in a group before kept its entry,
+    // parked, when it came back (`MapEntry::set`): it changes in place, as in a move between
+    // groups, and the written task's entry says whether its process is such. Threads without one
+    // are not counted ahead (that was a walk of the thread group, as long as the move's own): the
+    // entries come from the reserve until it is low, and the threads that find none are counted
+    // and left for the next attempt, which allocates that many here, before the lock. The written
+    // task, if it has no entry, is known to need one: allocated at once if the reserve is
+    // low, rather than found short of by a first attempt, which would make a process that moves
+    // itself out of the root walk its threads twice (the reserve stays low until the refill work
+    // has run). Nothing is allocated under the lock.
+    let own = entry_less && !group.is_root() && TASKS.reserve_low();
     // A process moved out of the root groups (a supervisor placing the process it has just
     // started, or a process placing itself) mostly has every thread there: its thread count,
     // read in O(1), sizes the entries, allocated in bulk, so that the first attempt does not
     // walk the thread group only to find how many it is short of. If some of its threads are
     // in groups already (the writer's own process, `echo $$`, may have threads elsewhere),
     // the entries they do not use go back to the reserve or the cache, in bulk.
-    let ahead = if rooted && threadgroup && !group.is_root() {
+    let ahead = if entry_less && threadgroup && !group.is_root() {
         let pooled = TASKS.reserved().saturating_sub(RESERVE / 2);
         task::nr_threads(task).saturating_sub(pooled)
     } else {
