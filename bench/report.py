@@ -1368,7 +1368,7 @@ def markdown(doc):
           "objects divided by their number. A css_set figure is the cost of moving one existing task into an "
           "existing group of its own. *Left after rmdir*: with the tasks moved back to the root groups, still "
           "alive (tcgroup keeps each one's task-map entry, parked, for its next move out, until it exits); *left "
-          "once the tasks exited*: after that. The caches are those of the last run.\n")
+          "once the tasks exited*: after that, against a reading taken before the tasks were started. The caches are those of the last run.\n")
         w("| figure | fs | slabinfo (B) | percpu (B) | meminfo Slab (B) | largest caches (B per object) |")
         w("| --- | --- | ---: | ---: | ---: | --- |")
         for part, what in (("per_group", "empty group"), ("per_file_lookup", "first lookup of its `tasks` file"),

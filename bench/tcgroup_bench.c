@@ -770,7 +770,7 @@ static int cmd_memory(int argc, char **argv)
 {
 	const char *fs = argv[0], *mnt = argv[1];
 	int k = atoi(argv[2]);
-	struct mem_snap *s = calloc(6, sizeof(*s));
+	struct mem_snap *s = calloc(7, sizeof(*s));
 	char p[PATH_BUF], v[16];
 	struct worker *w;
 	struct stat st;
@@ -778,6 +778,8 @@ static int cmd_memory(int argc, char **argv)
 
 	if (!s)
 		die("calloc");
+	/* Before the tasks exist, for what is left once they exited. */
+	settled_snap(&s[5]);
 	w = start_workers(k);
 	settled_snap(&s[0]);
 	make_groups(mnt, k);
@@ -804,7 +806,7 @@ static int cmd_memory(int argc, char **argv)
 	join_workers(w, k);
 	free(w);
 	/* tcgroup keeps a task's entry, parked, until its exit. */
-	settled_snap(&s[5]);
+	settled_snap(&s[6]);
 
 	json_begin("memory");
 	json_str("fs", fs);
@@ -813,7 +815,7 @@ static int cmd_memory(int argc, char **argv)
 	json_mem("per_file_lookup", &s[1], &s[2], k);
 	json_mem("per_css_set", &s[2], &s[3], k);
 	json_mem("left_after_rmdir", &s[0], &s[4], k);
-	json_mem("left_after_exit", &s[0], &s[5], k);
+	json_mem("left_after_exit", &s[5], &s[6], k);
 	json_end();
 	free(s);
 	return 0;
