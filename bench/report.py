@@ -474,6 +474,21 @@ def markdown_kill(s):
     return out
 
 
+def listing_growth(results, key, lo, hi):
+    """tcgroup's listing time with `hi` other threads against its own with
+    `lo`, paired: each run measured both counts in one process (its records
+    share a "run"); the median and range of the runs' ratios of their
+    medians. None if no run has both (a log from before the pairing)."""
+    runs = {}
+    for r in by_fs(results, "listing", "tcgroup"):
+        if "run" in r:
+            runs.setdefault(r["run"], {})[r["others"]] = statistics.median(r[key])
+    ratios = sorted(v[hi] / v[lo] for v in runs.values() if lo in v and hi in v)
+    if not ratios:
+        return None
+    return {"ratio": statistics.median(ratios), "min": ratios[0], "max": ratios[-1], "pairs": len(ratios)}
+
+
 def index_summary(results):
     """The index workloads (listing a group, looking a task's groups up, a
     process moved out of the root): rows of (what, tcgroup, v1, ratio), each
@@ -501,7 +516,8 @@ def index_summary(results):
             tc[t] = row(f"read {what} of a 1-member group, {t:,} other threads (µs)", "listing", key, others=t)
         if len(others) > 1 and tc[others[0]] and tc[others[-1]]:
             growth[key] = {"from": others[0], "to": others[-1],
-                           "ratio": compare_unpaired(tc[others[-1]], tc[others[0]])}
+                           "ratio": listing_growth(results, key, others[0], others[-1])
+                           or compare_unpaired(tc[others[-1]], tc[others[0]])}
     for d in sorted({r["depth"] for r in results if r["kind"] == "lookup"}):
         g = next(r["groups"] for r in results if r["kind"] == "lookup")
         row(f"a task's groups at depth {d}, {g:,} other groups: `membership.lookup` against "
@@ -523,7 +539,9 @@ def index_markdown(s, w):
         return
     w("Each run reads (open, read to the end, close) or moves N times (`BENCH_READS`); a run's figure is its "
       "median, and the table gives the median and range of the runs. Listing: a group with one thread while the "
-      "other threads wait in the root groups. Lookup: the calling process in a chain of groups, beside other "
+      "other threads wait in the root groups; each run measures every count of other threads in turn, in one "
+      "process, going up (the threads of a count started on top of the count before) and down again (each "
+      "count's own threads ended), so that every count but the largest is read before and after it. Lookup: the calling process in a chain of groups, beside other "
       "groups; tcgroup reads its `membership.lookup`, v1 `/proc/self/cgroup`. Root moves: a process of 1001 "
       "threads, all in the root groups, into a group and back, again and again (from the second round on, "
       "tcgroup's threads have task-map entries, kept parked while they are in the root groups); and a process "
@@ -536,8 +554,11 @@ def index_markdown(s, w):
           f"{verdict_cell(r['cmp'], False)} |")
     w("")
     for key, g in ix.get("growth", {}).items():
+        paired = g["ratio"].get("pairs")
+        how = (f"the median and range of {paired} runs, each measuring both counts in one process" if paired
+               else "runs not paired: widest range")
         w(f"- tcgroup's `{'tasks' if key == 'tasks_us' else 'cgroup.procs'}` read with {g['to']:,} other threads "
-          f"against its own with {g['from']:,}: {ratio_cell(g['ratio'])}.")
+          f"against its own with {g['from']:,}: {ratio_cell(g['ratio'])} ({how}).")
     if ix.get("growth"):
         w("")
 

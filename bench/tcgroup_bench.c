@@ -18,7 +18,8 @@
  *   tcgroup-bench idle NS R FS MNT [FS MNT] one group released beside N idle ones
  *   tcgroup-bench kill FS MNT P G           cgroup.kill of P processes in G groups,
  *                                           each group's fork loop running
- *   tcgroup-bench listing FS MNT T R        tasks, cgroup.procs of a 1-member group, T others
+ *   tcgroup-bench listing FS MNT T,.. R     tasks, cgroup.procs of a 1-member group, T others,
+ *                                           each T in turn in one process, up and down
  *   tcgroup-bench lookup FS MNT G R DEPTHS  a task's groups at each depth, G other groups
  *   tcgroup-bench rootmove FS MNT R         1001 threads root -> group -> root, cgroup.procs;
  *                                           a just-started process's, (R + 4) / 5 times
@@ -188,11 +189,15 @@ static void remove_groups(const char *mnt, int n)
 	}
 }
 
-/* Worker threads: each reports its tid, waits for the start word, then exits. */
+/*
+ * Worker threads: each reports its tid, waits for its start word (the one of
+ * start_workers(), or a set's own: start_workers_on()), then exits.
+ */
 struct worker {
 	pthread_t thread;
 	pid_t tid;
 	long long exit_ns;
+	int *word;
 };
 
 static int start_word;
@@ -206,16 +211,18 @@ static void futex_wait(int *word, int val)
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
+	int *word = w->word ? w->word : &start_word;
 
 	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	__atomic_add_fetch(&ready_count, 1, __ATOMIC_SEQ_CST);
-	while (!__atomic_load_n(&start_word, __ATOMIC_ACQUIRE))
-		futex_wait(&start_word, 0);
+	while (!__atomic_load_n(word, __ATOMIC_ACQUIRE))
+		futex_wait(word, 0);
 	w->exit_ns = now_ns();
 	return NULL;
 }
 
-static struct worker *start_workers(int n)
+/* @n workers waiting on @word (NULL: the common start word). */
+static struct worker *start_workers_on(int n, int *word)
 {
 	struct worker *w = calloc(n, sizeof(*w));
 	pthread_attr_t attr;
@@ -224,11 +231,12 @@ static struct worker *start_workers(int n)
 
 	if (!w)
 		die("calloc");
-	start_word = 0;
+	*(word ? word : &start_word) = 0;
 	ready_count = 0;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, WORKER_STACK);
 	for (i = 0; i < n; i++) {
+		w[i].word = word;
 		errno = pthread_create(&w[i].thread, &attr, worker_fn, &w[i]);
 		if (errno)
 			die("pthread_create %d", i);
@@ -241,6 +249,18 @@ static struct worker *start_workers(int n)
 		nap(POLL_STEP_NS);
 	}
 	return w;
+}
+
+static struct worker *start_workers(int n)
+{
+	return start_workers_on(n, NULL);
+}
+
+/* Lets the workers waiting on @word exit. */
+static void release_word(int *word)
+{
+	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 /* Lets every worker exit; returns the time just before the wake-up. */
@@ -1630,29 +1650,27 @@ static long long index_read(const char *path, char *buf, size_t size)
 }
 
 /*
- * listing: a group of one member (a worker thread) while @t other threads
- * exist in the root groups; @r reads of its tasks and cgroup.procs, each
- * with open, read and close, alternating.
+ * listing: a group of one member (a worker thread) beside other threads of
+ * the calling process in the root groups: for each count T of @list
+ * (ascending, comma-separated), as many other threads, and @r reads of the
+ * group's tasks and cgroup.procs, each with open, read and close,
+ * alternating. The counts are measured going up (each count's threads
+ * started on top of those of the count before) and again going down (each
+ * count's own threads ended), so that every count but the largest is read
+ * before and after it: a drift or a warm-up over the run weighs on every
+ * count alike. Every count is read in the one process, seconds apart: its
+ * records share a "run" (the process id), so that a count's time against
+ * another's is paired.
  */
-static int cmd_listing(int argc, char **argv)
-{
-	const char *fs = argv[0], *mnt = argv[1];
-	int t = atoi(argv[2]), r = atoi(argv[3]), i;
-	long long *tasks_ns = calloc(r, sizeof(long long));
-	long long *procs_ns = calloc(r, sizeof(long long));
-	char p[PATH_BUF], q[PATH_BUF], v[16], buf[4096];
-	struct worker *member, *others;
+#define LISTING_COUNTS 8
 
-	if (!tasks_ns || !procs_ns)
-		die("calloc");
-	pin_sequential();
-	make_groups(mnt, 1);
-	member = start_workers(1);
-	group_path(p, mnt, 0, "tasks");
-	snprintf(v, sizeof(v), "%d", member[0].tid);
-	write_file(p, v);
-	others = t ? start_workers(t) : NULL;
-	group_path(q, mnt, 0, "cgroup.procs");
+/* @r reads of each of @p and @q, into @tasks_ns and @procs_ns. */
+static void listing_reads(const char *p, const char *q, int r, long long *tasks_ns,
+			  long long *procs_ns)
+{
+	char buf[4096];
+	int i;
+
 	/* One read of each first, unreported: the dentries and the buffers. */
 	index_read(p, buf, sizeof(buf));
 	index_read(q, buf, sizeof(buf));
@@ -1660,24 +1678,78 @@ static int cmd_listing(int argc, char **argv)
 		tasks_ns[i] = index_read(p, buf, sizeof(buf));
 		procs_ns[i] = index_read(q, buf, sizeof(buf));
 	}
-	/* The workers all wait on the one start word: one wake-up for both. */
+}
+
+static int cmd_listing(int argc, char **argv)
+{
+	const char *fs = argv[0], *mnt = argv[1];
+	char *list = strdup(argv[2]), *tok, *save = NULL;
+	int r = atoi(argv[3]), k, n = 0, counts[LISTING_COUNTS], words[LISTING_COUNTS];
+	long long *tasks_ns = calloc((size_t)LISTING_COUNTS * 2 * r, sizeof(long long));
+	long long *procs_ns = calloc((size_t)LISTING_COUNTS * 2 * r, sizeof(long long));
+	int got[LISTING_COUNTS] = { 0 };
+	char p[PATH_BUF], q[PATH_BUF], v[16];
+	struct worker *member, *sets[LISTING_COUNTS];
+
+	if (!list || !tasks_ns || !procs_ns)
+		die("calloc");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == LISTING_COUNTS)
+			die("listing: more than %d counts", LISTING_COUNTS);
+		counts[n] = atoi(tok);
+		if (counts[n] < (n ? counts[n - 1] + 1 : 0))
+			die("listing: the counts %s do not ascend", argv[2]);
+		n++;
+	}
+	if (!n)
+		die("listing: no count");
+	pin_sequential();
+	make_groups(mnt, 1);
+	member = start_workers(1);
+	group_path(p, mnt, 0, "tasks");
+	snprintf(v, sizeof(v), "%d", member[0].tid);
+	write_file(p, v);
+	group_path(q, mnt, 0, "cgroup.procs");
+	/* Up: count k's threads on top of count k - 1's, each set on its own word. */
+	for (k = 0; k < n; k++) {
+		sets[k] = counts[k] - (k ? counts[k - 1] : 0) ?
+			start_workers_on(counts[k] - (k ? counts[k - 1] : 0), &words[k]) : NULL;
+		listing_reads(p, q, r, tasks_ns + (size_t)k * 2 * r, procs_ns + (size_t)k * 2 * r);
+		got[k] = r;
+	}
+	/* Down: the largest count's threads end, then the next, each count read again. */
+	for (k = n - 1; k > 0; k--) {
+		if (sets[k]) {
+			release_word(&words[k]);
+			join_workers(sets[k], counts[k] - counts[k - 1]);
+			free(sets[k]);
+		}
+		listing_reads(p, q, r, tasks_ns + (size_t)(k - 1) * 2 * r + r,
+			      procs_ns + (size_t)(k - 1) * 2 * r + r);
+		got[k - 1] += r;
+	}
+	for (k = 0; k < n; k++) {
+		json_begin("listing");
+		json_str("fs", fs);
+		json_int("others", counts[k]);
+		json_int("reads", got[k]);
+		json_int("run", getpid());
+		index_json_us("tasks_us", tasks_ns + (size_t)k * 2 * r, got[k]);
+		index_json_us("procs_us", procs_ns + (size_t)k * 2 * r, got[k]);
+		json_end();
+	}
 	release_workers();
 	join_workers(member, 1);
-	if (others)
-		join_workers(others, t);
 	free(member);
-	free(others);
+	if (sets[0]) {
+		release_word(&words[0]);
+		join_workers(sets[0], counts[0]);
+		free(sets[0]);
+	}
 	remove_groups(mnt, 1);
-
-	json_begin("listing");
-	json_str("fs", fs);
-	json_int("others", t);
-	json_int("reads", r);
-	index_json_us("tasks_us", tasks_ns, r);
-	index_json_us("procs_us", procs_ns, r);
-	json_end();
 	free(tasks_ns);
 	free(procs_ns);
+	free(list);
 	return 0;
 }
 

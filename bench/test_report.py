@@ -234,6 +234,29 @@ def test_rootmove_fresh():
           "rootmove: no fresh-process row when a run has no figure for it")
 
 
+def test_listing_growth():
+    """The listing's growth is paired by run where the records say which run they came from."""
+    def run(fs, run_id, lo, hi):
+        out = []
+        for t, us in ((100, lo), (10000, hi)):
+            r = {"kind": "listing", "fs": fs, "others": t, "reads": 3, "tasks_us": [us] * 3, "procs_us": [us] * 3}
+            if run_id is not None:
+                r["run"] = run_id
+            out.append(r)
+        return out
+
+    rs = (run("tcgroup", 1, 10.0, 11.0) + run("tcgroup", 2, 12.0, 12.6) + run("tcgroup", 3, 8.0, 8.4)
+          + run("cgroup", 4, 20.0, 20.0) + run("cgroup", 5, 21.0, 21.0) + run("cgroup", 6, 22.0, 22.0))
+    g = report.index_summary(rs)["growth"]["tasks_us"]["ratio"]
+    check(g["pairs"] == 3 and abs(g["ratio"] - 1.05) < 1e-9 and abs(g["max"] - 1.1) < 1e-9,
+          "listing: growth paired by run: median 1.05 of 1.1, 1.05, 1.05")
+    for r in rs:
+        r.pop("run")
+    g = report.index_summary(rs)["growth"]["tasks_us"]["ratio"]
+    check("pairs" not in g and abs(g["ratio"] - 1.1) < 1e-9 and abs(g["max"] - 12.6 / 8.0) < 1e-9,
+          "listing: without runs, the ratio of the medians (11 / 10) and the widest range")
+
+
 def test_c_escaping():
     gcc = shutil.which("gcc")
     if not gcc:
@@ -283,6 +306,7 @@ def main():
     test_compare()
     test_burst_missed()
     test_rootmove_fresh()
+    test_listing_growth()
     test_log(log)
     test_partial(log)
     test_c_escaping()

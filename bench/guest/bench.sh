@@ -555,12 +555,11 @@ for d in $DEPTHS; do
 done
 
 if [ "$LISTING" != none ]; then
-	for t in $(echo "$LISTING" | tr , ' '); do
-		note "listing: a 1-member group beside $t other threads, $READS reads," \
-			"$REPEAT rounds"
-		for fs in $(rounds tcgroup cgroup); do
-			run listing $fs "$(mnt $fs)" "$t" "$READS"
-		done
+	# Each run measures every count in turn, in one process: paired.
+	note "listing: a 1-member group beside $LISTING other threads, $READS reads" \
+		"per count, $REPEAT rounds"
+	for fs in $(rounds tcgroup cgroup); do
+		run listing $fs "$(mnt $fs)" "$LISTING" "$READS"
 	done
 	note "lookup: a task's groups at depth $DEPTHS beside $LOOKUP groups, $REPEAT rounds"
 	for fs in $(rounds tcgroup cgroup); do
