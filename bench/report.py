@@ -736,19 +736,8 @@ def notify_markdown(s):
     out.append("| N | path | runs | notifications/s | latency p50 (ms) | latency p99 (ms) | first (ms) | "
                "exits -> last (ms) | last exit (ms) | wake-ups | missed per run |")
     out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
-        for path, name in NOTIFY_PATHS:
-            e = nt["paths"].get(path, {}).get(n)
-            if not e:
-                continue
-            if "rate_per_s" in e:
-                cells = " | ".join(fig_cell(e[k]) for k in ("rate_per_s", "lat_p50_ms", "lat_p99_ms",
-                                                            "first_call_ms", "total_ms", "exits_ms"))
-            else:
-                cells = " | ".join(["nothing observed"] * 6)
-            wk = fig_cell(e["wakeups"]) if "wakeups" in e else "one exec per call"
-            out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
-                       f"{', '.join(str(v) for v in e['counts']['missed'])} |")
+    out += notify_table_rows(nt, ("rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms",
+                                  "exits_ms"))
     out.append("")
     for n in by_int(nt["cmp"]):
         parts = notify_target_parts(nt["cmp"][n])
@@ -769,6 +758,26 @@ def notify_target_parts(cmp_n):
                          + ("met" if c["met"] else "NOT met")
                          + (", at every pair" if c["met_every_pair"] else ", not at every pair"))
     return parts
+
+
+def notify_table_rows(nt, keys):
+    """The table rows of a notification section (exits or burst): per N and path, its runs, the figures
+    `keys` ("-" where a run set has none), its wake-ups (v1's agent: one exec per call) and the groups
+    each run missed."""
+    out = []
+    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
+        for path, name in NOTIFY_PATHS:
+            e = nt["paths"].get(path, {}).get(n)
+            if not e:
+                continue
+            if "rate_per_s" in e:
+                cells = " | ".join(fig_cell(e[k]) if k in e else "-" for k in keys)
+            else:
+                cells = " | ".join(["nothing observed"] * len(keys))
+            wk = "one exec per call" if path == "v1" else fig_cell(e["wakeups"]) if "wakeups" in e else "-"
+            out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
+                       f"{', '.join(str(v) for v in e['counts']['missed'])} |")
+    return out
 
 
 def notify_count_lines(nt):
@@ -809,20 +818,8 @@ def burst_markdown(s):
     out.append("| N | path | runs | notifications/s | latency p50 (ms) | latency p99 (ms) | first (ms) | "
                "t0 -> last (ms) | write (ms) | after (ms) | wake-ups | missed per run |")
     out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for n in sorted({n for p in nt["paths"].values() for n in p}, key=int):
-        for path, name in NOTIFY_PATHS:
-            e = nt["paths"].get(path, {}).get(n)
-            if not e:
-                continue
-            if "rate_per_s" in e:
-                cells = " | ".join(fig_cell(e[k]) if k in e else "-" for k in (
-                    "rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms", "write_ms",
-                    "after_write_ms"))
-            else:
-                cells = " | ".join(["nothing observed"] * 7)
-            wk = "one exec per call" if path == "v1" else fig_cell(e["wakeups"]) if "wakeups" in e else "-"
-            out.append(f"| {n} | {name} | {e['runs']} | {cells} | {wk} | "
-                       f"{', '.join(str(v) for v in e['counts']['missed'])} |")
+    out += notify_table_rows(nt, ("rate_per_s", "lat_p50_ms", "lat_p99_ms", "first_call_ms", "total_ms",
+                                  "write_ms", "after_write_ms"))
     out.append("")
     for n in by_int(nt["cmp"]):
         parts = notify_target_parts(nt["cmp"][n])
