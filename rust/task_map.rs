@@ -402,10 +402,17 @@ impl<T: HasMembers> TaskMap<T> {
     /// The object stored for `key`, valid while `_rcu` is held.
     /// `None` before [`TaskMap::init`] (the map holds nothing yet).
     pub(crate) fn load<'a>(&self, rcu: &'a rcu::Guard, key: usize) -> Option<&'a T> {
+        self.slot(rcu, key).flatten()
+    }
+
+    /// What `key` has, with one walk of its chain: `None` if no entry, `Some(None)` if a parked
+    /// one, else the object, valid while `rcu` is held as for a [`TaskMap::load`]. For a
+    /// caller that needs both what the key maps to and whether it has an entry.
+    pub(crate) fn slot<'a>(&self, rcu: &'a rcu::Guard, key: usize) -> Option<Option<&'a T>> {
         let p = self.find(rcu, key)?.val.load(Acquire);
         // SAFETY: By the type invariant the object, unless the key is parked (null), lives at
         // least until a grace period after its removal, so for as long as `rcu` is held.
-        unsafe { p.as_ref() }
+        Some(unsafe { p.as_ref() })
     }
 
     /// The entries of the map, and how many of them are parked: a snapshot, for statistics.
@@ -414,7 +421,7 @@ impl<T: HasMembers> TaskMap<T> {
     }
 
     /// Whether `key` has an entry, mapped or parked: a key that has none maps to nothing
-    /// without the writer's lock, and its task's exit has nothing to undo. Under `_rcu`, as
+    /// without the writer's lock, and its task's exit has nothing to undo. Under `rcu`, as
     /// [`TaskMap::load`].
     pub(crate) fn holds(&self, rcu: &rcu::Guard, key: usize) -> bool {
         self.find(rcu, key).is_some()

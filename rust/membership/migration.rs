@@ -219,11 +219,8 @@ fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Pla
     for t in tasks.iter().cloned() {
         let (now, held) = {
             let rcu = rcu::read_lock();
-            let key = task::key(&t);
-            (
-                TASKS.load(&rcu, key).map(core::ptr::from_ref),
-                TASKS.holds(&rcu, key),
-            )
+            let slot = TASKS.slot(&rcu, task::key(&t));
+            (slot.flatten().map(core::ptr::from_ref), slot.is_some())
         };
         let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
             Some(i) => i,

@@ -112,7 +112,8 @@ pub(super) fn try_move_shared(
     let key = task::key(task);
     let (rooted, entry_less) = {
         let rcu = rcu::read_lock();
-        (TASKS.load(&rcu, key).is_none(), !TASKS.holds(&rcu, key))
+        let slot = TASKS.slot(&rcu, key);
+        (slot.flatten().is_none(), slot.is_none())
     };
     let first = entries_ahead(group, task, threadgroup, entry_less, short);
     let mut spare = TASKS.spare_within(first)?;
