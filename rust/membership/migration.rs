@@ -5,10 +5,10 @@
 
 use crate::membership::{
     css_set::{
-        hash,
-        reserve_links, //
+        reserve_links,
+        CssSetTable,
+        Destination, //
     },
-    current_cset,
     is_member,
     CssSet,
     Membership,
@@ -75,6 +75,11 @@ impl Plan {
 pub(super) struct Move {
     task: ARef<Task>,
     plan: usize,
+    /// The address of the css_set the task had when planned (0: none), which groups the moves
+    /// by plan; only compared, never followed.
+    from: usize,
+    /// The task had an entry in the task map, parked or not, when planned.
+    held: bool,
     /// Found exiting under the lock, in a move that leaves exiting tasks where they are.
     skip: bool,
 }
@@ -98,24 +103,25 @@ pub(super) fn replaced(
     Ok(v)
 }
 
-/// The plan for the tasks that now use `old`: the css_set of `old`'s groups with `hier`'s
-/// replaced by `group`, found in use (O(1), by the hash of its groups) or allocated.
-pub(super) fn plan(old: Option<Arc<CssSet>>, hier: u64, group: &Arc<Group>) -> Result<Plan> {
-    let groups = replaced(old.as_ref(), hier, group)?;
-    let mut fresh = false;
-    let new = if groups.is_empty() {
-        None
-    } else {
-        let groups_hash = hash(groups.iter());
-        let found =
-            Membership::find_groups(&CSS_SET_LOCK.lock(), groups_hash, groups.iter()).cloned();
-        match found {
-            Some(c) => Some(c),
-            None => {
-                fresh = true;
-                Some(CssSet::new(groups)?)
-            }
-        }
+/// Where the tasks of a plan go, as found under the lock: the root groups, a css_set in use, or
+/// one to allocate.
+enum Target {
+    Root,
+    InUse(Arc<CssSet>),
+    Unused,
+}
+
+/// The plan for the tasks that now use `old`, whose destination was found to be `target`: the
+/// css_set of `old`'s groups with `hier`'s replaced by `group`, allocated here (outside the
+/// lock) if none was in use.
+fn plan(old: Option<Arc<CssSet>>, target: Target, hier: u64, group: &Arc<Group>) -> Result<Plan> {
+    let (new, fresh) = match target {
+        Target::Root => (None, false),
+        Target::InUse(c) => (Some(c), false),
+        Target::Unused => (
+            Some(CssSet::new(replaced(old.as_ref(), hier, group)?)?),
+            true,
+        ),
     };
     Ok(Plan {
         old,
@@ -206,41 +212,76 @@ pub(super) fn try_move_tasks(
     Ok(true)
 }
 
-/// The planning of [`try_move_tasks`], without the lock.
+/// The planning of [`try_move_tasks`], without the lock but for one round trip to find the
+/// css_sets.
 fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Planned> {
     // Plan once per css_set the tasks have, not per task: the threads of a process moved by
-    // `cgroup.procs` mostly share one. A task's css_set is read under RCU alone; the plan is
-    // checked against it under the lock below, so a race only costs a retry. Comparing with
-    // the address of a plan's `old` is sound: the plan holds a reference on it.
+    // `cgroup.procs` mostly share one, but a process whose threads are each in a group of its
+    // own has as many css_sets as threads. A task's css_set is read under RCU alone; the plan
+    // is checked against it under the lock below, so a race only costs a retry.
     let mut moves = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
-    let mut plans: KVec<Plan> = KVec::new();
-    // Tasks that have no entry in the task map (not even a parked one) and get one.
-    let mut entries = 0;
     for t in tasks.iter().cloned() {
-        let (now, held) = {
+        let (from, held) = {
             let rcu = rcu::read_lock();
             let slot = TASKS.slot(&rcu, task::key(&t));
-            (slot.flatten().map(core::ptr::from_ref), slot.is_some())
+            (
+                slot.flatten()
+                    .map_or(0, |c| core::ptr::from_ref(c) as usize),
+                slot.is_some(),
+            )
         };
-        let plan = match plans.iter().rposition(|p| p.old_ptr() == now) {
-            Some(i) => i,
-            None => {
-                plans.push(plan(current_cset(&t), hier, group)?, GFP_KERNEL)?;
-                plans.len() - 1
-            }
-        };
-        if !held && plans[plan].new.is_some() {
-            entries += 1;
-        }
         moves.push(
             Move {
                 task: t,
-                plan,
+                plan: 0,
+                from,
+                held,
                 skip: false,
             },
             GFP_KERNEL,
         )?;
     }
+    // The tasks of one css_set next to each other, one plan per run: O(n log n) in the tasks,
+    // not a search of the plans per task.
+    moves.sort_unstable_by_key(|m| m.from);
+    let runs = moves.windows(2).filter(|w| w[0].from != w[1].from).count() + 1;
+    let mut found = KVec::with_capacity(runs, GFP_KERNEL)?;
+    {
+        // One lock round trip for every plan: the css_set of each run's first task, with a
+        // reference (a task that moved since it was read fails `is_stale` later), and its
+        // destination, found in use by the hash of its groups or known to be the root groups,
+        // without building them.
+        let guard = CSS_SET_LOCK.lock();
+        let rcu = rcu::read_lock();
+        let table = CssSetTable::of(MEMBERSHIP.as_ref(&guard));
+        let mut last = None;
+        for m in moves.iter_mut() {
+            if last != Some(m.from) {
+                last = Some(m.from);
+                let old = TASKS
+                    .load(&rcu, task::key(&m.task))
+                    .and_then(|c| Membership::find(&guard, c).cloned());
+                let target = match table.destination(old.as_deref(), hier, group) {
+                    Destination::Root => Target::Root,
+                    Destination::InUse(c) => Target::InUse(c.clone()),
+                    Destination::Unused => Target::Unused,
+                };
+                // Within the capacity counted above: no allocation under the lock.
+                found.push((old, target), GFP_ATOMIC)?;
+            }
+            m.plan = found.len() - 1;
+        }
+    }
+    // The css_sets not in use are allocated here, after the lock.
+    let mut plans = KVec::with_capacity(found.len(), GFP_KERNEL)?;
+    for (old, target) in found.into_iter() {
+        plans.push(plan(old, target, hier, group)?, GFP_KERNEL)?;
+    }
+    // Tasks that have no entry in the task map (not even a parked one) and get one.
+    let entries = moves
+        .iter()
+        .filter(|m| !m.held && plans[m.plan].new.is_some())
+        .count();
     Ok(Planned {
         moves,
         plans,
