@@ -26,7 +26,7 @@ use crate::{
         CString, //
     },
     stream::{
-        push_escaped,
+        push_path_up,
         Released,
         Stream, //
     },
@@ -299,7 +299,7 @@ impl Group {
     pub(crate) fn names_up<'a>(
         &'a self,
         tree: &'a GlobalGuard<TCGROUP_MUTEX>,
-    ) -> impl Iterator<Item = &'a Name> + 'a {
+    ) -> impl Iterator<Item = &'a Name> + Clone + 'a {
         let mut cur = Some(self);
         core::iter::from_fn(move || {
             let g = cur?;
@@ -322,15 +322,7 @@ impl Group {
 impl Released for Group {
     /// The group's path from its hierarchy's root, `/a/b`: O(depth).
     fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
-        let mut names = KVec::new();
-        for name in self.names_up(tree) {
-            names.push(name, GFP_KERNEL)?;
-        }
-        for name in names.iter().rev() {
-            buf.push(b'/', GFP_KERNEL)?;
-            push_escaped(buf, name.as_bytes())?;
-        }
-        Ok(())
+        push_path_up(buf, self.names_up(tree).map(Name::as_bytes))
     }
 }
 
