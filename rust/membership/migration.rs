@@ -143,6 +143,9 @@ pub(super) enum Exiting {
     Skip,
 }
 
+/// The most plans [`plan_moves`] makes per hold of [`static@CSS_SET_LOCK`].
+const PLAN_BATCH: usize = 64;
+
 /// How often [`move_tasks`] plans again when fork probes keep changing its tasks.
 pub(super) const MOVE_RETRIES: usize = 16;
 
@@ -246,17 +249,23 @@ fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Pla
     moves.sort_unstable_by_key(|m| m.from);
     let runs = moves.windows(2).filter(|w| w[0].from != w[1].from).count() + 1;
     let mut found = KVec::with_capacity(runs, GFP_KERNEL)?;
-    {
-        // One lock round trip for every plan: the css_set of each run's first task, with a
-        // reference (a task that moved since it was read fails `is_stale` later), and its
-        // destination, found in use by the hash of its groups or known to be the root groups,
-        // without building them.
+    let mut next = 0;
+    let mut last = None;
+    while next < moves.len() {
+        // A lock round trip per [`PLAN_BATCH`] plans, not per plan: the css_set of each run's
+        // first task, with a reference (a task that moved since it was read fails `is_stale`
+        // later), and its destination, found in use by the hash of its groups or known to be
+        // the root groups, without building them. A process with a css_set per thread does
+        // not keep the lock that every fork and exit probe takes for all of them at once.
         let guard = CSS_SET_LOCK.lock();
         let rcu = rcu::read_lock();
         let table = CssSetTable::of(MEMBERSHIP.as_ref(&guard));
-        let mut last = None;
-        for m in moves.iter_mut() {
+        let batch_end = found.len() + PLAN_BATCH;
+        for m in moves[next..].iter_mut() {
             if last != Some(m.from) {
+                if found.len() == batch_end {
+                    break;
+                }
                 last = Some(m.from);
                 let old = TASKS
                     .load(&rcu, task::key(&m.task))
@@ -270,6 +279,7 @@ fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Pla
                 found.push((old, target), GFP_ATOMIC)?;
             }
             m.plan = found.len() - 1;
+            next += 1;
         }
     }
     // The css_sets not in use are allocated here, after the lock.

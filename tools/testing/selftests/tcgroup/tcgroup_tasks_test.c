@@ -859,6 +859,64 @@ TEST_F(tasks, procs_gathers_threads_of_many_groups)
 }
 
 /*
+ * One cgroup.procs write gathers a process whose threads are in more groups
+ * than tcgroup plans per hold of its css_set lock (64): 150 threads in 100
+ * children of a, two in each of the first 50 (so that threads of one group
+ * are not next to each other in the thread list). Into b, then back to the
+ * root; then spread again and straight to the root, where no thread needs a
+ * css_set of its own (the burst workload of the bench). Every group left
+ * lists none, every thread ends where it was sent.
+ */
+#define GATHER_THREADS 150
+#define GATHER_GROUPS 100
+TEST_F_TIMEOUT(tasks, procs_gathers_threads_of_more_groups_than_a_batch, 120)
+{
+	const char *a = self->grp[0], *b = self->grp[1];
+	static char dirs[GATHER_GROUPS][PATH_MAX];
+	static struct waiter wt[GATHER_THREADS];
+	static pid_t all[GATHER_THREADS + 1];
+	int p[2];
+
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	for (int i = 0; i < GATHER_GROUPS; i++) {
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/s%d", a, i);
+		mkdir_ok(_metadata, dirs[i]);
+	}
+	all[0] = gettid_();
+	for (int i = 0; i < GATHER_THREADS; i++) {
+		start_waiter(_metadata, &wt[i], p[0]);
+		all[i + 1] = wt[i].tid;
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < GATHER_THREADS; i++) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/tasks", dirs[i % GATHER_GROUPS]);
+			write_id_ok(_metadata, path, wt[i].tid);
+		}
+		if (!round) {
+			write_ok(_metadata, at(b, "cgroup.procs"), "0");
+			assert_ids(_metadata, at(b, "tasks"), all, GATHER_THREADS + 1);
+		}
+		write_ok(_metadata, at(self->mnt[0], "cgroup.procs"), "0");
+		for (int i = 0; i < GATHER_GROUPS; i++)
+			assert_empty(_metadata, at(dirs[i], "tasks"));
+		assert_empty(_metadata, at(b, "tasks"));
+		for (int i = 0; i <= GATHER_THREADS; i++) {
+			ASSERT_TRUE(lists(at(self->mnt[0], "tasks"), all[i])) {
+				TH_LOG("round %d: thread %d not in the root", round, all[i]);
+			}
+		}
+	}
+	close(p[1]);
+	for (int i = 0; i < GATHER_THREADS; i++)
+		ASSERT_EQ(pthread_join(wt[i].th, NULL), 0);
+	close(p[0]);
+	for (int i = 0; i < GATHER_GROUPS; i++)
+		ASSERT_EQ(rmdir(dirs[i]), 0);
+}
+
+/*
  * The id is read as kstrtoint(strstrip(buf), 0): surrounding white space,
  * one or more newlines, a sign, hex and octal, and the write stops at a NUL.
  */
