@@ -643,7 +643,54 @@ def notify_summary(results):
     if not src["stream"] and not src["v2"]:
         return {}
     paths = notify_paths(src, NOTIFY_COUNTS)
-    return {"paths": paths, "cmp": notify_cmp(paths)}
+    return {"paths": paths, "cmp": notify_cmp(paths), "ceiling": exit_ceiling(src)}
+
+
+def exit_ceiling(src):
+    """Per N, what the exits allow: no path can observe N releases faster than N over the time
+    to the last exit of its run. Per path, that ceiling (notifications/s) and the share of it the
+    path's rate reached, per run; and whether the stream's target against v2 (NOTIFY_TARGETS'
+    "rate_v2") is within the stream's ceiling at all."""
+    out = {}
+    target = next(t for key, _, _, t, _ in NOTIFY_TARGETS if key == "rate_v2")
+    for n in sorted({r["n"] for rs in src.values() for r in rs}):
+        c = {}
+        for path in ("stream", "v2"):
+            timed = [r for r in src.get(path, []) if r["n"] == n and r["lat_us"] and r.get("exits_ms")]
+            if timed:
+                c[path] = {"ceiling_per_s": figure(n * 1e3 / r["exits_ms"] for r in timed),
+                           "share": figure(r["rate_per_s"] * r["exits_ms"] / (n * 1e3) for r in timed),
+                           "rate_per_s": figure(r["rate_per_s"] for r in timed)}
+        if "stream" in c and "v2" in c:
+            need = target * c["v2"]["rate_per_s"]["median"]
+            c["needed_per_s"] = need
+            c["within_ceiling"] = need <= c["stream"]["ceiling_per_s"]["median"]
+        out[str(n)] = c
+    return out
+
+
+def ceiling_lines(nt):
+    """The exits section's lines on the ceiling the exits set (exit_ceiling()), then a blank line."""
+    out = []
+    for n in by_int(nt.get("ceiling", {})):
+        c = nt["ceiling"][n]
+        if "needed_per_s" not in c:
+            continue
+        st, v2 = c["stream"], c["v2"]
+        out.append(f"- N={n}, what the exits allow: the stream's runs at most {fmt(st['ceiling_per_s']['median'])}/s "
+                   f"(N over their last exit), of which it reached {pct(st['share'])}; v2's runs at most "
+                   f"{fmt(v2['ceiling_per_s']['median'])}/s, of which v2 reached {pct(v2['share'])}. Twice v2's "
+                   f"rate is {fmt(c['needed_per_s'])}/s: "
+                   + ("within the stream's ceiling." if c["within_ceiling"] else
+                      "above the stream's ceiling, out of reach for any observer of these exits."))
+    if out:
+        out.append("")
+    return out
+
+
+def pct(f):
+    """A share (a figure of fractions) as median (min..max) in per cent."""
+    return f"{f['median']:.1%} ({f['min']:.1%}..{f['max']:.1%})"
 
 
 # The burst workload's observers (its "via") by path.
@@ -743,6 +790,7 @@ def notify_markdown(s):
         parts = notify_target_parts(nt["cmp"][n])
         out.append(f"- N={n}, released by N exits: the stream's " + "; ".join(parts) + ".")
     out.append("")
+    out += ceiling_lines(nt)
     out += notify_count_lines(nt)
     return out
 

@@ -213,6 +213,29 @@ def test_burst_missed():
           "burst: no stream run, no comparison")
 
 
+def test_exit_ceiling():
+    """What the exits allow: N over each run's last exit, the share of it each path reached, and
+    whether twice v2's rate is within the stream's ceiling."""
+    def run(kind, n, rate, exits_ms):
+        return {"kind": kind, "fs": "x", "n": n, "observed": n, "missed": 0, "duplicates": 0, "unknown": 0,
+                "wakeups": 1, "exits_ms": exits_ms, "total_ms": n * 1e3 / rate, "rate_per_s": rate,
+                "first_call_ms": 1.0, "lat_us": [10] * n}
+
+    # N=100: exits in 2 ms (ceiling 50 000/s), v2 at 10 000/s: twice that is within reach.
+    # N=1000: exits in 20 ms (50 000/s), v2 at 40 000/s: twice that is above it.
+    rs = [run("stream", 100, 49000.0, 2.0), run("inotify", 100, 10000.0, 2.0),
+          run("stream", 1000, 49500.0, 20.0), run("inotify", 1000, 40000.0, 20.0)]
+    nt = report.notify_summary(rs)
+    lo, hi = nt["ceiling"]["100"], nt["ceiling"]["1000"]
+    check(abs(lo["stream"]["ceiling_per_s"]["median"] - 50000) < 1e-6
+          and abs(lo["stream"]["share"]["median"] - 0.98) < 1e-9, "ceiling: N over the last exit, and the share")
+    check(lo["within_ceiling"] and not hi["within_ceiling"], "ceiling: 2x v2 within it at N=100, above at N=1000")
+    lines = report.ceiling_lines(nt)
+    check(any("N=1000" in ln and "out of reach" in ln for ln in lines)
+          and any("N=100," in ln and "within the stream's ceiling" in ln for ln in lines),
+          "ceiling: the section says which N the exits put out of reach")
+
+
 def test_rootmove_fresh():
     """The fresh-process row of the root moves: from `fresh_us` where every run has it, else none."""
     def run(fs, into, fresh):
@@ -305,6 +328,7 @@ def main():
     log = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "tests", "bench-small.log")
     test_compare()
     test_burst_missed()
+    test_exit_ceiling()
     test_rootmove_fresh()
     test_listing_growth()
     test_log(log)
