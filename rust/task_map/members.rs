@@ -112,6 +112,34 @@ pub(super) unsafe fn link_member<T: HasMembers>(e: *mut Mapping<T>, obj: *const 
     m.first.store(e, Relaxed);
 }
 
+/// Makes the neighbours of an entry leaving the member list of `obj` point past it: `prev`
+/// (null: the list's head) at `succ`, and `next`, if not null, back at `pred`.
+///
+/// # Safety
+///
+/// The caller is the map's writer; `prev` and `next` are the neighbours of an entry on the
+/// member list of `obj`, a live object, and `succ` and `pred` are null or live entries.
+unsafe fn relink<T: HasMembers>(
+    prev: *mut Mapping<T>,
+    next: *mut Mapping<T>,
+    obj: *const T,
+    succ: *mut Mapping<T>,
+    pred: *mut Mapping<T>,
+) {
+    // SAFETY: `prev` and `next`, if not null, are live entries of the list (the invariant of
+    // `Members`), and `obj` is live (the contract).
+    unsafe {
+        if !next.is_null() {
+            (*next).sib_prev.store(pred, Relaxed);
+        }
+        if prev.is_null() {
+            members_of(obj).first.store(succ, Relaxed);
+        } else {
+            (*prev).sib_next.store(succ, Relaxed);
+        }
+    }
+}
+
 /// Takes `e` off the member list of `obj`, which it maps to.
 ///
 /// # Safety
@@ -121,19 +149,10 @@ pub(super) unsafe fn link_member<T: HasMembers>(e: *mut Mapping<T>, obj: *const 
 pub(super) unsafe fn unlink_member<T: HasMembers>(e: *const Mapping<T>, obj: *const T) {
     // SAFETY: `e` is live (the function's contract).
     let (prev, next) = unsafe { ((*e).sib_prev.load(Relaxed), (*e).sib_next.load(Relaxed)) };
-    // SAFETY: `prev` and `next`, if not null, are live entries of the same list (the
-    // invariant of `Members`), and `obj` is live (the contract).
-    unsafe {
-        if !next.is_null() {
-            (*next).sib_prev.store(prev, Relaxed);
-        }
-        // INVARIANT: The neighbours of `e` now point at each other: `e` is off the list.
-        if prev.is_null() {
-            members_of(obj).first.store(next, Relaxed);
-        } else {
-            (*prev).sib_next.store(next, Relaxed);
-        }
-    }
+    // SAFETY: `prev` and `next` are the neighbours of `e`, on the list of the live `obj` (the
+    // contract).
+    // INVARIANT: The neighbours of `e` now point at each other: `e` is off the list.
+    unsafe { relink(prev, next, obj, next, prev) };
 }
 
 /// Puts `new` in the place of `old` on the member list of `obj`, which both map to: a resize
@@ -150,19 +169,13 @@ pub(super) unsafe fn replace_member<T: HasMembers>(
 ) {
     // SAFETY: `old` is live (the function's contract).
     let (prev, next) = unsafe { ((*old).sib_prev.load(Relaxed), (*old).sib_next.load(Relaxed)) };
-    // SAFETY: `new` is live and the writer's; `prev` and `next`, if not null, are live
-    // entries of the list (the invariant of `Members`); `obj` is live (the contract).
+    // SAFETY: `new` is live and the writer's (the contract).
     unsafe {
         (*new).sib_prev.store(prev, Relaxed);
         (*new).sib_next.store(next, Relaxed);
-        if !next.is_null() {
-            (*next).sib_prev.store(new, Relaxed);
-        }
-        // INVARIANT: `new` has the neighbours `old` had, which point at it: `old` is off.
-        if prev.is_null() {
-            members_of(obj).first.store(new, Relaxed);
-        } else {
-            (*prev).sib_next.store(new, Relaxed);
-        }
     }
+    // SAFETY: `prev` and `next` are the neighbours of `old`, on the list of the live `obj`,
+    // and `new` is live (the contract).
+    // INVARIANT: `new` has the neighbours `old` had, which point at it: `old` is off.
+    unsafe { relink(prev, next, obj, new, new) };
 }
