@@ -20,7 +20,19 @@
  *   in all) and the kill comes once FORKBOMB_AT are in the group, a bounded
  *   poll in place of upstream's usleep(100000): forks are in progress when
  *   the kill runs. Every process the bomb made is reaped here (the test is a
- *   subreaper) and must have died of SIGKILL.
+ *   subreaper) and must have died of SIGKILL. On tcgroup one write to
+ *   cgroup.kill must end the bomb. v2's kill has a window that lets a child
+ *   escape: its fork read the cgroup's kill_seq after the kill bumped it
+ *   (cgroup_can_fork()), its parent's fork passed its last fatal-signal
+ *   check before the kill's SIGKILL to the parent, and cgroup_post_fork()
+ *   linked it to its css_set after the kill's iterator had passed; its
+ *   kill_seq matches, so nothing kills it, and it forks on. The debug
+ *   kernel, on a loaded host, left 325 processes running after one write
+ *   this way. tcgroup walks the task list instead, where copy_process()
+ *   inserts the child under the parent's siglock, in the same section as
+ *   that check (Documentation/design.rst, "Ending a group"). So on v2 the
+ *   test writes to cgroup.kill again while processes are left, at most
+ *   FORKBOMB_V2_KILLS times, and says how many escaped.
  *
  * Upstream's fourth case, test_cgkill_clone_into_killed, creates a process in
  * a killed group with clone3(CLONE_INTO_CGROUP). That flag is cgroup v2's,
@@ -86,6 +98,8 @@
 #define FORKBOMB_FANOUT 4
 #define FORKBOMB_MAX 400
 #define FORKBOMB_AT 40
+/* The writes to v2's cgroup.kill that may be needed to end the bomb. */
+#define FORKBOMB_V2_KILLS 3
 
 /* cgkill_moves_during_kill: movers, processes each, moves before the kill. */
 #define MOVERS 3
@@ -440,7 +454,7 @@ TEST_F_TIMEOUT(kill, cgkill_forkbomb, 300)
 {
 	char g[1][PATH_BUF];
 	struct bomb *b;
-	int reaped = 0, status, n;
+	int reaped = 0, kills = 1, status, n;
 	double deadline;
 	pid_t pid;
 
@@ -455,7 +469,24 @@ TEST_F_TIMEOUT(kill, cgkill_forkbomb, 300)
 		usleep(POLL_STEP_US / 10);
 	ASSERT_GE(n, FORKBOMB_AT);
 	ASSERT_TRUE(kill_ok(_metadata, g[0]));
-	EXPECT_TRUE(wait_unpopulated(_metadata, g, 1));
+	/*
+	 * One write ends the bomb on tcgroup. v2's kill has a window (see the
+	 * top of this file): a bomb process that escapes it forks on, and its
+	 * processes are still in the group once the bomb is done. They are
+	 * counted and killed by another write, at most FORKBOMB_V2_KILLS in all.
+	 */
+	while (!wait_unpopulated(_metadata, g, 1)) {
+		int left = count_procs(g[0]);
+
+		ASSERT_TRUE(strcmp(variant->fstype, "tcgroup") && kills < FORKBOMB_V2_KILLS) {
+			TH_LOG("%s: %d processes left after %d write(s) to cgroup.kill",
+			       variant->fstype, left, kills);
+		}
+		TH_LOG("%s: %d processes escaped write %d to cgroup.kill (v2's fork window)",
+		       variant->fstype, left, kills);
+		ASSERT_TRUE(kill_ok(_metadata, g[0]));
+		kills++;
+	}
 	EXPECT_EQ(count_procs(g[0]), 0);
 	/* The bomb's processes, reparented here as they lose their parents. */
 	deadline = now_s() + POLL_LIMIT_S;
@@ -476,8 +507,8 @@ TEST_F_TIMEOUT(kill, cgkill_forkbomb, 300)
 		}
 		usleep(POLL_STEP_US);
 	}
-	TH_LOG("%s: %d processes at the kill, %d reaped, %d forks tried", variant->fstype, n,
-	       reaped, atomic_load(&b->made));
+	TH_LOG("%s: %d processes at the kill, %d reaped, %d forks tried, %d kill write(s)",
+	       variant->fstype, n, reaped, atomic_load(&b->made), kills);
 	EXPECT_GE(reaped, n);
 	EXPECT_EQ(rmdir(g[0]), 0);
 	munmap(b, sizeof(*b));
