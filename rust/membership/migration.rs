@@ -215,8 +215,9 @@ pub(super) fn try_move_tasks(
     Ok(true)
 }
 
-/// The planning of [`try_move_tasks`], without the lock but for one round trip to find the
-/// css_sets.
+/// The planning of [`try_move_tasks`]: the tasks' css_sets read under RCU, then each one's
+/// destination found under the lock, a hold per [`PLAN_BATCH`] plans; what must be built is
+/// allocated after it.
 fn plan_moves(hier: u64, group: &Arc<Group>, tasks: &[ARef<Task>]) -> Result<Planned> {
     // Plan once per css_set the tasks have, not per task: the threads of a process moved by
     // `cgroup.procs` mostly share one, but a process whose threads are each in a group of its
