@@ -26,7 +26,8 @@ use crate::{
         CString, //
     },
     stream::{
-        push_path_up,
+        escaped_len,
+        write_escaped,
         Released,
         Stream, //
     },
@@ -309,6 +310,41 @@ impl Group {
         })
     }
 
+    /// Appends the group's path from its hierarchy's root, `/a/b` (nothing for a root), to
+    /// `buf`: each name takes `len(name)` bytes, written by `write` into a slice that long. Two
+    /// walks up, and no allocation but `buf`'s growth, once: the first sizes the path, the
+    /// second writes its names from its end. `ENAMETOOLONG` if the path would take `max` bytes
+    /// or more: the first walk stops there, however deep the tree goes above. The one builder
+    /// of the agent's argument ([`crate::release::path`]) and of the stream's records.
+    pub(crate) fn write_path(
+        &self,
+        tree: &GlobalGuard<TCGROUP_MUTEX>,
+        buf: &mut KVec<u8>,
+        max: usize,
+        len: impl Fn(&[u8]) -> usize,
+        write: impl Fn(&mut [u8], &[u8]),
+    ) -> Result {
+        let mut total = 0usize;
+        for name in self.names_up(tree) {
+            total += 1 + len(name.as_bytes());
+            if total >= max {
+                return Err(ENAMETOOLONG);
+            }
+        }
+        let start = buf.len();
+        buf.extend_with(total, 0, GFP_KERNEL)?;
+        // Filled from the end, the group's own name last.
+        let mut end = start + total;
+        for name in self.names_up(tree) {
+            let name = name.as_bytes();
+            let n = len(name);
+            write(&mut buf[end - n..end], name);
+            buf[end - n - 1] = b'/';
+            end -= n + 1;
+        }
+        Ok(())
+    }
+
     /// Finds the child `name`.
     pub(crate) fn child(
         &self,
@@ -320,9 +356,10 @@ impl Group {
 }
 
 impl Released for Group {
-    /// The group's path from its hierarchy's root, `/a/b`: O(depth).
+    /// The group's path from its hierarchy's root, `/a/b`, its names escaped: O(depth), of
+    /// any length.
     fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
-        push_path_up(buf, self.names_up(tree).map(Name::as_bytes))
+        self.write_path(tree, buf, usize::MAX, escaped_len, write_escaped)
     }
 }
 
@@ -359,6 +396,12 @@ mod tests {
         let mut buf = KVec::new();
         g.push_path(&TCGROUP_MUTEX.lock(), &mut buf)?;
         assert_eq!(&buf[..], b"/a\\040b/x\\012y\\134z\\011");
+        // Appended after what the buffer holds; the root's path is empty.
+        let mut line = KVec::new();
+        line.extend_from_slice(b"7 ", GFP_KERNEL)?;
+        root.push_path(&TCGROUP_MUTEX.lock(), &mut line)?;
+        a.push_path(&TCGROUP_MUTEX.lock(), &mut line)?;
+        assert_eq!(&line[..], b"7 /a\\040b");
         Ok(())
     }
 

@@ -257,30 +257,16 @@ fn prepare(group: &Group) -> Result<Option<AgentCall>> {
 /// The path of `group` relative to its hierarchy's root, as v1 passes it: `/a/b`. A path of
 /// `PATH_MAX` bytes or more is `ENAMETOOLONG`, as v1's `cgroup_path_ns()` makes it.
 pub(crate) fn path(guard: &GlobalGuard<TCGROUP_MUTEX>, group: &Group) -> Result<CString> {
-    // The length first, so that the buffer is allocated once and a path that is too long is
-    // not built at all; the walk stops at the ancestor that takes it to the bound, however
-    // deep the tree goes above.
-    let mut len = 0usize;
-    for name in group.names_up(guard) {
-        len += 1 + name.as_bytes().len();
-        if len >= bindings::PATH_MAX as usize {
-            return Err(ENAMETOOLONG);
-        }
-    }
-    let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
-    for _ in 0..len {
-        // Within the capacity: this does not allocate.
-        buf.push(0u8, GFP_KERNEL)?;
-    }
-    // Filled from the end, the group's own name last.
-    let mut end = len;
-    for name in group.names_up(guard) {
-        let name = name.as_bytes();
-        let start = end - name.len();
-        buf[start..end].copy_from_slice(name);
-        buf[start - 1] = b'/';
-        end = start - 1;
-    }
+    // The length first (`Group::write_path`), so that the buffer is allocated once and a path
+    // that is too long is not built at all.
+    let mut buf = KVec::new();
+    group.write_path(
+        guard,
+        &mut buf,
+        bindings::PATH_MAX as usize,
+        <[u8]>::len,
+        <[u8]>::copy_from_slice,
+    )?;
     cstring(&buf)
 }
 

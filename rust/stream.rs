@@ -67,8 +67,8 @@ const READ_BATCH: usize = 64;
 /// The stream is generic so that it names no model type: the group embeds its stream, and
 /// the stream only holds references on what it records.
 pub(crate) trait Released: Send + Sync + 'static {
-    /// Appends the path that names `self` in a record, `/a/b`, written by [`push_path_up`];
-    /// `tree` keeps the names still.
+    /// Appends the path that names `self` in a record, `/a/b`, each name written with
+    /// [`write_escaped`]; `tree` keeps the names still.
     fn push_path(&self, tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result;
 }
 
@@ -492,12 +492,12 @@ fn escaped(c: u8) -> bool {
 }
 
 /// The length of `name` in a record, with [`escaped`] bytes in octal.
-fn escaped_len(name: &[u8]) -> usize {
+pub(crate) fn escaped_len(name: &[u8]) -> usize {
     name.iter().map(|&c| if escaped(c) { 4 } else { 1 }).sum()
 }
 
 /// Writes `name` with [`escaped`] bytes in octal into `out`, [`escaped_len`] long.
-fn write_escaped(out: &mut [u8], name: &[u8]) {
+pub(crate) fn write_escaped(out: &mut [u8], name: &[u8]) {
     let mut i = 0;
     for &c in name {
         if escaped(c) {
@@ -515,42 +515,12 @@ fn write_escaped(out: &mut [u8], name: &[u8]) {
     }
 }
 
-/// Appends `len` bytes to `buf`, to be written in place; where they start.
-fn grow(buf: &mut KVec<u8>, len: usize) -> Result<usize> {
-    let start = buf.len();
-    buf.reserve(len, GFP_KERNEL)?;
-    for _ in 0..len {
-        // Within the room reserved: no allocation.
-        buf.push(0, GFP_KERNEL)?;
-    }
-    Ok(start)
-}
-
 /// Appends `name` with [`escaped`] bytes in octal.
 #[cfg(tcgroup_kunit_tests)]
 fn push_escaped(buf: &mut KVec<u8>, name: &[u8]) -> Result {
-    let start = grow(buf, escaped_len(name))?;
+    let start = buf.len();
+    buf.extend_with(escaped_len(name), 0, GFP_KERNEL)?;
     write_escaped(&mut buf[start..], name);
-    Ok(())
-}
-
-/// Appends the path `/a/b` whose names `up` gives from the last one up (the order of a walk
-/// of a group's ancestors), each with [`escaped`] bytes in octal. Two walks, and no allocation
-/// but `buf`'s growth (a read formats many records): the first sizes the path, the second
-/// writes its names from its end.
-pub(crate) fn push_path_up<'a>(
-    buf: &mut KVec<u8>,
-    up: impl Iterator<Item = &'a [u8]> + Clone,
-) -> Result {
-    let start = grow(buf, up.clone().map(|name| 1 + escaped_len(name)).sum())?;
-    let mut end = buf.len();
-    for name in up {
-        let n = escaped_len(name);
-        write_escaped(&mut buf[end - n..end], name);
-        buf[end - n - 1] = b'/';
-        end -= n + 1;
-    }
-    debug_assert_eq!(end, start);
     Ok(())
 }
 
@@ -566,19 +536,6 @@ mod tests {
         fn push_path(&self, _tree: &GlobalGuard<TCGROUP_MUTEX>, buf: &mut KVec<u8>) -> Result {
             push_escaped(buf, self.0)
         }
-    }
-
-    #[test]
-    fn path_written_from_its_end() -> Result {
-        let mut buf = KVec::new();
-        buf.extend_from_slice(b"7 ", GFP_KERNEL)?;
-        push_path_up(&mut buf, [&b"c d"[..], b"", b"a\\"].into_iter())?;
-        assert_eq!(&buf[..], b"7 /a\\134//c\\040d");
-        // The root: no name, an empty path.
-        let mut root = KVec::new();
-        push_path_up(&mut root, core::iter::empty())?;
-        assert!(root.is_empty());
-        Ok(())
     }
 
     #[test]
