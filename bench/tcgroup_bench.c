@@ -268,8 +268,7 @@ static long long release_workers(void)
 {
 	long long t0 = now_ns();
 
-	__atomic_store_n(&start_word, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &start_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	release_word(&start_word);
 	return t0;
 }
 
@@ -1685,6 +1684,8 @@ static int cmd_listing(int argc, char **argv)
 	const char *fs = argv[0], *mnt = argv[1];
 	char *list = strdup(argv[2]), *tok, *save = NULL;
 	int r = atoi(argv[3]), k, n = 0, counts[LISTING_COUNTS], words[LISTING_COUNTS];
+	/* The threads started for each count, on top of the count before. */
+	int sizes[LISTING_COUNTS];
 	long long *tasks_ns = calloc((size_t)LISTING_COUNTS * 2 * r, sizeof(long long));
 	long long *procs_ns = calloc((size_t)LISTING_COUNTS * 2 * r, sizeof(long long));
 	int got[LISTING_COUNTS] = { 0 };
@@ -1712,8 +1713,8 @@ static int cmd_listing(int argc, char **argv)
 	group_path(q, mnt, 0, "cgroup.procs");
 	/* Up: count k's threads on top of count k - 1's, each set on its own word. */
 	for (k = 0; k < n; k++) {
-		sets[k] = counts[k] - (k ? counts[k - 1] : 0) ?
-			start_workers_on(counts[k] - (k ? counts[k - 1] : 0), &words[k]) : NULL;
+		sizes[k] = counts[k] - (k ? counts[k - 1] : 0);
+		sets[k] = sizes[k] ? start_workers_on(sizes[k], &words[k]) : NULL;
 		listing_reads(p, q, r, tasks_ns + (size_t)k * 2 * r, procs_ns + (size_t)k * 2 * r);
 		got[k] = r;
 	}
@@ -1721,7 +1722,7 @@ static int cmd_listing(int argc, char **argv)
 	for (k = n - 1; k > 0; k--) {
 		if (sets[k]) {
 			release_word(&words[k]);
-			join_workers(sets[k], counts[k] - counts[k - 1]);
+			join_workers(sets[k], sizes[k]);
 			free(sets[k]);
 		}
 		listing_reads(p, q, r, tasks_ns + (size_t)(k - 1) * 2 * r + r,
@@ -1743,7 +1744,7 @@ static int cmd_listing(int argc, char **argv)
 	free(member);
 	if (sets[0]) {
 		release_word(&words[0]);
-		join_workers(sets[0], counts[0]);
+		join_workers(sets[0], sizes[0]);
 		free(sets[0]);
 	}
 	remove_groups(mnt, 1);
